@@ -1,0 +1,49 @@
+//! # constnn
+//!
+//! Neural networks whose shapes are checked by the compiler: the backpropagation of chapter 5
+//! of *Deep Learning from Scratch* (Saito), `#![no_std]`, with no heap.
+//!
+//! - [`matrix`]: `[[T; C]; R]` matrices and their products; a wrong shape does not compile.
+//! - [`graph`]: the scalar computational-graph nodes `MulLayer`, `AddLayer`.
+//! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, and `Chain` to compose them.
+//! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
+//! - [`network`]: `Network` and the book's `TwoLayerNet`, with backprop and numerical gradients.
+//! - [`optim`]: `Sgd`.
+//!
+//! ```
+//! use constnn::{TwoLayerNet, Sgd};
+//! use rand_core::SeedableRng;
+//!
+//! let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
+//! let mut net = TwoLayerNet::<2, 8, 2>::new(1.0, &mut rng);
+//! // XOR, batch of four: inputs and class labels.
+//! let x = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+//! let t = [0u8, 1, 1, 0];
+//! let mut sgd = Sgd::new(0.5);
+//! for _ in 0..2000 {
+//!     net.train_step(&x, &t, &mut sgd).unwrap();
+//! }
+//! assert_eq!(net.accuracy(&x, &t), 1.0);
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod float;
+pub mod graph;
+pub mod init;
+pub mod layers;
+pub mod loss;
+pub mod matrix;
+pub mod network;
+pub mod optim;
+
+pub use float::Float;
+pub use layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};
+pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
+pub use matrix::Matrix;
+pub use network::{Network, TwoLayerNet};
+pub use optim::{Optimizer, Sgd};

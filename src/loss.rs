@@ -1,0 +1,157 @@
+//! Softmax, cross-entropy and the [`SoftmaxWithLoss`] output layer (the book's 5.6.3).
+
+use core::fmt;
+
+use crate::float::Float;
+use crate::matrix::{Matrix, argmax};
+
+/// The book's `delta` in `-Σ t · log(y + 1e-7)`: keeps `log(0)` finite.
+pub const CROSS_ENTROPY_DELTA: f64 = 1e-7;
+
+/// Softmax of one row, `out[i] = e^(x[i] − max x) / Σ e^(x[j] − max x)`.
+///
+/// Subtracting the row's maximum changes nothing mathematically and keeps `e^x` from
+/// overflowing: logits like `[1000, 0, −1000]` give `[1, 0, 0]`, not NaN.
+pub fn softmax<T: Float, const O: usize>(x: &[T; O], out: &mut [T; O]) {
+    let max = x.iter().fold(x[0], |m, v| if *v > m { *v } else { m });
+    let mut sum = T::ZERO;
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = (*v - max).exp();
+        sum += *o;
+    }
+    for o in out.iter_mut() {
+        *o /= sum;
+    }
+}
+
+/// Cross-entropy error of a batch of probabilities against class labels:
+/// `−Σₙ log(y[n][tₙ] + 1e-7) / N`, as the book computes it.
+pub fn cross_entropy_error<T: Float, const O: usize, const N: usize>(
+    y: &Matrix<T, N, O>,
+    labels: &[usize; N],
+) -> T {
+    let delta = T::from_f64(CROSS_ENTROPY_DELTA);
+    let mut sum = T::ZERO;
+    for (row, &t) in y.iter().zip(labels) {
+        sum += (row[t] + delta).ln();
+    }
+    -sum / T::from_f64(N as f64)
+}
+
+/// A class label that is not below the number of classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelOutOfRange {
+    /// Row of the batch.
+    pub row: usize,
+    /// The label found there.
+    pub label: usize,
+    /// How many classes the network has (labels must be below this).
+    pub classes: usize,
+}
+
+impl fmt::Display for LabelOutOfRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "label {} in row {} is out of range: the network has {} classes (0..={})",
+            self.label,
+            self.row,
+            self.classes,
+            self.classes.saturating_sub(1)
+        )
+    }
+}
+
+impl core::error::Error for LabelOutOfRange {}
+
+/// Targets for a batch of `N` rows over `O` classes: one-hot rows (`[[T; O]; N]`) or class
+/// indices (`[usize; N]`, `[u8; N]`).
+pub trait Targets<T: Float, const O: usize, const N: usize> {
+    /// Writes the targets as one-hot rows, checking each index against `O`.
+    fn one_hot(&self, out: &mut Matrix<T, N, O>) -> Result<(), LabelOutOfRange>;
+}
+
+impl<T: Float, const O: usize, const N: usize> Targets<T, O, N> for Matrix<T, N, O> {
+    fn one_hot(&self, out: &mut Matrix<T, N, O>) -> Result<(), LabelOutOfRange> {
+        *out = *self;
+        Ok(())
+    }
+}
+
+macro_rules! impl_index_targets {
+    ($($t:ty),*) => {$(
+        impl<T: Float, const O: usize, const N: usize> Targets<T, O, N> for [$t; N] {
+            fn one_hot(&self, out: &mut Matrix<T, N, O>) -> Result<(), LabelOutOfRange> {
+                for (row, (o, &label)) in out.iter_mut().zip(self).enumerate() {
+                    let label = usize::from(label);
+                    if label >= O {
+                        return Err(LabelOutOfRange { row, label, classes: O });
+                    }
+                    *o = [T::ZERO; O];
+                    o[label] = T::ONE;
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+impl_index_targets!(u8, u16, usize);
+
+/// Softmax followed by the cross-entropy error: the network's last layer.
+///
+/// Forward caches the probabilities `y` and the targets `t` (as one-hot rows); backward is the
+/// book's `(y − t) / N`, the gradient of the loss *without* the `1e-7` delta. The two differ by
+/// about `1e-7 / y[t]` relative: for a gradient check, that is the floor.
+pub struct SoftmaxWithLoss<T: Float, const O: usize, const N: usize> {
+    y: Matrix<T, N, O>,
+    t: Matrix<T, N, O>,
+}
+
+impl<T: Float, const O: usize, const N: usize> Default for SoftmaxWithLoss<T, O, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float, const O: usize, const N: usize> SoftmaxWithLoss<T, O, N> {
+    /// A layer with nothing cached yet.
+    pub fn new() -> Self {
+        Self {
+            y: [[T::ZERO; O]; N],
+            t: [[T::ZERO; O]; N],
+        }
+    }
+
+    /// The loss of logits `x` against targets `t`; caches what backward needs.
+    pub fn forward(
+        &mut self,
+        x: &Matrix<T, N, O>,
+        t: &impl Targets<T, O, N>,
+    ) -> Result<T, LabelOutOfRange> {
+        t.one_hot(&mut self.t)?;
+        for (row, y) in x.iter().zip(self.y.iter_mut()) {
+            softmax(row, y);
+        }
+        // As the book: one-hot targets count through their argmax.
+        let labels: [usize; N] = core::array::from_fn(|n| argmax(&self.t[n]));
+        Ok(cross_entropy_error(&self.y, &labels))
+    }
+
+    /// `dx = dout · (y − t) / N`.
+    pub fn backward(&self, dout: T, dx: &mut Matrix<T, N, O>) {
+        let scale = dout / T::from_f64(N as f64);
+        for ((d, y), t) in dx
+            .as_flattened_mut()
+            .iter_mut()
+            .zip(self.y.as_flattened())
+            .zip(self.t.as_flattened())
+        {
+            *d = (*y - *t) * scale;
+        }
+    }
+
+    /// The softmax probabilities of the last forward pass.
+    pub fn y(&self) -> &Matrix<T, N, O> {
+        &self.y
+    }
+}

@@ -1,0 +1,323 @@
+//! Networks: a chain of layers under a [`SoftmaxWithLoss`] (the book's `TwoLayerNet`, typed).
+//!
+//! A [`Network`] owns its layers; everything a pass needs besides the parameters (activations,
+//! the loss layer's cache) lives on the stack of that call, sized by the batch size `N` of the
+//! call. One MNIST training step at batch 100 keeps about 100 KB there.
+
+use core::fmt;
+
+use crate::float::Float;
+use crate::layers::{Affine, Chain, Layer, Relu, Train};
+use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
+use crate::matrix::{Inline, TrainStorage, Zeros, argmax};
+use crate::optim::Optimizer;
+
+/// Rows per chunk when classifying a slice of any length (bounds the stack a call uses).
+pub const CHUNK: usize = 64;
+
+/// The book's central-difference step `h = 1e-4`.
+pub const NUMERICAL_H: f64 = 1e-4;
+
+/// A network: `layers` (a [`Layer`], usually a [`Chain`]) whose output rows are class scores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Network<L> {
+    /// The layers, first to last.
+    pub layers: L,
+}
+
+/// The book's `TwoLayerNet`: Affine (I→H), ReLU, Affine (H→O), softmax with loss.
+///
+/// ```
+/// use constnn::TwoLayerNet;
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
+/// let mut net = TwoLayerNet::<4, 5, 3>::new(0.01, &mut rng);
+/// let x = [[0.5, -1.0, 0.25, 2.0]; 2];
+/// let loss = net.gradient(&x, &[0u8, 2]).unwrap();
+/// assert!((loss - 3f32.ln()).abs() < 0.1); // small weights: close to chance
+/// assert_eq!(net.w1().len(), 4);
+/// ```
+pub type TwoLayerNet<const I: usize, const H: usize, const O: usize, T = f32, S = Inline> =
+    Network<Chain<Affine<T, I, H, S>, Chain<Relu<T, H>, Affine<T, H, O, S>>>>;
+
+impl<L> Network<L> {
+    /// A network of these layers.
+    pub const fn from_layers(layers: L) -> Self {
+        Self { layers }
+    }
+}
+
+impl<T, const I: usize, const H: usize, const O: usize, S> TwoLayerNet<I, H, O, T, S>
+where
+    T: Float,
+    S: TrainStorage,
+{
+    /// The book's initialisation: weights `weight_init_std · N(0, 1)` (W1 drawn before W2),
+    /// biases zero.
+    pub fn new<R: rand_core::Rng + ?Sized>(weight_init_std: f64, rng: &mut R) -> Self {
+        let w1 = Affine::new(weight_init_std, rng);
+        let w2 = Affine::new(weight_init_std, rng);
+        Network::from_layers(Chain::new(w1, Chain::new(Relu::new(), w2)))
+    }
+}
+
+impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix::Storage>
+    TwoLayerNet<I, H, O, T, S>
+{
+    /// W1, (I, H).
+    pub fn w1(&self) -> &[[T; H]; I] {
+        self.layers.first.w()
+    }
+    /// b1, (H).
+    pub fn b1(&self) -> &[T; H] {
+        &self.layers.first.b
+    }
+    /// W2, (H, O).
+    pub fn w2(&self) -> &[[T; O]; H] {
+        self.layers.rest.rest.w()
+    }
+    /// b2, (O).
+    pub fn b2(&self) -> &[T; O] {
+        &self.layers.rest.rest.b
+    }
+}
+
+impl<L, T, const I: usize, const O: usize> Network<L>
+where
+    L: Layer<Input = [T; I], Output = [T; O]>,
+    T: Float,
+{
+    /// Class scores (logits) for a batch.
+    pub fn predict<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
+        self.layers.forward(x, out);
+    }
+
+    /// The loss (softmax + cross-entropy, mean over the batch) of a batch against targets.
+    pub fn loss<const N: usize>(
+        &self,
+        x: &[[T; I]; N],
+        t: &impl Targets<T, O, N>,
+    ) -> Result<T, LabelOutOfRange> {
+        let mut logits = [[T::ZERO; O]; N];
+        self.predict(x, &mut logits);
+        SoftmaxWithLoss::new().forward(&logits, t)
+    }
+
+    /// Classifies every row of `x` (any number of rows) into `classes`, in chunks of [`CHUNK`].
+    ///
+    /// # Panics
+    /// If `classes` is shorter than `x`.
+    pub fn classify(&self, x: &[[T; I]], classes: &mut [usize]) {
+        assert!(
+            classes.len() >= x.len(),
+            "classify: {} rows but {} slots",
+            x.len(),
+            classes.len()
+        );
+        let mut logits = [[T::ZERO; O]; CHUNK];
+        let mut rows = x.chunks_exact(CHUNK);
+        let mut out = classes.chunks_exact_mut(CHUNK);
+        for (chunk, c) in (&mut rows).zip(&mut out) {
+            let chunk: &[[T; I]; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
+            self.predict(chunk, &mut logits);
+            for (c, l) in c.iter_mut().zip(&logits) {
+                *c = argmax(l);
+            }
+        }
+        let rest = x.len() % CHUNK;
+        let tail = &mut classes[x.len() - rest..x.len()];
+        for (row, c) in rows.remainder().iter().zip(tail) {
+            let mut l = [[T::ZERO; O]; 1];
+            self.predict(core::array::from_ref(row), &mut l);
+            *c = argmax(&l[0]);
+        }
+    }
+
+    /// The fraction of rows of `x` whose predicted class is their label in `t`.
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn accuracy<Lbl: Copy + Into<usize>>(&self, x: &[[T; I]], t: &[Lbl]) -> f64 {
+        assert_eq!(
+            x.len(),
+            t.len(),
+            "accuracy: {} rows but {} labels",
+            x.len(),
+            t.len()
+        );
+        if x.is_empty() {
+            return 0.0;
+        }
+        let mut correct = 0usize;
+        let mut classes = [0usize; CHUNK];
+        for (xs, ts) in x.chunks(CHUNK).zip(t.chunks(CHUNK)) {
+            self.classify(xs, &mut classes[..xs.len()]);
+            correct += classes
+                .iter()
+                .zip(ts)
+                .filter(|(c, t)| **c == (**t).into())
+                .count();
+        }
+        correct as f64 / x.len() as f64
+    }
+}
+
+impl<L, T, const I: usize, const O: usize> Network<L>
+where
+    L: Train<Input = [T; I], Output = [T; O], Scalar = T>,
+    T: Float,
+{
+    /// Backpropagation: stores dL/dparam in every layer and returns the loss of this batch.
+    ///
+    /// The book's `gradient(x, t)`. The first layer's input gradient is not computed: no
+    /// one needs it.
+    pub fn gradient<const N: usize>(
+        &mut self,
+        x: &[[T; I]; N],
+        t: &impl Targets<T, O, N>,
+    ) -> Result<T, LabelOutOfRange> {
+        let mut tape: L::Tape<N> = Zeros::zeros();
+        let mut logits = [[T::ZERO; O]; N];
+        self.layers.forward_train(x, &mut tape, &mut logits);
+        let mut last = SoftmaxWithLoss::new();
+        let loss = last.forward(&logits, t)?;
+        let mut dlogits = [[T::ZERO; O]; N];
+        last.backward(T::ONE, &mut dlogits);
+        self.layers.backward(x, &mut tape, &logits, &dlogits, None);
+        Ok(loss)
+    }
+
+    /// One training step: [`gradient`](Self::gradient), then `optimizer` updates every
+    /// parameter. Returns the loss before the update.
+    pub fn train_step<const N: usize>(
+        &mut self,
+        x: &[[T; I]; N],
+        t: &impl Targets<T, O, N>,
+        optimizer: &mut impl Optimizer<T>,
+    ) -> Result<T, LabelOutOfRange> {
+        let loss = self.gradient(x, t)?;
+        optimizer.update(&mut self.layers);
+        Ok(loss)
+    }
+
+    /// The book's `numerical_gradient`: central differences `(L(p + h) − L(p − h)) / 2h` with
+    /// `h = 1e-4`, for every element of every parameter, each restored afterwards. Stores the
+    /// result where [`gradient`](Self::gradient) stores its own.
+    pub fn numerical_gradient<const N: usize>(
+        &mut self,
+        x: &[[T; I]; N],
+        t: &impl Targets<T, O, N>,
+    ) -> Result<(), LabelOutOfRange> {
+        for k in 0..L::PARAMS {
+            for i in 0..self.param_len(k) {
+                let g = self.numerical_derivative(k, i, x, t)?;
+                if let Some(p) = self.layers.param(k) {
+                    p.grad[i] = g;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares backpropagation with numerical differentiation, parameter by parameter (the
+    /// book's `gradient_check.py`): runs [`gradient`](Self::gradient), then for every element
+    /// the central difference, and reports each parameter's mean and largest
+    /// `|numerical − backprop|` to `report`. Leaves the backprop gradients in the layers.
+    pub fn gradient_check<const N: usize>(
+        &mut self,
+        x: &[[T; I]; N],
+        t: &impl Targets<T, O, N>,
+        mut report: impl FnMut(GradCheck),
+    ) -> Result<(), LabelOutOfRange> {
+        self.gradient(x, t)?;
+        for k in 0..L::PARAMS {
+            let (mut sum, mut max, len) = (0.0f64, 0.0f64, self.param_len(k));
+            for i in 0..len {
+                let num = self.numerical_derivative(k, i, x, t)?;
+                let bp = self.layers.param(k).map_or(T::ZERO, |p| p.grad[i]);
+                let d = (num - bp).to_f64().abs();
+                sum += d;
+                max = max.max(d);
+            }
+            report(GradCheck {
+                param: self.param_id(k),
+                mean_abs_diff: sum / len as f64,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// How many parameter tensors the network has.
+    pub const fn param_count(&self) -> usize {
+        L::PARAMS
+    }
+
+    /// The book's name of parameter tensor `k`: `W1`, `b1`, `W2`, … (numbered per name).
+    pub fn param_id(&mut self, k: usize) -> ParamId {
+        let name = self.layers.param(k).map_or("?", |p| p.name);
+        let index = (0..k)
+            .filter(|&j| self.layers.param(j).is_some_and(|p| p.name == name))
+            .count();
+        ParamId {
+            name,
+            index: index + 1,
+        }
+    }
+
+    fn param_len(&mut self, k: usize) -> usize {
+        self.layers.param(k).map_or(0, |p| p.value.len())
+    }
+
+    /// dL/dp for element `i` of parameter `k`, by central difference; the value is restored.
+    fn numerical_derivative<const N: usize>(
+        &mut self,
+        k: usize,
+        i: usize,
+        x: &[[T; I]; N],
+        t: &impl Targets<T, O, N>,
+    ) -> Result<T, LabelOutOfRange> {
+        let h = T::from_f64(NUMERICAL_H);
+        let Some(orig) = self.layers.param(k).map(|p| p.value[i]) else {
+            return Ok(T::ZERO);
+        };
+        self.set_param(k, i, orig + h);
+        let fxh1 = self.loss(x, t);
+        self.set_param(k, i, orig - h);
+        let fxh2 = self.loss(x, t);
+        self.set_param(k, i, orig);
+        Ok((fxh1? - fxh2?) / (h + h))
+    }
+
+    fn set_param(&mut self, k: usize, i: usize, v: T) {
+        if let Some(p) = self.layers.param(k) {
+            p.value[i] = v;
+        }
+    }
+}
+
+/// A parameter's name as the book writes it: `W1`, `b2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamId {
+    /// `"W"` or `"b"`.
+    pub name: &'static str,
+    /// 1 for the first layer that has one, 2 for the next, …
+    pub index: usize,
+}
+
+impl fmt::Display for ParamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.name, self.index)
+    }
+}
+
+/// One line of a gradient check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradCheck {
+    /// Which parameter.
+    pub param: ParamId,
+    /// Mean of `|numerical − backprop|` over its elements (the book's figure).
+    pub mean_abs_diff: f64,
+    /// Largest `|numerical − backprop|`.
+    pub max: f64,
+}
