@@ -29,19 +29,60 @@ pub trait Layer {
     /// One output row, `[T; width]`.
     type Output: Copy + Zeros;
 
+    /// The scalar type of its rows and parameters.
+    type Scalar: Float;
+    /// How many parameter tensors it has (Affine: 2, `W` and `b`).
+    const PARAMS: usize;
+
     /// Computes `out` from `x` for a batch of any size `N`.
     fn forward<const N: usize>(&self, x: &[Self::Input; N], out: &mut [Self::Output; N]);
+
+    /// Parameter tensor `k` (`0..PARAMS`), flattened row-major; `None` past the end.
+    fn tensor(&self, k: usize) -> Option<Tensor<'_, Self::Scalar>>;
+
+    /// The values of parameter tensor `k`, mutably (to load a model); `None` past the end.
+    fn tensor_mut(&mut self, k: usize) -> Option<&mut [Self::Scalar]>;
+}
+
+/// The shape of a parameter tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A vector of this length (a bias).
+    Vector(usize),
+    /// A matrix of (rows, columns) (a weight matrix).
+    Matrix(usize, usize),
+}
+
+impl Shape {
+    /// The number of elements.
+    pub const fn len(self) -> usize {
+        match self {
+            Shape::Vector(n) => n,
+            Shape::Matrix(r, c) => r * c,
+        }
+    }
+    /// Whether it has no elements.
+    pub const fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A parameter tensor, read-only.
+#[derive(Debug, Clone, Copy)]
+pub struct Tensor<'a, T> {
+    /// The book's name for it within its layer: `"W"` or `"b"`.
+    pub name: &'static str,
+    /// Its shape.
+    pub shape: Shape,
+    /// Its values, flattened row-major.
+    pub values: &'a [T],
 }
 
 /// A layer that can be trained: it has a backward pass and (possibly) parameters.
 pub trait Train: Layer {
-    /// The scalar type of its parameters.
-    type Scalar: Float;
     /// What its forward pass must keep for backward beyond its input and output (`()` for
     /// single layers; a [`Chain`] keeps its intermediate activations here).
     type Tape<const N: usize>: Zeros;
-    /// How many parameter tensors it has (Affine: 2, `W` and `b`).
-    const PARAMS: usize;
 
     /// Forward pass that records in `tape` what backward will need.
     fn forward_train<const N: usize>(
@@ -94,6 +135,16 @@ impl<T: Float, const W: usize> Relu<T, W> {
 impl<T: Float, const W: usize> Layer for Relu<T, W> {
     type Input = [T; W];
     type Output = [T; W];
+    type Scalar = T;
+    const PARAMS: usize = 0;
+
+    fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> {
+        None
+    }
+
+    fn tensor_mut(&mut self, _: usize) -> Option<&mut [T]> {
+        None
+    }
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
         for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
@@ -104,9 +155,7 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
 }
 
 impl<T: Float, const W: usize> Train for Relu<T, W> {
-    type Scalar = T;
     type Tape<const N: usize> = ();
-    const PARAMS: usize = 0;
 
     fn forward_train<const N: usize>(&self, x: &[[T; W]; N], _: &mut (), out: &mut [[T; W]; N]) {
         self.forward(x, out);
@@ -146,6 +195,16 @@ impl<T: Float, const W: usize> Sigmoid<T, W> {
 impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
     type Input = [T; W];
     type Output = [T; W];
+    type Scalar = T;
+    const PARAMS: usize = 0;
+
+    fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> {
+        None
+    }
+
+    fn tensor_mut(&mut self, _: usize) -> Option<&mut [T]> {
+        None
+    }
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
         for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
@@ -155,9 +214,7 @@ impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
 }
 
 impl<T: Float, const W: usize> Train for Sigmoid<T, W> {
-    type Scalar = T;
     type Tape<const N: usize> = ();
-    const PARAMS: usize = 0;
 
     fn forward_train<const N: usize>(&self, x: &[[T; W]; N], _: &mut (), out: &mut [[T; W]; N]) {
         self.forward(x, out);
@@ -198,6 +255,21 @@ pub struct Affine<T: Float, const I: usize, const O: usize, S: Storage = Inline>
     pub dw: S::Grad<T, I, O>,
     /// dL/db from the last backward pass.
     pub db: [T; O],
+}
+
+impl<T: Float, const I: usize, const O: usize, S: Storage> Clone for Affine<T, I, O, S>
+where
+    S::Mat<T, I, O>: Clone,
+    S::Grad<T, I, O>: Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            w: self.w.clone(),
+            b: self.b,
+            dw: self.dw.clone(),
+            db: self.db,
+        }
+    }
 }
 
 impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, S> {
@@ -246,17 +318,41 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
 impl<T: Float, const I: usize, const O: usize, S: Storage> Layer for Affine<T, I, O, S> {
     type Input = [T; I];
     type Output = [T; O];
+    type Scalar = T;
+    const PARAMS: usize = 2;
 
     fn forward<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
         matmul(x, S::get(&self.w), out);
         add_row(out, &self.b);
     }
+
+    fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
+        match k {
+            0 => Some(Tensor {
+                name: "W",
+                shape: Shape::Matrix(I, O),
+                values: S::get(&self.w).as_flattened(),
+            }),
+            1 => Some(Tensor {
+                name: "b",
+                shape: Shape::Vector(O),
+                values: &self.b,
+            }),
+            _ => None,
+        }
+    }
+
+    fn tensor_mut(&mut self, k: usize) -> Option<&mut [T]> {
+        match k {
+            0 => Some(S::get_mut(&mut self.w).as_flattened_mut()),
+            1 => Some(&mut self.b),
+            _ => None,
+        }
+    }
 }
 
 impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine<T, I, O, S> {
-    type Scalar = T;
     type Tape<const N: usize> = ();
-    const PARAMS: usize = 2;
 
     fn forward_train<const N: usize>(&self, x: &[[T; I]; N], _: &mut (), out: &mut [[T; O]; N]) {
         self.forward(x, out);
@@ -308,7 +404,7 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine
 /// net.forward(&[[1.0; 4]; 5], &mut out);
 /// assert_eq!(out, [[0.0; 2]; 5]);
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Chain<A, B> {
     /// The first layer.
     pub first: A,
@@ -316,7 +412,7 @@ pub struct Chain<A, B> {
     pub rest: B,
 }
 
-impl<A: Layer, B: Layer<Input = A::Output>> Chain<A, B> {
+impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Chain<A, B> {
     /// `first`, then `rest`.
     pub const fn new(first: A, rest: B) -> Self {
         Self { first, rest }
@@ -333,9 +429,27 @@ macro_rules! chain {
     };
 }
 
-impl<A: Layer, B: Layer<Input = A::Output>> Layer for Chain<A, B> {
+impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<A, B> {
     type Input = A::Input;
     type Output = B::Output;
+    type Scalar = A::Scalar;
+    const PARAMS: usize = A::PARAMS + B::PARAMS;
+
+    fn tensor(&self, k: usize) -> Option<Tensor<'_, A::Scalar>> {
+        if k < A::PARAMS {
+            self.first.tensor(k)
+        } else {
+            self.rest.tensor(k - A::PARAMS)
+        }
+    }
+
+    fn tensor_mut(&mut self, k: usize) -> Option<&mut [A::Scalar]> {
+        if k < A::PARAMS {
+            self.first.tensor_mut(k)
+        } else {
+            self.rest.tensor_mut(k - A::PARAMS)
+        }
+    }
 
     fn forward<const N: usize>(&self, x: &[A::Input; N], out: &mut [B::Output; N]) {
         let mut mid: [A::Output; N] = Zeros::zeros();
@@ -369,9 +483,7 @@ where
     A: Train,
     B: Train<Input = A::Output, Scalar = A::Scalar>,
 {
-    type Scalar = A::Scalar;
     type Tape<const N: usize> = ChainTape<A, B, N>;
-    const PARAMS: usize = A::PARAMS + B::PARAMS;
 
     fn forward_train<const N: usize>(
         &self,

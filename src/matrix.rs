@@ -173,16 +173,16 @@ pub trait Storage {
     type Grad<T: Float, const R: usize, const C: usize>;
     /// The matrix a `Mat` holds.
     fn get<T: Float, const R: usize, const C: usize>(m: &Self::Mat<T, R, C>) -> &Matrix<T, R, C>;
+    /// The matrix a `Mat` holds, mutably.
+    fn get_mut<T: Float, const R: usize, const C: usize>(
+        m: &mut Self::Mat<T, R, C>,
+    ) -> &mut Matrix<T, R, C>;
 }
 
 /// Storage that can be created zeroed and trained: it has gradient buffers.
 pub trait TrainStorage: Storage {
     /// A zeroed weight matrix.
     fn zeros<T: Float, const R: usize, const C: usize>() -> Self::Mat<T, R, C>;
-    /// The matrix a `Mat` holds, mutably.
-    fn get_mut<T: Float, const R: usize, const C: usize>(
-        m: &mut Self::Mat<T, R, C>,
-    ) -> &mut Matrix<T, R, C>;
     /// A zeroed gradient buffer.
     fn grad_zeros<T: Float, const R: usize, const C: usize>() -> Self::Grad<T, R, C>;
     /// The gradient a `Grad` holds.
@@ -212,18 +212,18 @@ impl Storage for Inline {
     fn get<T: Float, const R: usize, const C: usize>(m: &Matrix<T, R, C>) -> &Matrix<T, R, C> {
         m
     }
+    #[inline]
+    fn get_mut<T: Float, const R: usize, const C: usize>(
+        m: &mut Matrix<T, R, C>,
+    ) -> &mut Matrix<T, R, C> {
+        m
+    }
 }
 
 impl TrainStorage for Inline {
     #[inline]
     fn zeros<T: Float, const R: usize, const C: usize>() -> Matrix<T, R, C> {
         [[T::ZERO; C]; R]
-    }
-    #[inline]
-    fn get_mut<T: Float, const R: usize, const C: usize>(
-        m: &mut Matrix<T, R, C>,
-    ) -> &mut Matrix<T, R, C> {
-        m
     }
     #[inline]
     fn grad_zeros<T: Float, const R: usize, const C: usize>() -> Matrix<T, R, C> {
@@ -246,6 +246,12 @@ impl Storage for Frozen {
     type Grad<T: Float, const R: usize, const C: usize> = NoGrad;
     #[inline]
     fn get<T: Float, const R: usize, const C: usize>(m: &Matrix<T, R, C>) -> &Matrix<T, R, C> {
+        m
+    }
+    #[inline]
+    fn get_mut<T: Float, const R: usize, const C: usize>(
+        m: &mut Matrix<T, R, C>,
+    ) -> &mut Matrix<T, R, C> {
         m
     }
 }
@@ -289,17 +295,17 @@ mod heap {
         ) -> &Matrix<T, R, C> {
             m
         }
-    }
-
-    impl TrainStorage for Heap {
-        fn zeros<T: Float, const R: usize, const C: usize>() -> Box<Matrix<T, R, C>> {
-            boxed_zeros()
-        }
         #[inline]
         fn get_mut<T: Float, const R: usize, const C: usize>(
             m: &mut Box<Matrix<T, R, C>>,
         ) -> &mut Matrix<T, R, C> {
             m
+        }
+    }
+
+    impl TrainStorage for Heap {
+        fn zeros<T: Float, const R: usize, const C: usize>() -> Box<Matrix<T, R, C>> {
+            boxed_zeros()
         }
         fn grad_zeros<T: Float, const R: usize, const C: usize>() -> Box<Matrix<T, R, C>> {
             boxed_zeros()

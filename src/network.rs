@@ -19,7 +19,7 @@ pub const CHUNK: usize = 64;
 pub const NUMERICAL_H: f64 = 1e-4;
 
 /// A network: `layers` (a [`Layer`], usually a [`Chain`]) whose output rows are class scores.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Network<L> {
     /// The layers, first to last.
     pub layers: L,
@@ -84,7 +84,7 @@ impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix:
 
 impl<L, T, const I: usize, const O: usize> Network<L>
 where
-    L: Layer<Input = [T; I], Output = [T; O]>,
+    L: Layer<Input = [T; I], Output = [T; O], Scalar = T>,
     T: Float,
 {
     /// Class scores (logits) for a batch.

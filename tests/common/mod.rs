@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use rand_core::{Rng, SeedableRng};
+
+/// A seeded generator, so every test sees the same numbers.
+pub fn rng(seed: u64) -> rand_pcg::Pcg64 {
+    rand_pcg::Pcg64::seed_from_u64(seed)
+}
+
+/// Uniform in [lo, hi).
+pub fn uniform(rng: &mut impl Rng, lo: f64, hi: f64) -> f64 {
+    lo + (hi - lo) * ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// A matrix of uniform values in [lo, hi) whose magnitudes are at least `min_abs` (keeps ReLU's
+/// kink out of a finite difference's reach).
+pub fn random_matrix<const R: usize, const C: usize>(
+    rng: &mut impl Rng,
+    lo: f64,
+    hi: f64,
+    min_abs: f64,
+) -> [[f64; C]; R] {
+    let mut m = [[0.0; C]; R];
+    for v in m.as_flattened_mut() {
+        loop {
+            *v = uniform(rng, lo, hi);
+            if v.abs() >= min_abs {
+                break;
+            }
+        }
+    }
+    m
+}
+
+/// `|a − b| / max(|a|, |b|)`, 0 when both are 0.
+pub fn rel_err(a: f64, b: f64) -> f64 {
+    let scale = a.abs().max(b.abs());
+    if scale == 0.0 {
+        0.0
+    } else {
+        (a - b).abs() / scale
+    }
+}
+
+/// Central difference of `f` at every element of `p`: `(f(p + h) − f(p − h)) / 2h`.
+pub fn numerical_grad(p: &mut [f64], h: f64, mut f: impl FnMut(&[f64]) -> f64) -> Vec<f64> {
+    (0..p.len())
+        .map(|i| {
+            let orig = p[i];
+            p[i] = orig + h;
+            let f1 = f(p);
+            p[i] = orig - h;
+            let f2 = f(p);
+            p[i] = orig;
+            (f1 - f2) / (2.0 * h)
+        })
+        .collect()
+}
+
+/// Asserts that two gradients agree element by element to relative error `tol`.
+pub fn assert_close(what: &str, numerical: &[f64], analytic: &[f64], tol: f64) {
+    assert_eq!(numerical.len(), analytic.len(), "{what}: lengths differ");
+    for (i, (n, a)) in numerical.iter().zip(analytic).enumerate() {
+        let e = rel_err(*n, *a);
+        assert!(
+            e < tol,
+            "{what}[{i}]: numerical {n:e} vs analytic {a:e}: relative error {e:e}"
+        );
+    }
+}
