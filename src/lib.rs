@@ -8,7 +8,7 @@
 //! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, and `Chain` to compose them.
 //! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
 //! - [`network`]: `Network` and the book's `TwoLayerNet`, with backprop and numerical gradients.
-//! - [`optim`]: `Sgd`.
+//! - [`optim`]: the `Sgd` optimiser.
 //!
 //! ```
 //! use constnn::{TwoLayerNet, Sgd};

@@ -106,10 +106,10 @@ fn a_three_layer_784_100_50_10_network_composes_and_learns() {
         }
     }
     let mut sgd = Sgd::new(0.5);
-    let first = net.train_step(&*x, &t, &mut sgd).unwrap();
+    let first = net.train_step(&x, &t, &mut sgd).unwrap();
     let mut last = first;
     for _ in 0..60 {
-        last = net.train_step(&*x, &t, &mut sgd).unwrap();
+        last = net.train_step(&x, &t, &mut sgd).unwrap();
     }
     assert!(first > 2.2 && last < first / 4.0, "loss {first} → {last}");
     assert_eq!(net.accuracy(&x[..], &t), 1.0);
@@ -124,7 +124,7 @@ fn a_full_mnist_sized_training_step_at_batch_100_runs_in_a_plain_test() {
         *v = common::uniform(&mut rng, 0.0, 1.0) as f32;
     }
     let t: [u8; 100] = core::array::from_fn(|n| (n * 7 % 10) as u8);
-    let loss = net.train_step(&*x, &t, &mut Sgd::new(0.1)).unwrap();
+    let loss = net.train_step(&x, &t, &mut Sgd::new(0.1)).unwrap();
     // Weights of 0.01 · N(0,1): every class about equally likely, loss about ln 10.
     assert!((loss - 10f32.ln()).abs() < 0.05, "{loss}");
     assert!(net.b2().iter().any(|b| *b != 0.0), "SGD must have moved b2");
