@@ -67,6 +67,39 @@ impl Shape {
     }
 }
 
+impl core::fmt::Display for Shape {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Shape::Vector(n) => write!(f, "({n},)"),
+            Shape::Matrix(r, c) => write!(f, "({r}, {c})"),
+        }
+    }
+}
+
+/// A parameter's name as the book writes it: `W1`, `b2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamId {
+    /// `"W"` or `"b"`.
+    pub name: &'static str,
+    /// 1 for the first layer that has one, 2 for the next, …
+    pub index: usize,
+}
+
+impl ParamId {
+    /// The name of parameter tensor `k` of `layers`, numbered per name: `W1`, `b1`, `W2`, …
+    pub fn of<L: Layer + ?Sized>(layers: &L, k: usize) -> Self {
+        let name = layers.tensor(k).map_or("?", |t| t.name);
+        let before = (0..k).filter(|&j| layers.tensor(j).is_some_and(|t| t.name == name)).count();
+        ParamId { name, index: before + 1 }
+    }
+}
+
+impl core::fmt::Display for ParamId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}{}", self.name, self.index)
+    }
+}
+
 /// A parameter tensor, read-only.
 #[derive(Debug, Clone, Copy)]
 pub struct Tensor<'a, T> {

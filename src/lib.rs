@@ -33,6 +33,7 @@
 extern crate alloc;
 
 pub mod float;
+pub mod format;
 pub mod graph;
 pub mod init;
 pub mod layers;

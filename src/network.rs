@@ -4,10 +4,8 @@
 //! the loss layer's cache) lives on the stack of that call, sized by the batch size `N` of the
 //! call. One MNIST training step at batch 100 keeps about 100 KB there.
 
-use core::fmt;
-
 use crate::float::Float;
-use crate::layers::{Affine, Chain, Layer, Relu, Train};
+use crate::layers::{Affine, Chain, Layer, ParamId, Relu, Train};
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 use crate::matrix::{Inline, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
@@ -293,21 +291,6 @@ where
         if let Some(p) = self.layers.param(k) {
             p.value[i] = v;
         }
-    }
-}
-
-/// A parameter's name as the book writes it: `W1`, `b2`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParamId {
-    /// `"W"` or `"b"`.
-    pub name: &'static str,
-    /// 1 for the first layer that has one, 2 for the next, …
-    pub index: usize,
-}
-
-impl fmt::Display for ParamId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.name, self.index)
     }
 }
 
