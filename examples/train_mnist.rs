@@ -64,7 +64,9 @@ fn train() -> Result<(), Error> {
         return Ok(());
     }
     if let Some(p) = args.positional.first() {
-        return Err(Error::Usage(format!("unexpected argument {p:?} (try --help)")));
+        return Err(Error::Usage(format!(
+            "unexpected argument {p:?} (try --help)"
+        )));
     }
     let data = PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned())?);
     let out = PathBuf::from(args.get("--out", "out".to_owned())?);
@@ -72,11 +74,15 @@ fn train() -> Result<(), Error> {
     let lr: f32 = args.get("--lr", 0.1)?;
     let seed: u64 = args.get("--seed", 0)?;
     if iters < 1 {
-        return Err(Error::Usage(format!("--iters must be at least 1, got {iters}")));
+        return Err(Error::Usage(format!(
+            "--iters must be at least 1, got {iters}"
+        )));
     }
     let iters = iters as usize;
     if !(lr.is_finite() && lr > 0.0) {
-        return Err(Error::Usage(format!("--lr must be a positive number, got {lr}")));
+        return Err(Error::Usage(format!(
+            "--lr must be a positive number, got {lr}"
+        )));
     }
 
     let t_load = Instant::now();
@@ -89,8 +95,11 @@ fn train() -> Result<(), Error> {
         data.display(),
         t_load.elapsed().as_secs_f64()
     );
-    std::fs::create_dir_all(&out)
-        .map_err(|source| Error::Io { path: out.clone(), source, hint: None })?;
+    std::fs::create_dir_all(&out).map_err(|source| Error::Io {
+        path: out.clone(),
+        source,
+        hint: None,
+    })?;
 
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     let mut net = Net::new(0.01, &mut rng);
@@ -98,7 +107,8 @@ fn train() -> Result<(), Error> {
     let mut x = boxed_zeros::<f32, BATCH, 784>();
     let mut t = [0u8; BATCH];
     let iter_per_epoch = (train.x.len() / BATCH).max(1);
-    let n_train = u32::try_from(train.x.len()).map_err(|_| Error::Usage("too many images".into()))?;
+    let n_train =
+        u32::try_from(train.x.len()).map_err(|_| Error::Usage("too many images".into()))?;
 
     println!(
         "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {lr}, seed {seed}"
@@ -122,7 +132,11 @@ fn train() -> Result<(), Error> {
             .map_err(|e| Error::Usage(format!("training batch: {e}")))?;
         if !loss.is_finite() {
             bar.abandon();
-            return Err(Error::Diverged { iteration: i, loss: f64::from(loss), lr: f64::from(lr) });
+            return Err(Error::Diverged {
+                iteration: i,
+                loss: f64::from(loss),
+                lr: f64::from(lr),
+            });
         }
         loss_sum += f64::from(loss);
         loss_n += 1;
@@ -187,7 +201,12 @@ fn train() -> Result<(), Error> {
     let train_curve: Vec<f64> = log.iter().map(|e| e.train_acc).collect();
     let test_curve: Vec<f64> = log.iter().map(|e| e.test_acc).collect();
     if common::plot::accuracy_png(&png_path, &train_curve, &test_curve)? {
-        println!("wrote {}, {}, {}", csv_path.display(), png_path.display(), model_path.display());
+        println!(
+            "wrote {}, {}, {}",
+            csv_path.display(),
+            png_path.display(),
+            model_path.display()
+        );
     } else {
         println!("wrote {}, {}", csv_path.display(), model_path.display());
         println!("(no accuracy.png: no TrueType font found; apt-get install fonts-dejavu-core)");

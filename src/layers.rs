@@ -89,8 +89,13 @@ impl ParamId {
     /// The name of parameter tensor `k` of `layers`, numbered per name: `W1`, `b1`, `W2`, …
     pub fn of<L: Layer + ?Sized>(layers: &L, k: usize) -> Self {
         let name = layers.tensor(k).map_or("?", |t| t.name);
-        let before = (0..k).filter(|&j| layers.tensor(j).is_some_and(|t| t.name == name)).count();
-        ParamId { name, index: before + 1 }
+        let before = (0..k)
+            .filter(|&j| layers.tensor(j).is_some_and(|t| t.name == name))
+            .count();
+        ParamId {
+            name,
+            index: before + 1,
+        }
     }
 }
 

@@ -57,6 +57,14 @@ where
         let w2 = Affine::new(weight_init_std, rng);
         Network::from_layers(Chain::new(w1, Chain::new(Relu::new(), w2)))
     }
+
+    /// Every parameter zero: a network to load a model file into.
+    pub fn zeros() -> Self {
+        Network::from_layers(Chain::new(
+            Affine::zeros(),
+            Chain::new(Relu::new(), Affine::zeros()),
+        ))
+    }
 }
 
 impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix::Storage>

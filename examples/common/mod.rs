@@ -26,7 +26,11 @@ pub const PIXELS: usize = 784;
 #[derive(Debug)]
 pub enum Error {
     /// A file could not be opened or read.
-    Io { path: PathBuf, source: io::Error, hint: Option<String> },
+    Io {
+        path: PathBuf,
+        source: io::Error,
+        hint: Option<String>,
+    },
     /// An IDX file is malformed.
     Idx { path: PathBuf, source: IdxError },
     /// A model file is malformed or of another network.
@@ -34,7 +38,11 @@ pub enum Error {
     /// A file is larger than we are willing to read.
     TooLarge { path: PathBuf, limit: u64 },
     /// Training diverged.
-    Diverged { iteration: usize, loss: f64, lr: f64 },
+    Diverged {
+        iteration: usize,
+        loss: f64,
+        lr: f64,
+    },
     /// A command-line problem.
     Usage(String),
 }
@@ -57,7 +65,11 @@ impl fmt::Display for Error {
                 path.display(),
                 limit >> 20
             ),
-            Error::Diverged { iteration, loss, lr } => write!(
+            Error::Diverged {
+                iteration,
+                loss,
+                lr,
+            } => write!(
                 f,
                 "training diverged at iteration {iteration}: loss is {loss}; try a smaller \
                  learning rate than {lr} (the book uses 0.1). No model was saved."
@@ -71,16 +83,25 @@ impl std::error::Error for Error {}
 
 /// Reads a whole file, decompressing it if it is gzipped, up to [`MAX_FILE_BYTES`].
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, Error> {
-    let io_err = |source: io::Error| Error::Io { path: path.to_owned(), source, hint: None };
+    let io_err = |source: io::Error| Error::Io {
+        path: path.to_owned(),
+        source,
+        hint: None,
+    };
     let mut file = fs::File::open(path).map_err(io_err)?;
     let size = file.metadata().map_err(io_err)?.len();
     let mut magic = [0u8; 2];
     let n = file.read(&mut magic).map_err(io_err)?;
     let mut raw = Vec::with_capacity(size.min(MAX_FILE_BYTES) as usize);
     raw.extend_from_slice(&magic[..n]);
-    file.take(MAX_FILE_BYTES).read_to_end(&mut raw).map_err(io_err)?;
+    file.take(MAX_FILE_BYTES)
+        .read_to_end(&mut raw)
+        .map_err(io_err)?;
     if raw.len() as u64 >= MAX_FILE_BYTES {
-        return Err(Error::TooLarge { path: path.to_owned(), limit: MAX_FILE_BYTES });
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_FILE_BYTES,
+        });
     }
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
@@ -93,7 +114,10 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, Error> {
                 hint: Some("corrupt or truncated gzip data".into()),
             })?;
         if out.len() as u64 >= MAX_FILE_BYTES {
-            return Err(Error::TooLarge { path: path.to_owned(), limit: MAX_FILE_BYTES });
+            return Err(Error::TooLarge {
+                path: path.to_owned(),
+                limit: MAX_FILE_BYTES,
+            });
         }
         Ok(out)
     } else {
@@ -137,8 +161,14 @@ pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error
     let (ipath, lpath) = (find(dir, images)?, find(dir, labels)?);
     let ibytes = read_maybe_gz(&ipath)?;
     let lbytes = read_maybe_gz(&lpath)?;
-    let ierr = |source| Error::Idx { path: ipath.clone(), source };
-    let lerr = |source| Error::Idx { path: lpath.clone(), source };
+    let ierr = |source| Error::Idx {
+        path: ipath.clone(),
+        source,
+    };
+    let lerr = |source| Error::Idx {
+        path: lpath.clone(),
+        source,
+    };
     let imgs = Images::parse(&ibytes).map_err(ierr)?;
     imgs.require_pixels(PIXELS).map_err(ierr)?;
     let lbls = Labels::parse(&lbytes, 10).map_err(lerr)?;
@@ -153,7 +183,11 @@ pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error
         .map(|img| std::array::from_fn(|i| f32::from(img[i]) / 255.0))
         .collect();
     let y = set.labels.as_slice().to_vec();
-    Ok(Split { x, y, raw: set.images.as_bytes().to_vec() })
+    Ok(Split {
+        x,
+        y,
+        raw: set.images.as_bytes().to_vec(),
+    })
 }
 
 /// Reads the four MNIST files from `dir`.
@@ -167,9 +201,18 @@ pub fn load_mnist(dir: &Path) -> Result<Mnist, Error> {
 /// Writes `path` atomically: the bytes go to a temporary file beside it, which is flushed to
 /// disk and then renamed over `path`. A crash at any point leaves the old file or the new one,
 /// never half of one.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> io::Result<()>) -> Result<(), Error> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
@@ -182,30 +225,46 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut fs::File) -> io::Result
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.map_err(|source| Error::Io { path: path.to_owned(), source, hint: None })
+    result.map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+        hint: None,
+    })
 }
 
 /// Saves the parameters of `layers` to `path` (atomically) in the crate's model format.
 pub fn save_model<L: Layer>(layers: &L, path: &Path) -> Result<(), Error> {
     let mut buf = vec![0u8; model::encoded_len(layers)];
-    let n = model::encode(layers, &mut buf)
-        .map_err(|source| Error::Model { path: path.to_owned(), source })?;
+    let n = model::encode(layers, &mut buf).map_err(|source| Error::Model {
+        path: path.to_owned(),
+        source,
+    })?;
     write_atomic(path, |f| f.write_all(&buf[..n]))
 }
 
 /// Loads a model file into `layers`, refusing one of another shape, dtype or a damaged one.
 pub fn load_model<L: Layer>(layers: &mut L, path: &Path) -> Result<(), Error> {
-    let io_err = |source| Error::Io { path: path.to_owned(), source, hint: None };
+    let io_err = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+        hint: None,
+    };
     let size = fs::metadata(path).map_err(io_err)?.len();
     let expected = model::encoded_len(layers) as u64;
     if size > expected.saturating_mul(2).max(1 << 16) {
         return Err(Error::Model {
             path: path.to_owned(),
-            source: ModelError::TrailingBytes { expected: expected as usize, found: size as usize },
+            source: ModelError::TrailingBytes {
+                expected: expected as usize,
+                found: size as usize,
+            },
         });
     }
     let bytes = fs::read(path).map_err(io_err)?;
-    model::decode_into(&bytes, layers).map_err(|source| Error::Model { path: path.to_owned(), source })
+    model::decode_into(&bytes, layers).map_err(|source| Error::Model {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Command-line arguments: `--flag value` pairs and bare positional words.
@@ -270,5 +329,20 @@ pub fn run(main: impl FnOnce() -> Result<(), Error>) -> std::process::ExitCode {
             eprintln!("error: {e}");
             std::process::ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
         }
+    }
+}
+
+/// A number as a person would write it: six significant digits, no trailing zeros
+/// (`220`, `2.2`, `3.3`, not `3.3000002`).
+pub fn human(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (5 - v.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
     }
 }

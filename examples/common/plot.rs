@@ -44,8 +44,12 @@ pub fn accuracy_png(path: &Path, train: &[f64], test: &[f64]) -> Result<bool, Er
         let mut enc = png::Encoder::new(&mut png_bytes, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc.write_header().map_err(|e| Error::Usage(format!("png: {e}")))?;
-        writer.write_image_data(&rgb).map_err(|e| Error::Usage(format!("png: {e}")))?;
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| Error::Usage(format!("png: {e}")))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| Error::Usage(format!("png: {e}")))?;
     }
     write_atomic(path, |f| std::io::Write::write_all(f, &png_bytes))?;
     Ok(true)

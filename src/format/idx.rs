@@ -118,15 +118,26 @@ impl fmt::Display for IdxError {
                 "wrong number of dimensions at offset 3: expected {expected}, found {found}"
             ),
             IdxError::SizeOverflow => {
-                write!(f, "the declared dimensions multiply to more than can be addressed")
+                write!(
+                    f,
+                    "the declared dimensions multiply to more than can be addressed"
+                )
             }
             IdxError::LengthMismatch { declared, found } => write!(
                 f,
                 "the header declares {declared} bytes of data but the file has {found} \
                  ({})",
-                if found < declared { "truncated" } else { "trailing bytes" }
+                if found < declared {
+                    "truncated"
+                } else {
+                    "trailing bytes"
+                }
             ),
-            IdxError::LabelOutOfRange { index, label, classes } => write!(
+            IdxError::LabelOutOfRange {
+                index,
+                label,
+                classes,
+            } => write!(
                 f,
                 "label {label} at index {index} is out of range (expected 0..={})",
                 classes.saturating_sub(1)
@@ -135,7 +146,11 @@ impl fmt::Display for IdxError {
                 f,
                 "the images file has {images} images but the labels file has {labels} labels"
             ),
-            IdxError::ImageSize { rows, cols, expected } => write!(
+            IdxError::ImageSize {
+                rows,
+                cols,
+                expected,
+            } => write!(
                 f,
                 "images are {rows}×{cols} = {} pixels but the network takes {expected}",
                 rows.saturating_mul(cols)
@@ -149,38 +164,66 @@ impl core::error::Error for IdxError {}
 /// Parses the header of an unsigned-byte IDX file of rank `rank`; returns the dimensions (the
 /// first `rank` entries) and the data, whose length is checked against them.
 fn parse<const R: usize>(bytes: &[u8]) -> Result<([usize; R], &[u8]), IdxError> {
-    let header = R.checked_mul(4).and_then(|d| d.checked_add(4)).ok_or(IdxError::SizeOverflow)?;
+    let header = R
+        .checked_mul(4)
+        .and_then(|d| d.checked_add(4))
+        .ok_or(IdxError::SizeOverflow)?;
     let magic = match bytes {
         [a, b, ..] => [*a, *b],
-        _ => return Err(IdxError::TooShort { needed: header, found: bytes.len() }),
+        _ => {
+            return Err(IdxError::TooShort {
+                needed: header,
+                found: bytes.len(),
+            });
+        }
     };
     if magic != [0, 0] {
         return Err(IdxError::BadMagic { found: magic });
     }
     let (ty, rank) = match bytes {
         [_, _, t, r, ..] => (*t, *r),
-        _ => return Err(IdxError::TooShort { needed: header, found: bytes.len() }),
+        _ => {
+            return Err(IdxError::TooShort {
+                needed: header,
+                found: bytes.len(),
+            });
+        }
     };
     if ty != TYPE_U8 {
         return Err(IdxError::UnsupportedType { found: ty });
     }
     if usize::from(rank) != R {
-        return Err(IdxError::WrongRank { expected: R as u8, found: rank });
+        return Err(IdxError::WrongRank {
+            expected: R as u8,
+            found: rank,
+        });
     }
     if bytes.len() < header {
-        return Err(IdxError::TooShort { needed: header, found: bytes.len() });
+        return Err(IdxError::TooShort {
+            needed: header,
+            found: bytes.len(),
+        });
     }
     let mut dims = [0usize; R];
     let mut total: usize = 1;
     for (i, d) in dims.iter_mut().enumerate() {
-        let at = i.checked_mul(4).and_then(|o| o.checked_add(4)).ok_or(IdxError::SizeOverflow)?;
-        let v = be_u32(bytes, at).ok_or(IdxError::TooShort { needed: header, found: bytes.len() })?;
+        let at = i
+            .checked_mul(4)
+            .and_then(|o| o.checked_add(4))
+            .ok_or(IdxError::SizeOverflow)?;
+        let v = be_u32(bytes, at).ok_or(IdxError::TooShort {
+            needed: header,
+            found: bytes.len(),
+        })?;
         *d = usize::try_from(v).map_err(|_| IdxError::SizeOverflow)?;
         total = total.checked_mul(*d).ok_or(IdxError::SizeOverflow)?;
     }
     let data = bytes.get(header..).unwrap_or_default();
     if data.len() != total {
-        return Err(IdxError::LengthMismatch { declared: total, found: data.len() });
+        return Err(IdxError::LengthMismatch {
+            declared: total,
+            found: data.len(),
+        });
     }
     Ok((dims, data))
 }
@@ -199,7 +242,12 @@ impl<'a> Images<'a> {
     /// count × rows × cols bytes.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, IdxError> {
         let ([count, rows, cols], pixels) = parse::<3>(bytes)?;
-        Ok(Self { count, rows, cols, pixels })
+        Ok(Self {
+            count,
+            rows,
+            cols,
+            pixels,
+        })
     }
 
     /// Number of images.
@@ -228,7 +276,11 @@ impl<'a> Images<'a> {
         if self.pixels_per_image() == expected {
             Ok(())
         } else {
-            Err(IdxError::ImageSize { rows: self.rows, cols: self.cols, expected })
+            Err(IdxError::ImageSize {
+                rows: self.rows,
+                cols: self.cols,
+                expected,
+            })
         }
     }
 
@@ -258,10 +310,16 @@ impl<'a> Labels<'a> {
     /// Validates a labels file, and that every label is below `classes` (10 for MNIST).
     pub fn parse(bytes: &'a [u8], classes: usize) -> Result<Self, IdxError> {
         let ([_], labels) = parse::<1>(bytes)?;
-        if let Some((index, &label)) =
-            labels.iter().enumerate().find(|(_, l)| usize::from(**l) >= classes)
+        if let Some((index, &label)) = labels
+            .iter()
+            .enumerate()
+            .find(|(_, l)| usize::from(**l) >= classes)
         {
-            return Err(IdxError::LabelOutOfRange { index, label, classes });
+            return Err(IdxError::LabelOutOfRange {
+                index,
+                label,
+                classes,
+            });
         }
         Ok(Self { labels })
     }
@@ -300,7 +358,10 @@ impl<'a> LabeledImages<'a> {
     /// Pairs images with labels; their counts must agree.
     pub fn new(images: Images<'a>, labels: Labels<'a>) -> Result<Self, IdxError> {
         if images.len() != labels.len() {
-            return Err(IdxError::CountMismatch { images: images.len(), labels: labels.len() });
+            return Err(IdxError::CountMismatch {
+                images: images.len(),
+                labels: labels.len(),
+            });
         }
         Ok(Self { images, labels })
     }

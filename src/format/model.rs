@@ -151,7 +151,10 @@ impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             ModelError::Truncated { needed, found } => {
-                write!(f, "truncated model file: {found} bytes, its header needs {needed}")
+                write!(
+                    f,
+                    "truncated model file: {found} bytes, its header needs {needed}"
+                )
             }
             ModelError::TrailingBytes { expected, found } => write!(
                 f,
@@ -163,7 +166,10 @@ impl fmt::Display for ModelError {
                 found[0], found[1], found[2], found[3]
             ),
             ModelError::UnsupportedVersion { found } => {
-                write!(f, "model format version {found} is not supported (this build reads {VERSION})")
+                write!(
+                    f,
+                    "model format version {found} is not supported (this build reads {VERSION})"
+                )
             }
             ModelError::DtypeMismatch { expected, found } => write!(
                 f,
@@ -175,9 +181,16 @@ impl fmt::Display for ModelError {
                 "model file has {found} tensors but the network has {expected}"
             ),
             ModelError::BadRank { tensor, found } => {
-                write!(f, "tensor {tensor} has rank {found} in the file (expected 1 or 2)")
+                write!(
+                    f,
+                    "tensor {tensor} has rank {found} in the file (expected 1 or 2)"
+                )
             }
-            ModelError::ShapeMismatch { tensor, expected, found } => write!(
+            ModelError::ShapeMismatch {
+                tensor,
+                expected,
+                found,
+            } => write!(
                 f,
                 "tensor {tensor} has shape {found} in the file but the network needs {expected}"
             ),
@@ -190,7 +203,10 @@ impl fmt::Display for ModelError {
                 write!(f, "tensor {tensor} element {index} is NaN or infinite")
             }
             ModelError::BufferTooSmall { needed, found } => {
-                write!(f, "buffer of {found} bytes is too small for the model ({needed} bytes)")
+                write!(
+                    f,
+                    "buffer of {found} bytes is too small for the model ({needed} bytes)"
+                )
             }
             ModelError::TooLarge => write!(f, "network too large for the model format"),
         }
@@ -209,7 +225,11 @@ pub const fn crc32(bytes: &[u8]) -> u32 {
         crc ^= b as u32;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         i += 1;
@@ -229,7 +249,9 @@ pub fn encoded_len<L: Layer>(layers: &L) -> usize {
     let mut n = FIXED_HEADER.saturating_add(4);
     for t in (0..L::PARAMS).filter_map(|k| layers.tensor(k)) {
         let data = t.values.len().saturating_mul(L::Scalar::BYTES);
-        n = n.saturating_add(shape_record_len(t.shape)).saturating_add(data);
+        n = n
+            .saturating_add(shape_record_len(t.shape))
+            .saturating_add(data);
     }
     n
 }
@@ -242,9 +264,15 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), ModelError> {
-        let end = self.at.checked_add(bytes.len()).ok_or(ModelError::TooLarge)?;
+        let end = self
+            .at
+            .checked_add(bytes.len())
+            .ok_or(ModelError::TooLarge)?;
         let found = self.out.len();
-        let dst = self.out.get_mut(self.at..end).ok_or(ModelError::BufferTooSmall { needed: end, found })?;
+        let dst = self
+            .out
+            .get_mut(self.at..end)
+            .ok_or(ModelError::BufferTooSmall { needed: end, found })?;
         dst.copy_from_slice(bytes);
         self.at = end;
         Ok(())
@@ -252,7 +280,9 @@ impl Writer<'_> {
 }
 
 fn dim_u32(d: usize) -> Result<[u8; 4], ModelError> {
-    u32::try_from(d).map(u32::to_le_bytes).map_err(|_| ModelError::TooLarge)
+    u32::try_from(d)
+        .map(u32::to_le_bytes)
+        .map_err(|_| ModelError::TooLarge)
 }
 
 /// Writes the model of `layers` into `out`; returns the number of bytes written
@@ -260,7 +290,10 @@ fn dim_u32(d: usize) -> Result<[u8; 4], ModelError> {
 pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError> {
     let needed = encoded_len(layers);
     if out.len() < needed {
-        return Err(ModelError::BufferTooSmall { needed, found: out.len() });
+        return Err(ModelError::BufferTooSmall {
+            needed,
+            found: out.len(),
+        });
     }
     let count = u8::try_from(L::PARAMS).map_err(|_| ModelError::TooLarge)?;
     let mut w = Writer { out, at: 0 };
@@ -283,7 +316,9 @@ pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError>
     let mut buf = [0u8; 8];
     for t in (0..L::PARAMS).filter_map(|k| layers.tensor(k)) {
         for v in t.values {
-            let b = buf.get_mut(..L::Scalar::BYTES).ok_or(ModelError::TooLarge)?;
+            let b = buf
+                .get_mut(..L::Scalar::BYTES)
+                .ok_or(ModelError::TooLarge)?;
             v.write_le(b);
             w.put(b)?;
         }
@@ -326,7 +361,11 @@ impl<'a> Reader<'a> {
 /// dtype, every shape, length, checksum, every value finite), loads its parameters into them.
 /// On error `layers` is untouched.
 pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelError> {
-    let mut r = Reader { bytes, at: 0, needed: FIXED_HEADER };
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        needed: FIXED_HEADER,
+    };
     let magic: [u8; 4] = r.take(4)?.try_into().map_err(|_| ModelError::TooLarge)?;
     if magic != MAGIC {
         return Err(ModelError::BadMagic { found: magic });
@@ -337,21 +376,34 @@ pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelEr
     }
     let dtype = r.u8()?;
     if dtype != dtype_code::<L::Scalar>() {
-        return Err(ModelError::DtypeMismatch { expected: L::Scalar::NAME, found: dtype });
+        return Err(ModelError::DtypeMismatch {
+            expected: L::Scalar::NAME,
+            found: dtype,
+        });
     }
     let count = usize::from(r.u8()?);
     if count != L::PARAMS {
-        return Err(ModelError::TensorCount { expected: L::PARAMS, found: count });
+        return Err(ModelError::TensorCount {
+            expected: L::PARAMS,
+            found: count,
+        });
     }
     // Shape records: what the network expects tells the reader how long the file must be.
     let mut data_len: usize = 0;
     for k in 0..L::PARAMS {
         let Some(t) = layers.tensor(k) else { continue };
-        r.needed = r.at.checked_add(shape_record_len(t.shape)).ok_or(ModelError::TooLarge)?;
+        r.needed =
+            r.at.checked_add(shape_record_len(t.shape))
+                .ok_or(ModelError::TooLarge)?;
         let found = match r.u8()? {
             1 => Shape::Vector(r.u32()?),
             2 => Shape::Matrix(r.u32()?, r.u32()?),
-            rank => return Err(ModelError::BadRank { tensor: ParamId::of(layers, k), found: rank }),
+            rank => {
+                return Err(ModelError::BadRank {
+                    tensor: ParamId::of(layers, k),
+                    found: rank,
+                });
+            }
         };
         if found != t.shape {
             return Err(ModelError::ShapeMismatch {
@@ -360,20 +412,34 @@ pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelEr
                 found,
             });
         }
-        let bytes = t.values.len().checked_mul(L::Scalar::BYTES).ok_or(ModelError::TooLarge)?;
+        let bytes = t
+            .values
+            .len()
+            .checked_mul(L::Scalar::BYTES)
+            .ok_or(ModelError::TooLarge)?;
         data_len = data_len.checked_add(bytes).ok_or(ModelError::TooLarge)?;
     }
     let data_start = r.at;
-    let total = data_start.checked_add(data_len).and_then(|n| n.checked_add(4));
+    let total = data_start
+        .checked_add(data_len)
+        .and_then(|n| n.checked_add(4));
     let total = total.ok_or(ModelError::TooLarge)?;
     if bytes.len() < total {
-        return Err(ModelError::Truncated { needed: total, found: bytes.len() });
+        return Err(ModelError::Truncated {
+            needed: total,
+            found: bytes.len(),
+        });
     }
     if bytes.len() > total {
-        return Err(ModelError::TrailingBytes { expected: total, found: bytes.len() });
+        return Err(ModelError::TrailingBytes {
+            expected: total,
+            found: bytes.len(),
+        });
     }
     let body_len = total.saturating_sub(4);
-    let (body, stored) = bytes.split_at_checked(body_len).ok_or(ModelError::TooLarge)?;
+    let (body, stored) = bytes
+        .split_at_checked(body_len)
+        .ok_or(ModelError::TooLarge)?;
     let stored = u32::from_le_bytes(stored.try_into().map_err(|_| ModelError::TooLarge)?);
     let computed = crc32(body);
     if stored != computed {
@@ -381,16 +447,23 @@ pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelEr
     }
     // Two passes over the data: check every value, then load. A bad file changes nothing.
     let data = body.get(data_start..).ok_or(ModelError::TooLarge)?;
-    let mut values = data.chunks_exact(L::Scalar::BYTES).filter_map(L::Scalar::read_le);
+    let mut values = data
+        .chunks_exact(L::Scalar::BYTES)
+        .filter_map(L::Scalar::read_le);
     for k in 0..L::PARAMS {
         let len = layers.tensor(k).map_or(0, |t| t.values.len());
         for index in 0..len {
             if !values.next().is_some_and(Float::is_finite) {
-                return Err(ModelError::NonFinite { tensor: ParamId::of(layers, k), index });
+                return Err(ModelError::NonFinite {
+                    tensor: ParamId::of(layers, k),
+                    index,
+                });
             }
         }
     }
-    let mut values = data.chunks_exact(L::Scalar::BYTES).filter_map(L::Scalar::read_le);
+    let mut values = data
+        .chunks_exact(L::Scalar::BYTES)
+        .filter_map(L::Scalar::read_le);
     for k in 0..L::PARAMS {
         if let Some(dst) = layers.tensor_mut(k) {
             for (d, v) in dst.iter_mut().zip(&mut values) {

@@ -1,0 +1,124 @@
+//! Classifies MNIST test images with a model saved by `train_mnist`, drawing each digit as
+//! ASCII art beside its true label, the prediction and the top-3 probabilities.
+//!
+//! ```text
+//! cargo run --release --example classify -- [--model out/model.cnnm] [--data DIR] [INDEX ...]
+//! ```
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use common::{Args, Error};
+use constnn::TwoLayerNet;
+use constnn::loss::softmax;
+use constnn::matrix::Heap;
+
+type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
+
+const HELP: &str = "\
+classify: show MNIST test images and what a trained model says they are
+
+USAGE: cargo run --release --example classify -- [OPTIONS] [INDEX ...]
+
+  INDEX          test-set images to show (0..=9999) [default: 0 1 2]
+  --model PATH   a model written by train_mnist [default: out/model.cnnm]
+  --data DIR     the MNIST files [default: this repo's data/mnist]
+  -h, --help     this text";
+
+/// Darker to brighter.
+const RAMP: &[u8] = b" .:-=+*#%@";
+
+fn main() -> ExitCode {
+    common::run(classify)
+}
+
+fn classify() -> Result<(), Error> {
+    let args = Args::parse(
+        std::env::args().skip(1),
+        &["--model", "--data"],
+        &["--help", "-h"],
+    )?;
+    if args.has("--help") || args.has("-h") {
+        println!("{HELP}");
+        return Ok(());
+    }
+    let model = PathBuf::from(args.get("--model", "out/model.cnnm".to_owned())?);
+    let data = PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned())?);
+    let test = common::load_split(&data, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
+    let indices: Vec<usize> = if args.positional.is_empty() {
+        vec![0, 1, 2]
+    } else {
+        args.positional
+            .iter()
+            .map(|s| match s.parse::<usize>() {
+                Ok(i) if i < test.x.len() => Ok(i),
+                _ => Err(Error::Usage(format!(
+                    "invalid image index {s:?}: the test set has images 0..={}",
+                    test.x.len() - 1
+                ))),
+            })
+            .collect::<Result<_, _>>()?
+    };
+
+    let mut net = Net::zeros();
+    common::load_model(&mut net.layers, &model).map_err(|e| match e {
+        Error::Io { path, source, .. } => Error::Io {
+            path,
+            source,
+            hint: Some("train one first: cargo run --release --example train_mnist".into()),
+        },
+        e => e,
+    })?;
+
+    let mut correct = 0;
+    for &i in &indices {
+        let mut logits = [[0.0f32; 10]];
+        net.predict(std::array::from_ref(&test.x[i]), &mut logits);
+        let mut p = [0.0f32; 10];
+        softmax(&logits[0], &mut p);
+        let mut order: Vec<usize> = (0..10).collect();
+        order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
+        let (label, predicted) = (test.y[i], order[0]);
+        correct += usize::from(usize::from(label) == predicted);
+
+        let side = [
+            format!("test image #{i}"),
+            format!("true label: {label}"),
+            format!(
+                "predicted:  {predicted}  {}",
+                if usize::from(label) == predicted {
+                    "(right)"
+                } else {
+                    "(WRONG)"
+                }
+            ),
+            String::new(),
+            "top 3:".to_owned(),
+            format!("  {}  {:6.2}%", order[0], 100.0 * p[order[0]]),
+            format!("  {}  {:6.2}%", order[1], 100.0 * p[order[1]]),
+            format!("  {}  {:6.2}%", order[2], 100.0 * p[order[2]]),
+        ];
+        let raw = &test.raw[i * 784..(i + 1) * 784];
+        for (r, row) in raw.chunks_exact(28).enumerate() {
+            // Two characters per pixel keep the digit's aspect ratio in a terminal.
+            let art: String = row
+                .iter()
+                .flat_map(|&v| {
+                    let c = RAMP[usize::from(v) * (RAMP.len() - 1) / 255] as char;
+                    [c, c]
+                })
+                .collect();
+            let text = r
+                .checked_sub(10)
+                .and_then(|k| side.get(k))
+                .map_or("", String::as_str);
+            println!("{}", format!("|{art}|  {text}").trim_end());
+        }
+        println!();
+    }
+    println!("{correct} of {} right", indices.len());
+    Ok(())
+}
