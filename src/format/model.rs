@@ -12,7 +12,7 @@
 //! end−4   4      CRC-32 (IEEE) of every byte before it, u32 little-endian
 //! ```
 //!
-//! A TwoLayerNet stores W1 (I, H), b1 (H), W2 (H, O), b2 (O): 784-50-10 in f32 is 159 048 bytes.
+//! A TwoLayerNet stores W1 (I, H), b1 (H), W2 (H, O), b2 (O): 784-50-10 in f32 is 159 080 bytes.
 //!
 //! ```
 //! use constnn::{TwoLayerNet, format::model};
