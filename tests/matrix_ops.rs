@@ -76,3 +76,55 @@ fn argmax_takes_the_first_of_ties_like_numpy() {
     assert_eq!(argmax(&[0.1, 0.7, 0.7, 0.2]), 1);
     assert_eq!(argmax(&[3.0f32]), 0);
 }
+
+/// The kernels accumulate every output in the order of the inner index, multiply then add, so
+/// they must equal a plain sequential sum bit for bit, whatever the tiling, zero skipping
+/// (sparse inputs), column tails, and chunking of a long inner dimension.
+#[test]
+fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
+    use constnn::matrix::kernels::{gemm_nn, gemm_nt, gemm_tn};
+    let mut rng = common::rng(9);
+    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (4, 16, 16), (9, 33, 50), (100, 300, 19), (6, 600, 3)] {
+        for zeros in [0.0, 0.8, 0.97] {
+            let mut draw = |len: usize| -> Vec<f32> {
+                (0..len)
+                    .map(|_| {
+                        if common::uniform(&mut rng, 0.0, 1.0) < zeros {
+                            0.0
+                        } else {
+                            common::uniform(&mut rng, -1.0, 1.0) as f32
+                        }
+                    })
+                    .collect()
+            };
+            let a = draw(m * k); // m×k
+            let b = draw(k * n); // k×n
+            let bt = draw(n * k); // n×k
+            let at = draw(k * m); // k×m
+            let seq = |f: &dyn Fn(usize, usize, usize) -> (f32, f32)| -> Vec<f32> {
+                let mut c = vec![0.0f32; m * n];
+                for i in 0..m {
+                    for j in 0..n {
+                        let mut s = 0.0f32;
+                        for p in 0..k {
+                            let (x, y) = f(i, j, p);
+                            s += x * y;
+                        }
+                        c[i * n + j] = s;
+                    }
+                }
+                c
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let mut c = vec![f32::NAN; m * n];
+            gemm_nn(&a, &b, &mut c, m, k, n);
+            assert_eq!(bits(&c), bits(&seq(&|i, j, p| (a[i * k + p], b[p * n + j]))), "nn {m}×{k}×{n} zeros {zeros}");
+            let mut c = vec![f32::NAN; m * n];
+            gemm_tn(&at, &b, &mut c, k, m, n);
+            assert_eq!(bits(&c), bits(&seq(&|i, j, p| (at[p * m + i], b[p * n + j]))), "tn {m}×{k}×{n} zeros {zeros}");
+            let mut c = vec![f32::NAN; m * n];
+            gemm_nt(&a, &bt, &mut c, m, k, n);
+            assert_eq!(bits(&c), bits(&seq(&|i, j, p| (a[i * k + p], bt[j * k + p]))), "nt {m}×{k}×{n} zeros {zeros}");
+        }
+    }
+}

@@ -1,63 +1,347 @@
 //! The matrix-product kernels, over row-major slices with run-time sizes.
 //!
 //! Each is written once and shared by every shape (see `matrix`'s wrappers, which check the
-//! shapes at compile time and pass the sizes down). Inner loops run over a contiguous output
-//! row so that they vectorise.
+//! shapes at compile time and pass the sizes down).
+//!
+//! **Register tiles.** The output is cut into tiles of [`MR`] rows × `NR` columns (4 × 16 for
+//! f32: eight 256-bit accumulators) that stay in registers while the inner dimension streams
+//! through; each step multiplies `MR` values of A by one `NR`-wide row of B. The `MR` values of
+//! each step are first packed side by side on the stack ([`KC`] steps at a time), so the inner
+//! loop reads A contiguously whatever its layout, and B's rows are read in place (or, for the
+//! transposed product, packed too).
+//!
+//! **Same order everywhere.** Every output element is accumulated as `((a₀b₀ + a₁b₁) + a₂b₂) …`
+//! in the order of the inner index, with a separate multiply and add (Rust never fuses them
+//! into FMA). So a product is bit-for-bit the same whatever the tiling, the batch size, the
+//! CPU or the target: the Cortex-M4 computes the very numbers the host does.
+//!
+//! **Zero skipping is exact.** A step whose `MR` values of A are all zero is left out when A
+//! is packed: adding `0·b` to an accumulator changes nothing (accumulators start at +0 and
+//! never become −0), unless `b` is infinite or NaN. MNIST images are about 80% zero pixels, so
+//! the products with a batch of images (Affine's `x·W` and `xᵀ·dY`) skip most of their work;
+//! on dense data the list of steps is simply all of them.
 
 use crate::float::Float;
 
+/// Rows of a register tile.
+pub const MR: usize = 4;
+
+/// Steps of the inner dimension packed at a time (bounds the stack buffers to a few KB).
+pub const KC: usize = 256;
+
 /// `c (m×n) = a (m×k) · b (k×n)`.
 pub fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
-    debug_assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n);
-    for (arow, crow) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-        crow.fill(T::ZERO);
-        for (&av, brow) in arow.iter().zip(b.chunks_exact(n)) {
-            for (cv, &bv) in crow.iter_mut().zip(brow) {
-                *cv += av * bv;
-            }
-        }
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "gemm_nn: sizes");
+    if T::BYTES == 4 {
+        driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
+    } else {
+        driver::<T, false, 8, 4>(a, k, b, c, m, k, n);
     }
 }
 
 /// `c (m×n) = aᵀ · b` with `a (k×m)`, `b (k×n)`.
 pub fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usize, n: usize) {
-    debug_assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n);
-    c.fill(T::ZERO);
-    for (arow, brow) in a.chunks_exact(m).zip(b.chunks_exact(n)) {
-        for (&av, crow) in arow.iter().zip(c.chunks_exact_mut(n)) {
-            for (cv, &bv) in crow.iter_mut().zip(brow) {
-                *cv += av * bv;
+    assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n, "gemm_tn: sizes");
+    if T::BYTES == 4 {
+        driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
+    } else {
+        driver::<T, true, 8, 4>(a, m, b, c, m, k, n);
+    }
+}
+
+/// `c (m×n) = a · bᵀ` with `a (m×k)`, `b (n×k)`.
+///
+/// `B`'s columns are strided here, so each `NR`-row strip of `B` is first copied, transposed,
+/// into a buffer on the stack ([`KC`] steps at a time); then the tiles run as in [`gemm_nn`].
+pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n, "gemm_nt: sizes");
+    if T::BYTES == 4 {
+        nt_driver::<T, 16>(a, b, c, m, k, n);
+    } else {
+        nt_driver::<T, 8>(a, b, c, m, k, n);
+    }
+}
+
+/// The `MR` values of A for each of up to [`KC`] steps, and which steps are not all zero.
+struct PackedA<T, const R: usize> {
+    values: [[T; R]; KC],
+    steps: [u16; KC],
+    count: usize,
+    /// No step was skipped (`steps` is `0..count`).
+    dense: bool,
+    /// Non-zero values packed, summed over the rows (for choosing a tile height).
+    nonzeros: usize,
+}
+
+impl<T: Float, const R: usize> PackedA<T, R> {
+    fn new() -> Self {
+        Self { values: [[T::ZERO; R]; KC], steps: [0; KC], count: 0, dense: true, nonzeros: 0 }
+    }
+
+    /// Packs `op(a)[i0 + r][p0 + q]` for `r < rows`, `q < kc` (rows past `rows` are zero).
+    #[inline(always)]
+    fn pack<const TA: bool>(&mut self, a: &[T], lda: usize, i0: usize, rows: usize, p0: usize, kc: usize) {
+        let (mut count, mut nonzeros) = (0, 0);
+        let mut push = |q: usize, v: [T; R]| {
+            let nz = v.iter().filter(|x| **x != T::ZERO).count();
+            if nz > 0 {
+                nonzeros += nz;
+                self.values[count] = v;
+                self.steps[count] = q as u16;
+                count += 1;
+            }
+        };
+        if TA {
+            // Step q's values are contiguous: a[(p0 + q)·lda + i0 ..][..rows].
+            for q in 0..kc {
+                let at = (p0 + q) * lda + i0;
+                let mut v = [T::ZERO; R];
+                if rows == R {
+                    v.copy_from_slice(&a[at..at + R]);
+                } else {
+                    v[..rows].copy_from_slice(&a[at..at + rows]);
+                }
+                push(q, v);
+            }
+        } else if R == 1 && rows == 1 {
+            for (q, &x) in a[i0 * lda + p0..][..kc].iter().enumerate() {
+                push(q, [x; R]);
+            }
+        } else if R == 4 && rows == 4 {
+            // Four rows of A, each read contiguously.
+            let row = |r: usize| &a[(i0 + r) * lda + p0..][..kc];
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+            for (q, (((&x0, &x1), &x2), &x3)) in r0.iter().zip(r1).zip(r2).zip(r3).enumerate() {
+                let mut v = [T::ZERO; R];
+                v.copy_from_slice(&[x0, x1, x2, x3][..R]);
+                push(q, v);
+            }
+        } else {
+            for q in 0..kc {
+                let mut v = [T::ZERO; R];
+                for (r, v) in v.iter_mut().enumerate().take(rows) {
+                    *v = a[(i0 + r) * lda + p0 + q];
+                }
+                push(q, v);
+            }
+        }
+        self.count = count;
+        self.dense = count == kc;
+        self.nonzeros = nonzeros;
+    }
+}
+
+/// `c = op(a) · b` for B read in place: `KC` steps at a time, `MR` rows at a time, then every
+/// column tile (`NR` wide, then `NR2`, then single columns).
+#[inline(always)]
+fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if k == 0 {
+        c.fill(T::ZERO);
+        return;
+    }
+    let mut packed = PackedA::<T, MR>::new();
+    let mut single = PackedA::<T, 1>::new();
+    for p0 in (0..k).step_by(KC) {
+        let kc = (k - p0).min(KC);
+        for i0 in (0..m).step_by(MR) {
+            let rows = (m - i0).min(MR);
+            packed.pack::<TA>(a, lda, i0, rows, p0, kc);
+            // Sparse rows that share few non-zero steps (a batch of different images): one
+            // row at a time skips more. Same order of accumulation either way.
+            if !TA && rows == MR && packed.nonzeros < 2 * packed.count {
+                for r in 0..rows {
+                    single.pack::<TA>(a, lda, i0 + r, 1, p0, kc);
+                    strip::<T, 1, NR, NR2>(&single, b, c, n, i0 + r, 1, p0);
+                }
+            } else {
+                strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, rows, p0);
             }
         }
     }
 }
 
-/// `c (m×n) = a · bᵀ` with `a (m×k)`, `b (n×k)`: each output is a dot product of two rows.
-pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
-    debug_assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n);
-    for (arow, crow) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-        for (cv, brow) in crow.iter_mut().zip(b.chunks_exact(k)) {
-            *cv = dot(arow, brow);
+/// Every column tile of one row block: `NR` wide, then `NR2`, then the last few columns.
+#[inline(always)]
+fn strip<T: Float, const R: usize, const NR: usize, const NR2: usize>(
+    packed: &PackedA<T, R>,
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    i0: usize,
+    rows: usize,
+    p0: usize,
+) {
+    let acc = p0 > 0;
+    let mut j0 = 0;
+    while j0 < n {
+        let b_rows = &b[p0 * n + j0..];
+        let left = n - j0;
+        if left >= NR {
+            micro::<T, R, NR>(packed, b_rows, n, NR, c, n, i0, rows, j0, acc);
+            j0 += NR;
+        } else if left >= NR2 {
+            micro::<T, R, NR2>(packed, b_rows, n, NR2, c, n, i0, rows, j0, acc);
+            j0 += NR2;
+        } else {
+            match left {
+                1 => micro_cols::<T, R, 1>(packed, b_rows, n, c, n, i0, rows, j0, acc),
+                2 => micro_cols::<T, R, 2>(packed, b_rows, n, c, n, i0, rows, j0, acc),
+                3 => micro_cols::<T, R, 3>(packed, b_rows, n, c, n, i0, rows, j0, acc),
+                _ => micro_cols::<T, R, 1>(packed, b_rows, n, c, n, i0, rows, j0, acc),
+            }
+            j0 += if left <= 3 { left } else { 1 };
         }
     }
 }
 
-/// Dot product with eight independent accumulators, so it vectorises (a single running sum
-/// would chain every addition). The order of additions is fixed, so results are reproducible.
-#[inline]
-pub fn dot<T: Float>(x: &[T], y: &[T]) -> T {
-    let mut acc = [T::ZERO; 8];
-    let xc = x.chunks_exact(8);
-    let yc = y.chunks_exact(8);
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (xs, ys) in xc.zip(yc) {
-        for l in 0..8 {
-            acc[l] += xs[l] * ys[l];
+/// The last `W` (< `NR2`) columns of a row block: one short `MR`-vector of accumulators per
+/// column. Same order of accumulation as [`micro`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn micro_cols<T: Float, const R: usize, const W: usize>(
+    packed: &PackedA<T, R>,
+    b_rows: &[T],
+    ldb: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[T::ZERO; R]; W];
+    if accumulate {
+        for (j, acc) in acc.iter_mut().enumerate() {
+            for (r, acc) in acc.iter_mut().enumerate() {
+                if r < rows {
+                    *acc = c[(i0 + r) * ldc + j0 + j];
+                }
+            }
         }
     }
-    let mut tail = T::ZERO;
-    for (a, b) in xr.iter().zip(yr) {
-        tail += *a * *b;
+    let steps = &packed.steps[..packed.count];
+    for (av, &q) in packed.values[..packed.count].iter().zip(steps) {
+        let at = usize::from(q) * ldb;
+        let bv: &[T; W] = match b_rows[at..at + W].try_into() {
+            Ok(v) => v,
+            Err(_) => unreachable!("a slice of W elements"),
+        };
+        for (acc, &b) in acc.iter_mut().zip(bv) {
+            for (s, &ar) in acc.iter_mut().zip(av) {
+                *s += ar * b;
+            }
+        }
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    for (j, acc) in acc.iter().enumerate() {
+        for (r, acc) in acc.iter().enumerate() {
+            if r < rows {
+                c[(i0 + r) * ldc + j0 + j] = *acc;
+            }
+        }
+    }
+}
+
+/// One tile: `c[i0 + r][j0 + j] (+)= Σ_q packed[q][r] · b_rows[q·ldb + j]` over the packed
+/// (non-zero) steps, for `r < rows`, `j < cols ≤ NR`. Every row of `b_rows` must have `NR`
+/// readable values (the transposed product's packed strips are zero-padded to `NR`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn micro<T: Float, const R: usize, const NR: usize>(
+    packed: &PackedA<T, R>,
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) {
+    // Whole-array reads and writes of `acc` only: indexing it with a run-time bound would
+    // keep it in memory instead of registers.
+    let mut acc = [[T::ZERO; NR]; R];
+    if accumulate {
+        for (r, acc) in acc.iter_mut().enumerate() {
+            if r < rows {
+                let at = (i0 + r) * ldc + j0;
+                let mut init = [T::ZERO; NR];
+                init[..cols].copy_from_slice(&c[at..at + cols]);
+                *acc = init;
+            }
+        }
+    }
+    let values = &packed.values[..packed.count];
+    if packed.dense {
+        // No step was skipped: walk B's rows in order, without the index list.
+        for (av, brow) in values.iter().zip(b_rows.chunks(ldb)) {
+            let brow: &[T; NR] = match brow[..NR].try_into() {
+                Ok(row) => row,
+                Err(_) => unreachable!("a slice of NR elements"),
+            };
+            fma_tile(&mut acc, av, brow);
+        }
+    } else {
+        for (av, &q) in values.iter().zip(&packed.steps[..packed.count]) {
+            let at = usize::from(q) * ldb;
+            let brow: &[T; NR] = match b_rows[at..at + NR].try_into() {
+                Ok(row) => row,
+                Err(_) => unreachable!("a slice of NR elements"),
+            };
+            fma_tile(&mut acc, av, brow);
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        if r < rows {
+            let at = (i0 + r) * ldc + j0;
+            let out: [T; NR] = *acc;
+            c[at..at + cols].copy_from_slice(&out[..cols]);
+        }
+    }
+}
+
+/// `acc[r][j] += a[r] · b[j]` (a multiply, then an add: never fused).
+#[inline(always)]
+fn fma_tile<T: Float, const R: usize, const NR: usize>(acc: &mut [[T; NR]; R], a: &[T; R], b: &[T; NR]) {
+    for (acc, &ar) in acc.iter_mut().zip(a) {
+        for (s, &bv) in acc.iter_mut().zip(b) {
+            *s += ar * bv;
+        }
+    }
+}
+
+/// `c = a · bᵀ`: for each `NR`-wide strip of `c`'s columns, the matching rows of `b` are packed
+/// transposed (`KC` steps at a time) and every row block runs through [`micro`].
+fn nt_driver<T: Float, const NR: usize>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    if k == 0 {
+        c.fill(T::ZERO);
+        return;
+    }
+    let mut packed_b = [[T::ZERO; NR]; KC];
+    let mut packed = PackedA::<T, MR>::new();
+    for j0 in (0..n).step_by(NR) {
+        let cols = (n - j0).min(NR);
+        for p0 in (0..k).step_by(KC) {
+            let kc = (k - p0).min(KC);
+            for (q, dst) in packed_b[..kc].iter_mut().enumerate() {
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = if j < cols { b[(j0 + j) * k + p0 + q] } else { T::ZERO };
+                }
+            }
+            let flat = packed_b.as_flattened();
+            for i0 in (0..m).step_by(MR) {
+                let rows = (m - i0).min(MR);
+                packed.pack::<false>(a, k, i0, rows, p0, kc);
+                micro::<T, MR, NR>(&packed, flat, NR, cols, c, n, i0, rows, j0, p0 > 0);
+            }
+        }
+    }
 }
