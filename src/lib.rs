@@ -48,3 +48,8 @@ pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
 pub use network::{Network, TwoLayerNet};
 pub use optim::{Optimizer, Sgd};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

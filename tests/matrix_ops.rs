@@ -84,7 +84,14 @@ fn argmax_takes_the_first_of_ties_like_numpy() {
 fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
     use constnn::matrix::kernels::{gemm_nn, gemm_nt, gemm_tn};
     let mut rng = common::rng(9);
-    for &(m, k, n) in &[(1, 1, 1), (3, 5, 7), (4, 16, 16), (9, 33, 50), (100, 300, 19), (6, 600, 3)] {
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (3, 5, 7),
+        (4, 16, 16),
+        (9, 33, 50),
+        (100, 300, 19),
+        (6, 600, 3),
+    ] {
         for zeros in [0.0, 0.8, 0.97] {
             let mut draw = |len: usize| -> Vec<f32> {
                 (0..len)
@@ -118,13 +125,25 @@ fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             let mut c = vec![f32::NAN; m * n];
             gemm_nn(&a, &b, &mut c, m, k, n);
-            assert_eq!(bits(&c), bits(&seq(&|i, j, p| (a[i * k + p], b[p * n + j]))), "nn {m}×{k}×{n} zeros {zeros}");
+            assert_eq!(
+                bits(&c),
+                bits(&seq(&|i, j, p| (a[i * k + p], b[p * n + j]))),
+                "nn {m}×{k}×{n} zeros {zeros}"
+            );
             let mut c = vec![f32::NAN; m * n];
             gemm_tn(&at, &b, &mut c, k, m, n);
-            assert_eq!(bits(&c), bits(&seq(&|i, j, p| (at[p * m + i], b[p * n + j]))), "tn {m}×{k}×{n} zeros {zeros}");
+            assert_eq!(
+                bits(&c),
+                bits(&seq(&|i, j, p| (at[p * m + i], b[p * n + j]))),
+                "tn {m}×{k}×{n} zeros {zeros}"
+            );
             let mut c = vec![f32::NAN; m * n];
             gemm_nt(&a, &bt, &mut c, m, k, n);
-            assert_eq!(bits(&c), bits(&seq(&|i, j, p| (a[i * k + p], bt[j * k + p]))), "nt {m}×{k}×{n} zeros {zeros}");
+            assert_eq!(
+                bits(&c),
+                bits(&seq(&|i, j, p| (a[i * k + p], bt[j * k + p]))),
+                "nt {m}×{k}×{n} zeros {zeros}"
+            );
         }
     }
 }

@@ -31,7 +31,10 @@ pub const KC: usize = 256;
 
 /// `c (m×n) = a (m×k) · b (k×n)`.
 pub fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
-    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "gemm_nn: sizes");
+    assert!(
+        a.len() == m * k && b.len() == k * n && c.len() == m * n,
+        "gemm_nn: sizes"
+    );
     if T::BYTES == 4 {
         driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
     } else {
@@ -41,7 +44,10 @@ pub fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
 
 /// `c (m×n) = aᵀ · b` with `a (k×m)`, `b (k×n)`.
 pub fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usize, n: usize) {
-    assert!(a.len() == k * m && b.len() == k * n && c.len() == m * n, "gemm_tn: sizes");
+    assert!(
+        a.len() == k * m && b.len() == k * n && c.len() == m * n,
+        "gemm_tn: sizes"
+    );
     if T::BYTES == 4 {
         driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
     } else {
@@ -54,7 +60,10 @@ pub fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usize, n: u
 /// `B`'s columns are strided here, so each `NR`-row strip of `B` is first copied, transposed,
 /// into a buffer on the stack ([`KC`] steps at a time); then the tiles run as in [`gemm_nn`].
 pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
-    assert!(a.len() == m * k && b.len() == n * k && c.len() == m * n, "gemm_nt: sizes");
+    assert!(
+        a.len() == m * k && b.len() == n * k && c.len() == m * n,
+        "gemm_nt: sizes"
+    );
     if T::BYTES == 4 {
         nt_driver::<T, 16>(a, b, c, m, k, n);
     } else {
@@ -69,23 +78,32 @@ struct PackedA<T, const R: usize> {
     count: usize,
     /// No step was skipped (`steps` is `0..count`).
     dense: bool,
-    /// Non-zero values packed, summed over the rows (for choosing a tile height).
-    nonzeros: usize,
 }
 
 impl<T: Float, const R: usize> PackedA<T, R> {
     fn new() -> Self {
-        Self { values: [[T::ZERO; R]; KC], steps: [0; KC], count: 0, dense: true, nonzeros: 0 }
+        Self {
+            values: [[T::ZERO; R]; KC],
+            steps: [0; KC],
+            count: 0,
+            dense: true,
+        }
     }
 
     /// Packs `op(a)[i0 + r][p0 + q]` for `r < rows`, `q < kc` (rows past `rows` are zero).
     #[inline(always)]
-    fn pack<const TA: bool>(&mut self, a: &[T], lda: usize, i0: usize, rows: usize, p0: usize, kc: usize) {
-        let (mut count, mut nonzeros) = (0, 0);
+    fn pack<const TA: bool>(
+        &mut self,
+        a: &[T],
+        lda: usize,
+        i0: usize,
+        rows: usize,
+        p0: usize,
+        kc: usize,
+    ) {
+        let mut count = 0;
         let mut push = |q: usize, v: [T; R]| {
-            let nz = v.iter().filter(|x| **x != T::ZERO).count();
-            if nz > 0 {
-                nonzeros += nz;
+            if v.iter().any(|x| *x != T::ZERO) {
                 self.values[count] = v;
                 self.steps[count] = q as u16;
                 count += 1;
@@ -102,10 +120,6 @@ impl<T: Float, const R: usize> PackedA<T, R> {
                     v[..rows].copy_from_slice(&a[at..at + rows]);
                 }
                 push(q, v);
-            }
-        } else if R == 1 && rows == 1 {
-            for (q, &x) in a[i0 * lda + p0..][..kc].iter().enumerate() {
-                push(q, [x; R]);
             }
         } else if R == 4 && rows == 4 {
             // Four rows of A, each read contiguously.
@@ -127,7 +141,6 @@ impl<T: Float, const R: usize> PackedA<T, R> {
         }
         self.count = count;
         self.dense = count == kc;
-        self.nonzeros = nonzeros;
     }
 }
 
@@ -148,22 +161,12 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         return;
     }
     let mut packed = PackedA::<T, MR>::new();
-    let mut single = PackedA::<T, 1>::new();
     for p0 in (0..k).step_by(KC) {
         let kc = (k - p0).min(KC);
         for i0 in (0..m).step_by(MR) {
             let rows = (m - i0).min(MR);
             packed.pack::<TA>(a, lda, i0, rows, p0, kc);
-            // Sparse rows that share few non-zero steps (a batch of different images): one
-            // row at a time skips more. Same order of accumulation either way.
-            if !TA && rows == MR && packed.nonzeros < 2 * packed.count {
-                for r in 0..rows {
-                    single.pack::<TA>(a, lda, i0 + r, 1, p0, kc);
-                    strip::<T, 1, NR, NR2>(&single, b, c, n, i0 + r, 1, p0);
-                }
-            } else {
-                strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, rows, p0);
-            }
+            strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, rows, p0);
         }
     }
 }
@@ -310,7 +313,11 @@ fn micro<T: Float, const R: usize, const NR: usize>(
 
 /// `acc[r][j] += a[r] · b[j]` (a multiply, then an add: never fused).
 #[inline(always)]
-fn fma_tile<T: Float, const R: usize, const NR: usize>(acc: &mut [[T; NR]; R], a: &[T; R], b: &[T; NR]) {
+fn fma_tile<T: Float, const R: usize, const NR: usize>(
+    acc: &mut [[T; NR]; R],
+    a: &[T; R],
+    b: &[T; NR],
+) {
     for (acc, &ar) in acc.iter_mut().zip(a) {
         for (s, &bv) in acc.iter_mut().zip(b) {
             *s += ar * bv;
@@ -320,7 +327,14 @@ fn fma_tile<T: Float, const R: usize, const NR: usize>(acc: &mut [[T; NR]; R], a
 
 /// `c = a · bᵀ`: for each `NR`-wide strip of `c`'s columns, the matching rows of `b` are packed
 /// transposed (`KC` steps at a time) and every row block runs through [`micro`].
-fn nt_driver<T: Float, const NR: usize>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+fn nt_driver<T: Float, const NR: usize>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     if k == 0 {
         c.fill(T::ZERO);
         return;
@@ -333,7 +347,11 @@ fn nt_driver<T: Float, const NR: usize>(a: &[T], b: &[T], c: &mut [T], m: usize,
             let kc = (k - p0).min(KC);
             for (q, dst) in packed_b[..kc].iter_mut().enumerate() {
                 for (j, d) in dst.iter_mut().enumerate() {
-                    *d = if j < cols { b[(j0 + j) * k + p0 + q] } else { T::ZERO };
+                    *d = if j < cols {
+                        b[(j0 + j) * k + p0 + q]
+                    } else {
+                        T::ZERO
+                    };
                 }
             }
             let flat = packed_b.as_flattened();
