@@ -33,6 +33,9 @@ pub trait Layer {
     type Scalar: Float;
     /// How many parameter tensors it has (Affine: 2, `W` and `b`).
     const PARAMS: usize;
+    /// The shapes of its parameter tensors, known at compile time (for checking a model file
+    /// against the network in a `const`).
+    const SHAPES: ShapeList;
 
     /// Computes `out` from `x` for a batch of any size `N`.
     fn forward<const N: usize>(&self, x: &[Self::Input; N], out: &mut [Self::Output; N]);
@@ -73,6 +76,87 @@ impl core::fmt::Display for Shape {
             Shape::Vector(n) => write!(f, "({n},)"),
             Shape::Matrix(r, c) => write!(f, "({r}, {c})"),
         }
+    }
+}
+
+/// Most parameter tensors a network can have in a [`ShapeList`].
+pub const MAX_TENSORS: usize = 32;
+
+/// The shapes of a network's parameter tensors, in order: a list usable in `const` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShapeList {
+    shapes: [Shape; MAX_TENSORS],
+    len: usize,
+}
+
+impl ShapeList {
+    /// No tensors.
+    pub const EMPTY: Self = Self { shapes: [Shape::Vector(0); MAX_TENSORS], len: 0 };
+
+    /// These shapes (at most [`MAX_TENSORS`]; more fail the build when used in a `const`).
+    pub const fn of(shapes: &[Shape]) -> Self {
+        let mut list = Self::EMPTY;
+        let mut i = 0;
+        while i < shapes.len() {
+            list = list.push(shapes[i]);
+            i += 1;
+        }
+        list
+    }
+
+    /// This list with `shape` appended.
+    pub const fn push(mut self, shape: Shape) -> Self {
+        assert!(self.len < MAX_TENSORS, "a network has more parameter tensors than MAX_TENSORS");
+        self.shapes[self.len] = shape;
+        self.len += 1;
+        self
+    }
+
+    /// This list followed by `other`.
+    pub const fn concat(self, other: Self) -> Self {
+        let mut list = self;
+        let mut i = 0;
+        while i < other.len {
+            list = list.push(other.shapes[i]);
+            i += 1;
+        }
+        list
+    }
+
+    /// How many shapes.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Shape `k`, if `k < len`.
+    pub const fn get(&self, k: usize) -> Option<Shape> {
+        if k < self.len { Some(self.shapes[k]) } else { None }
+    }
+
+    /// The book's name of tensor `k`: matrices are `W`, vectors `b`, numbered per name.
+    pub const fn id(&self, k: usize) -> ParamId {
+        let name = match self.get(k) {
+            Some(Shape::Matrix(..)) => "W",
+            _ => "b",
+        };
+        let mut index = 1;
+        let mut j = 0;
+        while j < k && j < self.len {
+            let same = matches!(
+                (self.shapes[j], self.get(k)),
+                (Shape::Matrix(..), Some(Shape::Matrix(..))) | (Shape::Vector(_), Some(Shape::Vector(_)))
+            );
+            if same {
+                index += 1;
+            }
+            j += 1;
+        }
+        ParamId { name, index }
     }
 }
 
@@ -175,6 +259,7 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
     type Output = [T; W];
     type Scalar = T;
     const PARAMS: usize = 0;
+    const SHAPES: ShapeList = ShapeList::EMPTY;
 
     fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> {
         None
@@ -235,6 +320,7 @@ impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
     type Output = [T; W];
     type Scalar = T;
     const PARAMS: usize = 0;
+    const SHAPES: ShapeList = ShapeList::EMPTY;
 
     fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> {
         None
@@ -358,6 +444,7 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Layer for Affine<T, I
     type Output = [T; O];
     type Scalar = T;
     const PARAMS: usize = 2;
+    const SHAPES: ShapeList = ShapeList::of(&[Shape::Matrix(I, O), Shape::Vector(O)]);
 
     fn forward<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
         matmul(x, S::get(&self.w), out);
@@ -472,6 +559,7 @@ impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<
     type Output = B::Output;
     type Scalar = A::Scalar;
     const PARAMS: usize = A::PARAMS + B::PARAMS;
+    const SHAPES: ShapeList = A::SHAPES.concat(B::SHAPES);
 
     fn tensor(&self, k: usize) -> Option<Tensor<'_, A::Scalar>> {
         if k < A::PARAMS {

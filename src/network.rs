@@ -7,7 +7,8 @@
 use crate::float::Float;
 use crate::layers::{Affine, Chain, Layer, ParamId, Relu, Train};
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
-use crate::matrix::{Inline, TrainStorage, Zeros, argmax};
+use crate::format::model;
+use crate::matrix::{Frozen, Inline, NoGrad, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
 /// Rows per chunk when classifying a slice of any length (bounds the stack a call uses).
@@ -64,6 +65,45 @@ where
             Affine::zeros(),
             Chain::new(Relu::new(), Affine::zeros()),
         ))
+    }
+}
+
+impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, Frozen> {
+    /// Decodes an f32 model file in a `const`, for a network that lives in flash:
+    ///
+    /// ```
+    /// use constnn::{TwoLayerNet, matrix::Frozen};
+    /// static NET: TwoLayerNet<784, 50, 10, f32, Frozen> =
+    ///     TwoLayerNet::from_model(include_bytes!("../firmware/model/mnist-784-50-10.cnnm"));
+    /// assert_eq!(NET.b2().len(), 10);
+    /// ```
+    ///
+    /// The file is validated against this network's shapes when the program is built
+    /// ([`model::validate`]): a model of another shape or dtype, or a damaged one, fails the
+    /// build with the reason, never the run.
+    pub const fn from_model(bytes: &[u8]) -> Self {
+        let shapes = <Chain<Affine<f32, I, H, Frozen>, Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>>
+            as Layer>::SHAPES;
+        let start = match model::validate(bytes, &shapes, model::dtype_code::<f32>(), 4) {
+            Ok(start) => start,
+            Err(e) => panic!("{}", e.kind()),
+        };
+        let b1_at = start + 4 * I * H;
+        let w2_at = b1_at + 4 * H;
+        let b2_at = w2_at + 4 * H * O;
+        let first = Affine {
+            w: model::f32_matrix::<I, H>(bytes, start),
+            b: model::f32_vector::<H>(bytes, b1_at),
+            dw: NoGrad,
+            db: [0.0; H],
+        };
+        let second = Affine {
+            w: model::f32_matrix::<H, O>(bytes, w2_at),
+            b: model::f32_vector::<O>(bytes, b2_at),
+            dw: NoGrad,
+            db: [0.0; O],
+        };
+        Network::from_layers(Chain::new(first, Chain::new(Relu::new(), second)))
     }
 }
 

@@ -43,7 +43,7 @@
 use core::fmt;
 
 use crate::float::Float;
-use crate::layers::{Layer, ParamId, Shape};
+use crate::layers::{Layer, ParamId, Shape, ShapeList};
 
 /// The first four bytes of a model file.
 pub const MAGIC: [u8; 4] = *b"CNNM";
@@ -57,7 +57,7 @@ pub const fn dtype_code<T: Float>() -> u8 {
     if T::BYTES == 4 { 1 } else { 2 }
 }
 
-fn dtype_name(code: u8) -> &'static str {
+const fn dtype_name(code: u8) -> &'static str {
     match code {
         1 => "f32",
         2 => "f64",
@@ -215,29 +215,37 @@ impl fmt::Display for ModelError {
 
 impl core::error::Error for ModelError {}
 
+/// The CRC-32 lookup table (polynomial 0xEDB88320, reflected), built at compile time.
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // i < 256, bit < 8
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = i as u32;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+};
+
 /// CRC-32 (IEEE 802.3, reflected, as zlib and PNG use) of `bytes`.
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // i < len, bit < 8
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // i < len; index < 256
 pub const fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        crc ^= b as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
+        crc = CRC_TABLE[((crc ^ bytes[i] as u32) & 0xFF) as usize] ^ (crc >> 8);
         i += 1;
     }
     !crc
 }
 
-fn shape_record_len(shape: Shape) -> usize {
+const fn shape_record_len(shape: Shape) -> usize {
     match shape {
         Shape::Vector(_) => 5,
         Shape::Matrix(..) => 9,
@@ -329,141 +337,160 @@ pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError>
     Ok(w.at)
 }
 
-/// A cursor over the file being read.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    /// The length the header implies so far, for a truncation message.
-    needed: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ModelError> {
-        let end = self.at.checked_add(n).ok_or(ModelError::TooLarge)?;
-        let found = self.bytes.len();
-        let s = self.bytes.get(self.at..end).ok_or(ModelError::Truncated {
-            needed: end.max(self.needed),
-            found,
-        })?;
-        self.at = end;
-        Ok(s)
-    }
-    fn u8(&mut self) -> Result<u8, ModelError> {
-        self.take(1)?.first().copied().ok_or(ModelError::TooLarge)
-    }
-    fn u32(&mut self) -> Result<usize, ModelError> {
-        let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| ModelError::TooLarge)?;
-        usize::try_from(u32::from_le_bytes(b)).map_err(|_| ModelError::TooLarge)
+/// Reads byte `i`, if there is one.
+const fn byte(bytes: &[u8], i: usize) -> Option<u8> {
+    if i < bytes.len() {
+        #[allow(clippy::indexing_slicing)] // i < len
+        Some(bytes[i])
+    } else {
+        None
     }
 }
 
-/// Validates a model file against `layers` and, only if all of it is valid (magic, version,
-/// dtype, every shape, length, checksum, every value finite), loads its parameters into them.
-/// On error `layers` is untouched.
-pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelError> {
-    let mut r = Reader {
-        bytes,
-        at: 0,
-        needed: FIXED_HEADER,
-    };
-    let magic: [u8; 4] = r.take(4)?.try_into().map_err(|_| ModelError::TooLarge)?;
-    if magic != MAGIC {
+/// Reads a little-endian `u32` at `i` as `usize`, if the bytes are there.
+#[allow(clippy::arithmetic_side_effects)] // i + 3 did not overflow
+const fn le_u32(bytes: &[u8], i: usize) -> Option<usize> {
+    match (byte(bytes, i), i.checked_add(3)) {
+        (Some(b0), Some(last)) => match (byte(bytes, i + 1), byte(bytes, i + 2), byte(bytes, last)) {
+            (Some(b1), Some(b2), Some(b3)) => Some(u32::from_le_bytes([b0, b1, b2, b3]) as usize),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether the `elem`-byte little-endian float at `i` is finite (`elem` is 4 or 8).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // the caller checked i + elem ≤ len
+const fn finite_at(bytes: &[u8], i: usize, elem: usize) -> bool {
+    if elem == 4 {
+        let b = [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]];
+        f32::from_le_bytes(b).is_finite()
+    } else {
+        let mut b = [0u8; 8];
+        let mut j = 0;
+        while j < 8 {
+            b[j] = bytes[i + j];
+            j += 1;
+        }
+        f64::from_le_bytes(b).is_finite()
+    }
+}
+
+/// Checks a whole model file against a network's tensor shapes and dtype — magic, version,
+/// dtype, tensor count, every shape, the exact length, the CRC-32 and that every value is
+/// finite — and returns the offset where the data starts.
+///
+/// A `const fn`, so a model embedded in firmware is checked when the firmware is built (see
+/// [`TwoLayerNet::from_model`](crate::TwoLayerNet::from_model)).
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // sums bounded by bytes.len() or checked; header is 8 bytes, tail 4
+pub const fn validate(
+    bytes: &[u8],
+    shapes: &ShapeList,
+    dtype: u8,
+    elem: usize,
+) -> Result<usize, ModelError> {
+    let found = bytes.len();
+    if found < FIXED_HEADER {
+        return Err(ModelError::Truncated { needed: FIXED_HEADER, found });
+    }
+    let (header, _) = bytes.split_at(FIXED_HEADER);
+    let magic = [header[0], header[1], header[2], header[3]];
+    if magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2] || magic[3] != MAGIC[3] {
         return Err(ModelError::BadMagic { found: magic });
     }
-    let version = u16::from_le_bytes(r.take(2)?.try_into().map_err(|_| ModelError::TooLarge)?);
+    let version = u16::from_le_bytes([header[4], header[5]]);
     if version != VERSION {
         return Err(ModelError::UnsupportedVersion { found: version });
     }
-    let dtype = r.u8()?;
-    if dtype != dtype_code::<L::Scalar>() {
-        return Err(ModelError::DtypeMismatch {
-            expected: L::Scalar::NAME,
-            found: dtype,
-        });
+    if header[6] != dtype {
+        return Err(ModelError::DtypeMismatch { expected: dtype_name(dtype), found: header[6] });
     }
-    let count = usize::from(r.u8()?);
-    if count != L::PARAMS {
-        return Err(ModelError::TensorCount {
-            expected: L::PARAMS,
-            found: count,
-        });
+    if header[7] as usize != shapes.len() {
+        return Err(ModelError::TensorCount { expected: shapes.len(), found: header[7] as usize });
     }
-    // Shape records: what the network expects tells the reader how long the file must be.
+    // Shape records: what the network expects tells how long the file must be.
+    let mut at = FIXED_HEADER;
     let mut data_len: usize = 0;
-    for k in 0..L::PARAMS {
-        let Some(t) = layers.tensor(k) else { continue };
-        r.needed =
-            r.at.checked_add(shape_record_len(t.shape))
-                .ok_or(ModelError::TooLarge)?;
-        let found = match r.u8()? {
-            1 => Shape::Vector(r.u32()?),
-            2 => Shape::Matrix(r.u32()?, r.u32()?),
-            rank => {
-                return Err(ModelError::BadRank {
-                    tensor: ParamId::of(layers, k),
-                    found: rank,
-                });
-            }
+    let mut k = 0;
+    while k < shapes.len() {
+        let Some(expected) = shapes.get(k) else { return Err(ModelError::TooLarge) };
+        let needed = at + shape_record_len(expected);
+        let truncated = ModelError::Truncated { needed, found };
+        let found_shape = match byte(bytes, at) {
+            None => return Err(truncated),
+            Some(1) => match le_u32(bytes, at + 1) {
+                Some(n) => Shape::Vector(n),
+                None => return Err(truncated),
+            },
+            Some(2) => match (le_u32(bytes, at + 1), le_u32(bytes, at + 5)) {
+                (Some(r), Some(c)) => Shape::Matrix(r, c),
+                _ => return Err(truncated),
+            },
+            Some(rank) => return Err(ModelError::BadRank { tensor: shapes.id(k), found: rank }),
         };
-        if found != t.shape {
-            return Err(ModelError::ShapeMismatch {
-                tensor: ParamId::of(layers, k),
-                expected: t.shape,
-                found,
-            });
+        if !shape_eq(found_shape, expected) {
+            return Err(ModelError::ShapeMismatch { tensor: shapes.id(k), expected, found: found_shape });
         }
-        let bytes = t
-            .values
-            .len()
-            .checked_mul(L::Scalar::BYTES)
-            .ok_or(ModelError::TooLarge)?;
-        data_len = data_len.checked_add(bytes).ok_or(ModelError::TooLarge)?;
+        at += shape_record_len(found_shape);
+        let Some(bytes_k) = expected.len().checked_mul(elem) else { return Err(ModelError::TooLarge) };
+        let Some(sum) = data_len.checked_add(bytes_k) else { return Err(ModelError::TooLarge) };
+        data_len = sum;
+        k += 1;
     }
-    let data_start = r.at;
-    let total = data_start
-        .checked_add(data_len)
-        .and_then(|n| n.checked_add(4));
-    let total = total.ok_or(ModelError::TooLarge)?;
-    if bytes.len() < total {
-        return Err(ModelError::Truncated {
-            needed: total,
-            found: bytes.len(),
-        });
+    let data_start = at;
+    let total = match data_start.checked_add(data_len) {
+        Some(n) => match n.checked_add(4) {
+            Some(t) => t,
+            None => return Err(ModelError::TooLarge),
+        },
+        None => return Err(ModelError::TooLarge),
+    };
+    if found < total {
+        return Err(ModelError::Truncated { needed: total, found });
     }
-    if bytes.len() > total {
-        return Err(ModelError::TrailingBytes {
-            expected: total,
-            found: bytes.len(),
-        });
+    if found > total {
+        return Err(ModelError::TrailingBytes { expected: total, found });
     }
-    let body_len = total.saturating_sub(4);
-    let (body, stored) = bytes
-        .split_at_checked(body_len)
-        .ok_or(ModelError::TooLarge)?;
-    let stored = u32::from_le_bytes(stored.try_into().map_err(|_| ModelError::TooLarge)?);
+    let (body, tail) = bytes.split_at(total - 4);
+    let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
     let computed = crc32(body);
     if stored != computed {
         return Err(ModelError::Checksum { stored, computed });
     }
-    // Two passes over the data: check every value, then load. A bad file changes nothing.
-    let data = body.get(data_start..).ok_or(ModelError::TooLarge)?;
-    let mut values = data
-        .chunks_exact(L::Scalar::BYTES)
-        .filter_map(L::Scalar::read_le);
-    for k in 0..L::PARAMS {
-        let len = layers.tensor(k).map_or(0, |t| t.values.len());
-        for index in 0..len {
-            if !values.next().is_some_and(Float::is_finite) {
-                return Err(ModelError::NonFinite {
-                    tensor: ParamId::of(layers, k),
-                    index,
-                });
+    let mut k = 0;
+    let mut i = data_start;
+    while k < shapes.len() {
+        let len = match shapes.get(k) {
+            Some(s) => s.len(),
+            None => 0,
+        };
+        let mut index = 0;
+        while index < len {
+            if !finite_at(body, i, elem) {
+                return Err(ModelError::NonFinite { tensor: shapes.id(k), index });
             }
+            i += elem;
+            index += 1;
         }
+        k += 1;
     }
-    let mut values = data
-        .chunks_exact(L::Scalar::BYTES)
-        .filter_map(L::Scalar::read_le);
+    Ok(data_start)
+}
+
+const fn shape_eq(a: Shape, b: Shape) -> bool {
+    match (a, b) {
+        (Shape::Vector(x), Shape::Vector(y)) => x == y,
+        (Shape::Matrix(r1, c1), Shape::Matrix(r2, c2)) => r1 == r2 && c1 == c2,
+        _ => false,
+    }
+}
+
+/// Validates a model file against `layers` ([`validate`]) and, only if all of it is valid,
+/// loads its parameters into them. On error `layers` is untouched.
+pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelError> {
+    let start = validate(bytes, &L::SHAPES, dtype_code::<L::Scalar>(), L::Scalar::BYTES)?;
+    let data = bytes.get(start..bytes.len().saturating_sub(4)).ok_or(ModelError::TooLarge)?;
+    let mut values = data.chunks_exact(L::Scalar::BYTES).filter_map(L::Scalar::read_le);
     for k in 0..L::PARAMS {
         if let Some(dst) = layers.tensor_mut(k) {
             for (d, v) in dst.iter_mut().zip(&mut values) {
@@ -472,4 +499,54 @@ pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelEr
         }
     }
     Ok(())
+}
+
+impl ModelError {
+    /// A fixed message for each kind of error, for `const` contexts (a failed build).
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            ModelError::Truncated { .. } => "the model file is truncated",
+            ModelError::TrailingBytes { .. } => "the model file has trailing bytes",
+            ModelError::BadMagic { .. } => "not a constnn model file (bad magic)",
+            ModelError::UnsupportedVersion { .. } => "unsupported model format version",
+            ModelError::DtypeMismatch { .. } => "the model file's dtype is not the network's",
+            ModelError::TensorCount { .. } => "the model file has another number of tensors than the network",
+            ModelError::BadRank { .. } => "a tensor in the model file has a rank other than 1 or 2",
+            ModelError::ShapeMismatch { .. } => "a tensor in the model file has another shape than the network's",
+            ModelError::Checksum { .. } => "the model file is corrupt (CRC-32 mismatch)",
+            ModelError::NonFinite { .. } => "the model file holds a NaN or infinite value",
+            ModelError::BufferTooSmall { .. } => "buffer too small",
+            ModelError::TooLarge => "network too large for the model format",
+        }
+    }
+}
+
+/// The little-endian `f32` at byte `at` (`const`; the caller has validated the file).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // validated by the caller
+pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// An `R`×`C` f32 matrix stored row-major from byte `at` (`const`, for embedded models).
+#[allow(clippy::arithmetic_side_effects)] // validated by the caller
+pub const fn f32_matrix<const R: usize, const C: usize>(bytes: &[u8], at: usize) -> [[f32; C]; R] {
+    let mut m = [[0.0; C]; R];
+    let mut r = 0;
+    while r < R {
+        m[r] = f32_vector::<C>(bytes, at + 4 * r * C);
+        r += 1;
+    }
+    m
+}
+
+/// A length-`N` f32 vector stored from byte `at` (`const`, for embedded models).
+#[allow(clippy::arithmetic_side_effects)] // validated by the caller
+pub const fn f32_vector<const N: usize>(bytes: &[u8], at: usize) -> [f32; N] {
+    let mut v = [0.0; N];
+    let mut i = 0;
+    while i < N {
+        v[i] = f32_at(bytes, at + 4 * i);
+        i += 1;
+    }
+    v
 }

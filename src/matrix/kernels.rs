@@ -121,6 +121,10 @@ impl<T: Float, const R: usize> PackedA<T, R> {
                 }
                 push(q, v);
             }
+        } else if R == 1 {
+            for (q, &x) in a[i0 * lda + p0..][..kc].iter().enumerate() {
+                push(q, [x; R]);
+            }
         } else if R == 4 && rows == 4 {
             // Four rows of A, each read contiguously.
             let row = |r: usize| &a[(i0 + r) * lda + p0..][..kc];
@@ -160,13 +164,55 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         c.fill(T::ZERO);
         return;
     }
+    let full = m - m % MR;
+    if full > 0 {
+        row_blocks::<T, TA, NR, NR2>(a, lda, b, c, 0..full, k, n);
+    }
+    if full < m {
+        single_rows::<T, TA, NR, NR2>(a, lda, b, c, full..m, k, n);
+    }
+}
+
+/// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`.
+#[inline(never)]
+fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    rows: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+) {
     let mut packed = PackedA::<T, MR>::new();
     for p0 in (0..k).step_by(KC) {
         let kc = (k - p0).min(KC);
-        for i0 in (0..m).step_by(MR) {
-            let rows = (m - i0).min(MR);
-            packed.pack::<TA>(a, lda, i0, rows, p0, kc);
-            strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, rows, p0);
+        for i0 in rows.clone().step_by(MR) {
+            packed.pack::<TA>(a, lda, i0, MR, p0, kc);
+            strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, MR, p0);
+        }
+    }
+}
+
+/// Rows `rows` one at a time: the last few of a batch, or all of a batch of one (as on a
+/// microcontroller), with no lanes spent on rows that are not there. A separate function, so
+/// that a batch of one needs only this one's (smaller) buffer on its stack.
+#[inline(never)]
+fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    rows: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+) {
+    let mut single = PackedA::<T, 1>::new();
+    for p0 in (0..k).step_by(KC) {
+        let kc = (k - p0).min(KC);
+        for i in rows.clone() {
+            single.pack::<TA>(a, lda, i, 1, p0, kc);
+            strip::<T, 1, NR, NR2>(&single, b, c, n, i, 1, p0);
         }
     }
 }
