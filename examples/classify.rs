@@ -45,8 +45,9 @@ fn classify() -> Result<(), Error> {
         println!("{HELP}");
         return Ok(());
     }
-    let model = PathBuf::from(args.get("--model", "out/model.cnnm".to_owned())?);
-    let data = PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned())?);
+    let model = PathBuf::from(args.get("--model", "out/model.cnnm".to_owned(), "a file")?);
+    let data =
+        PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
     let test = common::load_split(&data, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
     let indices: Vec<usize> = if args.positional.is_empty() {
         vec![0, 1, 2]
@@ -55,10 +56,11 @@ fn classify() -> Result<(), Error> {
             .iter()
             .map(|s| match s.parse::<usize>() {
                 Ok(i) if i < test.x.len() => Ok(i),
-                _ => Err(Error::Usage(format!(
-                    "invalid image index {s:?}: the test set has images 0..={}",
-                    test.x.len() - 1
-                ))),
+                _ => Err(Error::Args(common::ArgError::Invalid {
+                    option: "INDEX".into(),
+                    value: s.clone(),
+                    expected: "a test image index, 0..=9999",
+                })),
             })
             .collect::<Result<_, _>>()?
     };

@@ -46,7 +46,10 @@ fn run<T: Float>(images: &[[f32; 784]], labels: &[u8], seed: u64) -> Result<Vec<
     });
     let mut lines = Vec::new();
     net.gradient_check(&x, &t, |c| lines.push(c))
-        .map_err(|e| Error::Usage(format!("targets: {e}")))?;
+        .map_err(|e| Error::Batch {
+            context: "gradient check".into(),
+            source: e,
+        })?;
     Ok(lines)
 }
 
@@ -60,8 +63,10 @@ fn check() -> Result<(), Error> {
         println!("gradient_check [--data DIR] [--seed N]: backprop vs numerical gradients");
         return Ok(());
     }
-    let data = PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned())?);
-    let seed: u64 = args.get("--seed", 0)?;
+    let data =
+        PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
+    let seed: u64 = args.get("--seed", 0, "a whole number")?;
+    args.no_positional()?;
     let train = common::load_split(&data, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")?;
     println!(
         "TwoLayerNet<784, 50, 10>, the first {N} MNIST training images (labels {:?}), h = 1e-4",
@@ -94,7 +99,7 @@ fn check() -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Usage(
+        Err(Error::Failed(
             "gradient check failed: an f64 figure exceeds its bound".into(),
         ))
     }

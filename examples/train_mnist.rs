@@ -18,7 +18,7 @@ use std::time::Instant;
 use common::{Args, Error};
 use constnn::init::below;
 use constnn::matrix::{Heap, boxed_zeros};
-use constnn::{Sgd, TwoLayerNet};
+use constnn::{BatchError, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::SeedableRng;
 
@@ -38,6 +38,7 @@ OPTIONS:
   --iters N     training iterations [default: 10000]
   --lr X        learning rate [default: 0.1]
   --seed N      random seed for the weights and the batches [default: 0]
+  --threads N   threads for the accuracy evaluations [default: the machine's cores]
   -h, --help    this text";
 
 struct Epoch {
@@ -53,45 +54,107 @@ fn main() -> ExitCode {
     common::run(train)
 }
 
+/// Train and test accuracy, the rows split over `threads` threads (the counts, hence the
+/// figures, do not depend on how many).
+fn evaluate(
+    net: &Net,
+    mnist: &common::Mnist,
+    threads: usize,
+    iteration: usize,
+    lr: f32,
+) -> Result<(f64, f64), Error> {
+    let correct = |x: &[[f32; 784]], y: &[u8]| -> Result<usize, Error> {
+        let part = x.len().div_ceil(threads.max(1)).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = x
+                .chunks(part)
+                .zip(y.chunks(part))
+                .map(|(xs, ys)| {
+                    s.spawn(move || {
+                        net.accuracy(xs, ys)
+                            .map(|a| (a * xs.len() as f64).round() as usize)
+                    })
+                })
+                .collect();
+            let mut total = 0;
+            for h in handles {
+                match h.join().expect("evaluation thread") {
+                    Ok(n) => total += n,
+                    Err(BatchError::NonFiniteOutput { .. }) => {
+                        return Err(Error::Diverged {
+                            iteration,
+                            lr: f64::from(lr),
+                        });
+                    }
+                    Err(e) => {
+                        return Err(Error::Batch {
+                            context: "evaluation".into(),
+                            source: e,
+                        });
+                    }
+                }
+            }
+            Ok(total)
+        })
+    };
+    let (train, test) = (&mnist.train, &mnist.test);
+    let train_acc = correct(&train.x, &train.y)? as f64 / train.x.len() as f64;
+    let test_acc = correct(&test.x, &test.y)? as f64 / test.x.len() as f64;
+    Ok((train_acc, test_acc))
+}
+
 fn train() -> Result<(), Error> {
     let args = Args::parse(
         std::env::args().skip(1),
-        &["--data", "--out", "--iters", "--lr", "--seed"],
+        &["--data", "--out", "--iters", "--lr", "--seed", "--threads"],
         &["--help", "-h"],
     )?;
     if args.has("--help") || args.has("-h") {
         println!("{HELP}");
         return Ok(());
     }
-    if let Some(p) = args.positional.first() {
-        return Err(Error::Usage(format!(
-            "unexpected argument {p:?} (try --help)"
-        )));
+    args.no_positional()?;
+    let data =
+        PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
+    let out = PathBuf::from(args.get("--out", "out".to_owned(), "a directory")?);
+    let iters: i64 = args.get("--iters", 10_000, "a whole number of at least 1")?;
+    let lr: f32 = args.get("--lr", 0.1, "a positive number")?;
+    let seed: u64 = args.get("--seed", 0, "a whole number")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads: usize = args.get("--threads", cores, "a whole number of at least 1")?;
+    let invalid = |option: &str, value: String, expected| {
+        Error::Args(common::ArgError::Invalid {
+            option: option.into(),
+            value,
+            expected,
+        })
+    };
+    if threads == 0 {
+        return Err(invalid(
+            "--threads",
+            "0".into(),
+            "a whole number of at least 1",
+        ));
     }
-    let data = PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned())?);
-    let out = PathBuf::from(args.get("--out", "out".to_owned())?);
-    let iters: i64 = args.get("--iters", 10_000)?;
-    let lr: f32 = args.get("--lr", 0.1)?;
-    let seed: u64 = args.get("--seed", 0)?;
     if iters < 1 {
-        return Err(Error::Usage(format!(
-            "--iters must be at least 1, got {iters}"
-        )));
+        return Err(invalid(
+            "--iters",
+            iters.to_string(),
+            "a whole number of at least 1",
+        ));
     }
     let iters = iters as usize;
     if !(lr.is_finite() && lr > 0.0) {
-        return Err(Error::Usage(format!(
-            "--lr must be a positive number, got {lr}"
-        )));
+        return Err(invalid("--lr", lr.to_string(), "a positive number"));
     }
 
     let t_load = Instant::now();
     let mnist = common::load_mnist(&data)?;
-    let (train, test) = (&mnist.train, &mnist.test);
+    let train = &mnist.train;
     println!(
         "loaded {} training and {} test images from {} in {:.2} s",
         train.x.len(),
-        test.x.len(),
+        mnist.test.x.len(),
         data.display(),
         t_load.elapsed().as_secs_f64()
     );
@@ -108,7 +171,7 @@ fn train() -> Result<(), Error> {
     let mut t = [0u8; BATCH];
     let iter_per_epoch = (train.x.len() / BATCH).max(1);
     let n_train =
-        u32::try_from(train.x.len()).map_err(|_| Error::Usage("too many images".into()))?;
+        u32::try_from(train.x.len()).map_err(|_| Error::Failed("too many images".into()))?;
 
     println!(
         "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {lr}, seed {seed}"
@@ -127,25 +190,27 @@ fn train() -> Result<(), Error> {
             *row = train.x[k];
             *label = train.y[k];
         }
-        let loss = net
-            .train_step(&x, &t, &mut sgd)
-            .map_err(|e| Error::Usage(format!("training batch: {e}")))?;
-        if !loss.is_finite() {
-            bar.abandon();
-            return Err(Error::Diverged {
-                iteration: i,
-                loss: f64::from(loss),
-                lr: f64::from(lr),
-            });
-        }
+        let loss = match net.train_step(&x, &t, &mut sgd) {
+            Ok(loss) if loss.is_finite() => loss,
+            Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
+                bar.abandon();
+                return Err(Error::Diverged {
+                    iteration: i,
+                    lr: f64::from(lr),
+                });
+            }
+            Err(e) => {
+                let context = format!("training batch {i}");
+                return Err(Error::Batch { context, source: e });
+            }
+        };
         loss_sum += f64::from(loss);
         loss_n += 1;
         bar.inc(1);
         bar.set_message(format!("{loss:.4}"));
         if i % iter_per_epoch == 0 {
             let t_eval = Instant::now();
-            let train_acc = net.accuracy(&train.x, &train.y);
-            let test_acc = net.accuracy(&test.x, &test.y);
+            let (train_acc, test_acc) = evaluate(&net, &mnist, threads, i, lr)?;
             eval_s += t_eval.elapsed().as_secs_f64();
             let epoch = i / iter_per_epoch;
             let mean_loss = loss_sum / loss_n as f64;
@@ -170,8 +235,7 @@ fn train() -> Result<(), Error> {
     }
     bar.finish_and_clear();
     let t_eval = Instant::now();
-    let train_acc = net.accuracy(&train.x, &train.y);
-    let test_acc = net.accuracy(&test.x, &test.y);
+    let (train_acc, test_acc) = evaluate(&net, &mnist, threads, iters, lr)?;
     eval_s += t_eval.elapsed().as_secs_f64();
     let total = t_start.elapsed().as_secs_f64();
     println!(

@@ -91,7 +91,10 @@ pub struct ShapeList {
 
 impl ShapeList {
     /// No tensors.
-    pub const EMPTY: Self = Self { shapes: [Shape::Vector(0); MAX_TENSORS], len: 0 };
+    pub const EMPTY: Self = Self {
+        shapes: [Shape::Vector(0); MAX_TENSORS],
+        len: 0,
+    };
 
     /// These shapes (at most [`MAX_TENSORS`]; more fail the build when used in a `const`).
     pub const fn of(shapes: &[Shape]) -> Self {
@@ -106,7 +109,10 @@ impl ShapeList {
 
     /// This list with `shape` appended.
     pub const fn push(mut self, shape: Shape) -> Self {
-        assert!(self.len < MAX_TENSORS, "a network has more parameter tensors than MAX_TENSORS");
+        assert!(
+            self.len < MAX_TENSORS,
+            "a network has more parameter tensors than MAX_TENSORS"
+        );
         self.shapes[self.len] = shape;
         self.len += 1;
         self
@@ -135,7 +141,11 @@ impl ShapeList {
 
     /// Shape `k`, if `k < len`.
     pub const fn get(&self, k: usize) -> Option<Shape> {
-        if k < self.len { Some(self.shapes[k]) } else { None }
+        if k < self.len {
+            Some(self.shapes[k])
+        } else {
+            None
+        }
     }
 
     /// The book's name of tensor `k`: matrices are `W`, vectors `b`, numbered per name.
@@ -149,7 +159,8 @@ impl ShapeList {
         while j < k && j < self.len {
             let same = matches!(
                 (self.shapes[j], self.get(k)),
-                (Shape::Matrix(..), Some(Shape::Matrix(..))) | (Shape::Vector(_), Some(Shape::Vector(_)))
+                (Shape::Matrix(..), Some(Shape::Matrix(..)))
+                    | (Shape::Vector(_), Some(Shape::Vector(_)))
             );
             if same {
                 index += 1;

@@ -23,7 +23,7 @@
 //! for _ in 0..2000 {
 //!     net.train_step(&x, &t, &mut sgd).unwrap();
 //! }
-//! assert_eq!(net.accuracy(&x, &t), 1.0);
+//! assert_eq!(net.accuracy(&x, &t).unwrap(), 1.0);
 //! ```
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -46,7 +46,7 @@ pub use float::Float;
 pub use layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};
 pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
-pub use network::{Network, TwoLayerNet};
+pub use network::{BatchError, Network, TwoLayerNet};
 pub use optim::{Optimizer, Sgd};
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -6,8 +6,10 @@
 
 use crate::float::Float;
 use crate::layers::{Affine, Chain, Layer, ParamId, Relu, Train};
-use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
+use core::fmt;
+
 use crate::format::model;
+use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 use crate::matrix::{Frozen, Inline, NoGrad, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
@@ -82,8 +84,10 @@ impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, F
     /// ([`model::validate`]): a model of another shape or dtype, or a damaged one, fails the
     /// build with the reason, never the run.
     pub const fn from_model(bytes: &[u8]) -> Self {
-        let shapes = <Chain<Affine<f32, I, H, Frozen>, Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>>
-            as Layer>::SHAPES;
+        let shapes = <Chain<
+            Affine<f32, I, H, Frozen>,
+            Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>,
+        > as Layer>::SHAPES;
         let start = match model::validate(bytes, &shapes, model::dtype_code::<f32>(), 4) {
             Ok(start) => start,
             Err(e) => panic!("{}", e.kind()),
@@ -143,17 +147,21 @@ where
         &self,
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
-    ) -> Result<T, LabelOutOfRange> {
+    ) -> Result<T, BatchError> {
         let mut logits = [[T::ZERO; O]; N];
         self.predict(x, &mut logits);
-        SoftmaxWithLoss::new().forward(&logits, t)
+        check_finite(x, &logits, 0)?;
+        Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
     /// Classifies every row of `x` (any number of rows) into `classes`, in chunks of [`CHUNK`].
     ///
+    /// A row whose scores are not finite is an error, not a class: it names the first NaN or
+    /// infinite input value of the row, or, if the input is finite, blames the parameters.
+    ///
     /// # Panics
     /// If `classes` is shorter than `x`.
-    pub fn classify(&self, x: &[[T; I]], classes: &mut [usize]) {
+    pub fn classify(&self, x: &[[T; I]], classes: &mut [usize]) -> Result<(), BatchError> {
         assert!(
             classes.len() >= x.len(),
             "classify: {} rows but {} slots",
@@ -163,27 +171,36 @@ where
         let mut logits = [[T::ZERO; O]; CHUNK];
         let mut rows = x.chunks_exact(CHUNK);
         let mut out = classes.chunks_exact_mut(CHUNK);
-        for (chunk, c) in (&mut rows).zip(&mut out) {
+        for (k, (chunk, c)) in (&mut rows).zip(&mut out).enumerate() {
             let chunk: &[[T; I]; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
             self.predict(chunk, &mut logits);
+            check_finite(chunk, &logits, k * CHUNK)?;
             for (c, l) in c.iter_mut().zip(&logits) {
                 *c = argmax(l);
             }
         }
-        let rest = x.len() % CHUNK;
-        let tail = &mut classes[x.len() - rest..x.len()];
-        for (row, c) in rows.remainder().iter().zip(tail) {
+        let start = x.len() - x.len() % CHUNK;
+        let tail = &mut classes[start..x.len()];
+        for (i, (row, c)) in rows.remainder().iter().zip(tail).enumerate() {
             let mut l = [[T::ZERO; O]; 1];
-            self.predict(core::array::from_ref(row), &mut l);
+            let row = core::array::from_ref(row);
+            self.predict(row, &mut l);
+            check_finite(row, &l, start + i)?;
             *c = argmax(&l[0]);
         }
+        Ok(())
     }
 
-    /// The fraction of rows of `x` whose predicted class is their label in `t`.
+    /// The fraction of rows of `x` whose predicted class is their label in `t`; an error for a
+    /// row with non-finite scores (see [`classify`](Self::classify)).
     ///
     /// # Panics
     /// If `x` and `t` differ in length.
-    pub fn accuracy<Lbl: Copy + Into<usize>>(&self, x: &[[T; I]], t: &[Lbl]) -> f64 {
+    pub fn accuracy<Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[[T; I]],
+        t: &[Lbl],
+    ) -> Result<f64, BatchError> {
         assert_eq!(
             x.len(),
             t.len(),
@@ -192,19 +209,20 @@ where
             t.len()
         );
         if x.is_empty() {
-            return 0.0;
+            return Ok(0.0);
         }
         let mut correct = 0usize;
         let mut classes = [0usize; CHUNK];
-        for (xs, ts) in x.chunks(CHUNK).zip(t.chunks(CHUNK)) {
-            self.classify(xs, &mut classes[..xs.len()]);
+        for (k, (xs, ts)) in x.chunks(CHUNK).zip(t.chunks(CHUNK)).enumerate() {
+            self.classify(xs, &mut classes[..xs.len()])
+                .map_err(|e| e.offset_rows(k * CHUNK))?;
             correct += classes
                 .iter()
                 .zip(ts)
                 .filter(|(c, t)| **c == (**t).into())
                 .count();
         }
-        correct as f64 / x.len() as f64
+        Ok(correct as f64 / x.len() as f64)
     }
 }
 
@@ -221,10 +239,11 @@ where
         &mut self,
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
-    ) -> Result<T, LabelOutOfRange> {
+    ) -> Result<T, BatchError> {
         let mut tape: L::Tape<N> = Zeros::zeros();
         let mut logits = [[T::ZERO; O]; N];
         self.layers.forward_train(x, &mut tape, &mut logits);
+        check_finite(x, &logits, 0)?;
         let mut last = SoftmaxWithLoss::new();
         let loss = last.forward(&logits, t)?;
         let mut dlogits = [[T::ZERO; O]; N];
@@ -240,7 +259,7 @@ where
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
         optimizer: &mut impl Optimizer<T>,
-    ) -> Result<T, LabelOutOfRange> {
+    ) -> Result<T, BatchError> {
         let loss = self.gradient(x, t)?;
         optimizer.update(&mut self.layers);
         Ok(loss)
@@ -253,7 +272,7 @@ where
         &mut self,
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
-    ) -> Result<(), LabelOutOfRange> {
+    ) -> Result<(), BatchError> {
         for k in 0..L::PARAMS {
             for i in 0..self.param_len(k) {
                 let g = self.numerical_derivative(k, i, x, t)?;
@@ -274,7 +293,7 @@ where
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
         mut report: impl FnMut(GradCheck),
-    ) -> Result<(), LabelOutOfRange> {
+    ) -> Result<(), BatchError> {
         self.gradient(x, t)?;
         for k in 0..L::PARAMS {
             let (mut sum, mut max, len) = (0.0f64, 0.0f64, self.param_len(k));
@@ -322,7 +341,7 @@ where
         i: usize,
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
-    ) -> Result<T, LabelOutOfRange> {
+    ) -> Result<T, BatchError> {
         let h = T::from_f64(NUMERICAL_H);
         let Some(orig) = self.layers.param(k).map(|p| p.value[i]) else {
             return Ok(T::ZERO);
@@ -340,6 +359,91 @@ where
             p.value[i] = v;
         }
     }
+}
+
+/// Why a batch could not be evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchError {
+    /// A target label is not below the number of classes.
+    Label(LabelOutOfRange),
+    /// An input value is NaN or infinite.
+    NonFiniteInput {
+        /// Row of the batch.
+        row: usize,
+        /// Column (feature, pixel) of the row.
+        column: usize,
+    },
+    /// The scores of a row are NaN or infinite although its input is finite: the network's
+    /// parameters are (training diverged).
+    NonFiniteOutput {
+        /// Row of the batch.
+        row: usize,
+    },
+}
+
+impl BatchError {
+    /// The same error with its row numbers shifted by `offset` (for a batch inside a larger one).
+    pub fn offset_rows(self, offset: usize) -> Self {
+        match self {
+            BatchError::Label(l) => BatchError::Label(LabelOutOfRange {
+                row: l.row + offset,
+                ..l
+            }),
+            BatchError::NonFiniteInput { row, column } => BatchError::NonFiniteInput {
+                row: row + offset,
+                column,
+            },
+            BatchError::NonFiniteOutput { row } => {
+                BatchError::NonFiniteOutput { row: row + offset }
+            }
+        }
+    }
+}
+
+impl From<LabelOutOfRange> for BatchError {
+    fn from(e: LabelOutOfRange) -> Self {
+        BatchError::Label(e)
+    }
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BatchError::Label(e) => e.fmt(f),
+            BatchError::NonFiniteInput { row, column } => {
+                write!(
+                    f,
+                    "input row {row} has a NaN or infinite value at column {column}"
+                )
+            }
+            BatchError::NonFiniteOutput { row } => write!(
+                f,
+                "the network's output for row {row} is NaN or infinite although its input is \
+                 finite: its parameters are not (did training diverge?)"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for BatchError {}
+
+/// Checks that every row's scores are finite; if one is not, finds the cause in its input.
+/// (Cheaper than scanning every input: a NaN or ∞ in the input always reaches the scores.)
+fn check_finite<T: Float, const I: usize, const O: usize>(
+    x: &[[T; I]],
+    scores: &[[T; O]],
+    first_row: usize,
+) -> Result<(), BatchError> {
+    for (r, (xr, sr)) in x.iter().zip(scores).enumerate() {
+        if sr.iter().any(|v| !v.is_finite()) {
+            let row = first_row + r;
+            return Err(match xr.iter().position(|v| !v.is_finite()) {
+                Some(column) => BatchError::NonFiniteInput { row, column },
+                None => BatchError::NonFiniteOutput { row },
+            });
+        }
+    }
+    Ok(())
 }
 
 /// One line of a gradient check.

@@ -7,7 +7,7 @@ use constnn::format::idx::{IdxError, Images, LabeledImages, Labels};
 use std::path::Path;
 
 fn data(name: &str) -> Vec<u8> {
-    common::read_maybe_gz(&Path::new(common::DEFAULT_DATA_DIR).join(format!("{name}.gz"))).unwrap()
+    common::read_idx_file(&Path::new(common::DEFAULT_DATA_DIR).join(format!("{name}.gz"))).unwrap()
 }
 
 /// An IDX file of unsigned bytes with these dimensions and data.

@@ -14,7 +14,7 @@ fn three_hundred_iterations_take_test_accuracy_from_chance_to_above_85_percent()
     let mnist = common::load_mnist(Path::new(common::DEFAULT_DATA_DIR)).unwrap();
     let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
     let mut net = TwoLayerNet::<784, 50, 10, f32, Heap>::new(0.01, &mut rng);
-    let before = net.accuracy(&mnist.test.x, &mnist.test.y);
+    let before = net.accuracy(&mnist.test.x, &mnist.test.y).unwrap();
     assert!(before < 0.3, "untrained accuracy {before}");
 
     let mut x = boxed_zeros::<f32, 100, 784>();
@@ -28,6 +28,6 @@ fn three_hundred_iterations_take_test_accuracy_from_chance_to_above_85_percent()
         }
         net.train_step(&x, &t, &mut sgd).unwrap();
     }
-    let after = net.accuracy(&mnist.test.x, &mnist.test.y);
+    let after = net.accuracy(&mnist.test.x, &mnist.test.y).unwrap();
     assert!(after > 0.85, "test accuracy after 300 iterations: {after}");
 }

@@ -16,16 +16,54 @@ pub mod plot;
 /// Where `train_mnist` looks for the data when `--data` is not given: the copy in this repo.
 pub const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
 
-/// The largest file we decompress (MNIST's largest is 47 MB): a gzip bomb stops here.
-pub const MAX_FILE_BYTES: u64 = 256 << 20;
-
 /// Pixels of one MNIST image.
 pub const PIXELS: usize = 784;
+
+/// DEFLATE cannot expand data more than 1032-fold: a gzipped file whose IDX header declares
+/// more than that is lying, and is refused before anything is allocated.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+
+/// A command-line problem: each names the option and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgError {
+    /// An option this program does not have.
+    Unknown(String),
+    /// An option that needs a value was given none.
+    MissingValue(String),
+    /// A value that does not parse, or is out of range.
+    Invalid {
+        option: String,
+        value: String,
+        expected: &'static str,
+    },
+    /// A bare word where none is expected.
+    Unexpected(String),
+}
+
+impl fmt::Display for ArgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArgError::Unknown(o) => write!(f, "unknown option {o} (try --help)"),
+            ArgError::MissingValue(o) => write!(f, "option {o} needs a value (try --help)"),
+            ArgError::Invalid {
+                option,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "invalid value {value:?} for {option}: expected {expected}"
+                )
+            }
+            ArgError::Unexpected(w) => write!(f, "unexpected argument {w:?} (try --help)"),
+        }
+    }
+}
 
 /// Anything that can go wrong on the std side, each naming the file involved.
 #[derive(Debug)]
 pub enum Error {
-    /// A file could not be opened or read.
+    /// A file could not be opened, read or written.
     Io {
         path: PathBuf,
         source: io::Error,
@@ -35,16 +73,23 @@ pub enum Error {
     Idx { path: PathBuf, source: IdxError },
     /// A model file is malformed or of another network.
     Model { path: PathBuf, source: ModelError },
-    /// A file is larger than we are willing to read.
-    TooLarge { path: PathBuf, limit: u64 },
-    /// Training diverged.
-    Diverged {
-        iteration: usize,
-        loss: f64,
-        lr: f64,
+    /// A gzipped file whose header declares more data than it can hold.
+    TooLarge {
+        path: PathBuf,
+        declared: u64,
+        limit: u64,
+    },
+    /// Training diverged: the loss or the network's output became NaN or infinite.
+    Diverged { iteration: usize, lr: f64 },
+    /// A batch could not be evaluated.
+    Batch {
+        context: String,
+        source: constnn::BatchError,
     },
     /// A command-line problem.
-    Usage(String),
+    Args(ArgError),
+    /// A check the program makes of its own results failed, or a plot could not be drawn.
+    Failed(String),
 }
 
 impl fmt::Display for Error {
@@ -59,30 +104,40 @@ impl fmt::Display for Error {
             }
             Error::Idx { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Model { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::TooLarge { path, limit } => write!(
-                f,
-                "{}: larger than {} MiB once decompressed; not an MNIST file",
-                path.display(),
-                limit >> 20
-            ),
-            Error::Diverged {
-                iteration,
-                loss,
-                lr,
+            Error::TooLarge {
+                path,
+                declared,
+                limit,
             } => write!(
                 f,
-                "training diverged at iteration {iteration}: loss is {loss}; try a smaller \
-                 learning rate than {lr} (the book uses 0.1). No model was saved."
+                "{}: its header declares {declared} bytes, more than a file of its size can \
+                 hold ({limit} at most); not an MNIST file",
+                path.display()
             ),
-            Error::Usage(msg) => f.write_str(msg),
+            Error::Diverged { iteration, lr } => write!(
+                f,
+                "training diverged at iteration {iteration}: the loss became NaN or infinite; \
+                 try a smaller learning rate than {lr} (the book uses 0.1). No model was saved."
+            ),
+            Error::Batch { context, source } => write!(f, "{context}: {source}"),
+            Error::Args(e) => e.fmt(f),
+            Error::Failed(msg) => f.write_str(msg),
         }
     }
 }
 
 impl std::error::Error for Error {}
 
-/// Reads a whole file, decompressing it if it is gzipped, up to [`MAX_FILE_BYTES`].
-pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, Error> {
+impl From<ArgError> for Error {
+    fn from(e: ArgError) -> Self {
+        Error::Args(e)
+    }
+}
+
+/// Reads an IDX file, gzipped or not, allocating no more than its header declares — and
+/// refusing a header that declares more than the file can hold before allocating anything.
+/// The bytes returned still go through the core's parser, which checks everything else.
+pub fn read_idx_file(path: &Path) -> Result<Vec<u8>, Error> {
     let io_err = |source: io::Error| Error::Io {
         path: path.to_owned(),
         source,
@@ -91,38 +146,69 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, Error> {
     let mut file = fs::File::open(path).map_err(io_err)?;
     let size = file.metadata().map_err(io_err)?.len();
     let mut magic = [0u8; 2];
-    let n = file.read(&mut magic).map_err(io_err)?;
-    let mut raw = Vec::with_capacity(size.min(MAX_FILE_BYTES) as usize);
-    raw.extend_from_slice(&magic[..n]);
-    file.take(MAX_FILE_BYTES)
-        .read_to_end(&mut raw)
-        .map_err(io_err)?;
-    if raw.len() as u64 >= MAX_FILE_BYTES {
+    let n = read_full(&mut file, &mut magic).map_err(io_err)?;
+    let gz = n == 2 && magic == [0x1f, 0x8b];
+    let head = io::Cursor::new(magic[..n].to_vec());
+    let (mut reader, limit): (Box<dyn Read>, u64) = if gz {
+        (
+            Box::new(flate2::read::GzDecoder::new(head.chain(file))),
+            size.saturating_mul(MAX_DEFLATE_RATIO),
+        )
+    } else {
+        (Box::new(head.chain(file)), size)
+    };
+    let corrupt = |e: io::Error| Error::Io {
+        path: path.to_owned(),
+        source: e,
+        hint: gz.then(|| "corrupt or truncated gzip data".to_owned()),
+    };
+    // The fixed part of the header: 00 00, type, rank; then rank big-endian u32 dimensions.
+    let mut header = vec![0u8; 4];
+    let got = read_full(&mut reader, &mut header).map_err(corrupt)?;
+    header.truncate(got);
+    let declared = if got == 4 {
+        let rank = usize::from(header[3]);
+        let mut dims = vec![0u8; 4 * rank];
+        let got = read_full(&mut reader, &mut dims).map_err(corrupt)?;
+        header.extend_from_slice(&dims[..got]);
+        dims[..got]
+            .chunks_exact(4)
+            .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
+            .try_fold(1u64, |acc, d| acc.checked_mul(d))
+            .and_then(|data| data.checked_add(header.len() as u64))
+    } else {
+        Some(header.len() as u64)
+    };
+    let declared = declared.unwrap_or(u64::MAX);
+    if declared > limit {
         return Err(Error::TooLarge {
             path: path.to_owned(),
-            limit: MAX_FILE_BYTES,
+            declared,
+            limit,
         });
     }
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .take(MAX_FILE_BYTES)
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Io {
-                path: path.to_owned(),
-                source: e,
-                hint: Some("corrupt or truncated gzip data".into()),
-            })?;
-        if out.len() as u64 >= MAX_FILE_BYTES {
-            return Err(Error::TooLarge {
-                path: path.to_owned(),
-                limit: MAX_FILE_BYTES,
-            });
+    // Read what the header declares, and one byte more to notice trailing data; the core's
+    // parser reports a length mismatch either way.
+    let mut bytes = header;
+    (&mut reader)
+        .take(declared - bytes.len() as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(corrupt)?;
+    Ok(bytes)
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Ok(out)
-    } else {
-        Ok(raw)
     }
+    Ok(n)
 }
 
 /// Finds `name` or `name.gz` in `dir`.
@@ -159,8 +245,8 @@ pub struct Mnist {
 /// Reads one images file and its labels file, validating both and their pairing.
 pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error> {
     let (ipath, lpath) = (find(dir, images)?, find(dir, labels)?);
-    let ibytes = read_maybe_gz(&ipath)?;
-    let lbytes = read_maybe_gz(&lpath)?;
+    let ibytes = read_idx_file(&ipath)?;
+    let lbytes = read_idx_file(&lpath)?;
     let ierr = |source| Error::Idx {
         path: ipath.clone(),
         source,
@@ -172,10 +258,7 @@ pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error
     let imgs = Images::parse(&ibytes).map_err(ierr)?;
     imgs.require_pixels(PIXELS).map_err(ierr)?;
     let lbls = Labels::parse(&lbytes, 10).map_err(lerr)?;
-    let set = LabeledImages::new(imgs, lbls).map_err(|source| Error::Idx {
-        path: lpath.clone(),
-        source,
-    })?;
+    let set = LabeledImages::new(imgs, lbls).map_err(lerr)?;
     let x = set
         .images
         .as_bytes()
@@ -200,7 +283,7 @@ pub fn load_mnist(dir: &Path) -> Result<Mnist, Error> {
 
 /// Writes `path` atomically: the bytes go to a temporary file beside it, which is flushed to
 /// disk and then renamed over `path`. A crash at any point leaves the old file or the new one,
-/// never half of one.
+/// never half of one; on an error the temporary file is removed.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> io::Result<()>,
@@ -243,61 +326,54 @@ pub fn save_model<L: Layer>(layers: &L, path: &Path) -> Result<(), Error> {
 }
 
 /// Loads a model file into `layers`, refusing one of another shape, dtype or a damaged one.
+/// Reads at most one byte more than the network's model has, whatever the file's size.
 pub fn load_model<L: Layer>(layers: &mut L, path: &Path) -> Result<(), Error> {
     let io_err = |source| Error::Io {
         path: path.to_owned(),
         source,
         hint: None,
     };
-    let size = fs::metadata(path).map_err(io_err)?.len();
     let expected = model::encoded_len(layers) as u64;
-    if size > expected.saturating_mul(2).max(1 << 16) {
-        return Err(Error::Model {
-            path: path.to_owned(),
-            source: ModelError::TrailingBytes {
-                expected: expected as usize,
-                found: size as usize,
-            },
-        });
-    }
-    let bytes = fs::read(path).map_err(io_err)?;
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(expected + 1).read_to_end(&mut bytes))
+        .map_err(io_err)?;
     model::decode_into(&bytes, layers).map_err(|source| Error::Model {
         path: path.to_owned(),
         source,
     })
 }
 
-/// Command-line arguments: `--flag value` pairs and bare positional words.
+/// Command-line arguments: `--flag value` (or `--flag=value`) pairs and bare words.
 pub struct Args {
     pairs: Vec<(String, String)>,
     pub positional: Vec<String>,
 }
 
 impl Args {
-    /// Parses `args` given the flags that take a value and the switches that do not.
-    /// Unknown flags and missing values are errors.
+    /// Parses `args` given the options that take a value and the switches that do not.
     pub fn parse(
         args: impl IntoIterator<Item = String>,
         flags: &[&str],
         switches: &[&str],
-    ) -> Result<Self, Error> {
+    ) -> Result<Self, ArgError> {
         let mut it = args.into_iter();
         let (mut pairs, mut positional) = (Vec::new(), Vec::new());
         while let Some(a) = it.next() {
             if let Some((k, v)) = a.split_once('=').filter(|(k, _)| k.starts_with("--")) {
                 if !flags.contains(&k) {
-                    return Err(Error::Usage(format!("unknown option {k} (try --help)")));
+                    return Err(ArgError::Unknown(k.to_owned()));
                 }
                 pairs.push((k.to_owned(), v.to_owned()));
             } else if switches.contains(&a.as_str()) {
                 pairs.push((a, String::new()));
             } else if flags.contains(&a.as_str()) {
-                let v = it.next().filter(|v| !v.starts_with("--")).ok_or_else(|| {
-                    Error::Usage(format!("option {a} needs a value (try --help)"))
-                })?;
-                pairs.push((a, v));
+                match it.next() {
+                    Some(v) if !v.starts_with("--") => pairs.push((a, v)),
+                    _ => return Err(ArgError::MissingValue(a)),
+                }
             } else if a.starts_with('-') && a.len() > 1 && a.parse::<f64>().is_err() {
-                return Err(Error::Usage(format!("unknown option {a} (try --help)")));
+                return Err(ArgError::Unknown(a));
             } else {
                 positional.push(a);
             }
@@ -311,23 +387,39 @@ impl Args {
     }
 
     /// The last value given for `flag`, parsed, or `default`.
-    pub fn get<T: std::str::FromStr>(&self, flag: &str, default: T) -> Result<T, Error> {
+    pub fn get<T: std::str::FromStr>(
+        &self,
+        flag: &str,
+        default: T,
+        expected: &'static str,
+    ) -> Result<T, ArgError> {
         match self.pairs.iter().rev().find(|(k, _)| k == flag) {
             None => Ok(default),
-            Some((_, v)) => v
-                .parse()
-                .map_err(|_| Error::Usage(format!("invalid value {v:?} for {flag}"))),
+            Some((_, v)) => v.parse().map_err(|_| ArgError::Invalid {
+                option: flag.to_owned(),
+                value: v.clone(),
+                expected,
+            }),
+        }
+    }
+
+    /// Refuses bare words.
+    pub fn no_positional(&self) -> Result<(), ArgError> {
+        match self.positional.first() {
+            Some(w) => Err(ArgError::Unexpected(w.clone())),
+            None => Ok(()),
         }
     }
 }
 
-/// Runs `main`, printing an error as one line on stderr with exit status 1 (2 for usage).
+/// Runs `main`, printing an error as one line on stderr with exit status 1 (2 for a
+/// command-line problem).
 pub fn run(main: impl FnOnce() -> Result<(), Error>) -> std::process::ExitCode {
     match main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::ExitCode::from(if matches!(e, Error::Usage(_)) { 2 } else { 1 })
+            std::process::ExitCode::from(if matches!(e, Error::Args(_)) { 2 } else { 1 })
         }
     }
 }

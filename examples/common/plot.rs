@@ -38,7 +38,7 @@ pub fn accuracy_png(path: &Path, train: &[f64], test: &[f64]) -> Result<bool, Er
     }
     let (w, h) = (640u32, 480u32);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
-    draw(&mut rgb, (w, h), train, test).map_err(|e| Error::Usage(format!("plot: {e}")))?;
+    draw(&mut rgb, (w, h), train, test).map_err(|e| Error::Failed(format!("plot: {e}")))?;
     let mut png_bytes = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut png_bytes, w, h);
@@ -46,10 +46,10 @@ pub fn accuracy_png(path: &Path, train: &[f64], test: &[f64]) -> Result<bool, Er
         enc.set_depth(png::BitDepth::Eight);
         let mut writer = enc
             .write_header()
-            .map_err(|e| Error::Usage(format!("png: {e}")))?;
+            .map_err(|e| Error::Failed(format!("png: {e}")))?;
         writer
             .write_image_data(&rgb)
-            .map_err(|e| Error::Usage(format!("png: {e}")))?;
+            .map_err(|e| Error::Failed(format!("png: {e}")))?;
     }
     write_atomic(path, |f| std::io::Write::write_all(f, &png_bytes))?;
     Ok(true)

@@ -224,7 +224,11 @@ const CRC_TABLE: [u32; 256] = {
         let mut crc = i as u32;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         table[i] = crc;
@@ -351,7 +355,8 @@ const fn byte(bytes: &[u8], i: usize) -> Option<u8> {
 #[allow(clippy::arithmetic_side_effects)] // i + 3 did not overflow
 const fn le_u32(bytes: &[u8], i: usize) -> Option<usize> {
     match (byte(bytes, i), i.checked_add(3)) {
-        (Some(b0), Some(last)) => match (byte(bytes, i + 1), byte(bytes, i + 2), byte(bytes, last)) {
+        (Some(b0), Some(last)) => match (byte(bytes, i + 1), byte(bytes, i + 2), byte(bytes, last))
+        {
             (Some(b1), Some(b2), Some(b3)) => Some(u32::from_le_bytes([b0, b1, b2, b3]) as usize),
             _ => None,
         },
@@ -391,11 +396,15 @@ pub const fn validate(
 ) -> Result<usize, ModelError> {
     let found = bytes.len();
     if found < FIXED_HEADER {
-        return Err(ModelError::Truncated { needed: FIXED_HEADER, found });
+        return Err(ModelError::Truncated {
+            needed: FIXED_HEADER,
+            found,
+        });
     }
     let (header, _) = bytes.split_at(FIXED_HEADER);
     let magic = [header[0], header[1], header[2], header[3]];
-    if magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2] || magic[3] != MAGIC[3] {
+    if magic[0] != MAGIC[0] || magic[1] != MAGIC[1] || magic[2] != MAGIC[2] || magic[3] != MAGIC[3]
+    {
         return Err(ModelError::BadMagic { found: magic });
     }
     let version = u16::from_le_bytes([header[4], header[5]]);
@@ -403,17 +412,25 @@ pub const fn validate(
         return Err(ModelError::UnsupportedVersion { found: version });
     }
     if header[6] != dtype {
-        return Err(ModelError::DtypeMismatch { expected: dtype_name(dtype), found: header[6] });
+        return Err(ModelError::DtypeMismatch {
+            expected: dtype_name(dtype),
+            found: header[6],
+        });
     }
     if header[7] as usize != shapes.len() {
-        return Err(ModelError::TensorCount { expected: shapes.len(), found: header[7] as usize });
+        return Err(ModelError::TensorCount {
+            expected: shapes.len(),
+            found: header[7] as usize,
+        });
     }
     // Shape records: what the network expects tells how long the file must be.
     let mut at = FIXED_HEADER;
     let mut data_len: usize = 0;
     let mut k = 0;
     while k < shapes.len() {
-        let Some(expected) = shapes.get(k) else { return Err(ModelError::TooLarge) };
+        let Some(expected) = shapes.get(k) else {
+            return Err(ModelError::TooLarge);
+        };
         let needed = at + shape_record_len(expected);
         let truncated = ModelError::Truncated { needed, found };
         let found_shape = match byte(bytes, at) {
@@ -426,14 +443,27 @@ pub const fn validate(
                 (Some(r), Some(c)) => Shape::Matrix(r, c),
                 _ => return Err(truncated),
             },
-            Some(rank) => return Err(ModelError::BadRank { tensor: shapes.id(k), found: rank }),
+            Some(rank) => {
+                return Err(ModelError::BadRank {
+                    tensor: shapes.id(k),
+                    found: rank,
+                });
+            }
         };
         if !shape_eq(found_shape, expected) {
-            return Err(ModelError::ShapeMismatch { tensor: shapes.id(k), expected, found: found_shape });
+            return Err(ModelError::ShapeMismatch {
+                tensor: shapes.id(k),
+                expected,
+                found: found_shape,
+            });
         }
         at += shape_record_len(found_shape);
-        let Some(bytes_k) = expected.len().checked_mul(elem) else { return Err(ModelError::TooLarge) };
-        let Some(sum) = data_len.checked_add(bytes_k) else { return Err(ModelError::TooLarge) };
+        let Some(bytes_k) = expected.len().checked_mul(elem) else {
+            return Err(ModelError::TooLarge);
+        };
+        let Some(sum) = data_len.checked_add(bytes_k) else {
+            return Err(ModelError::TooLarge);
+        };
         data_len = sum;
         k += 1;
     }
@@ -446,10 +476,16 @@ pub const fn validate(
         None => return Err(ModelError::TooLarge),
     };
     if found < total {
-        return Err(ModelError::Truncated { needed: total, found });
+        return Err(ModelError::Truncated {
+            needed: total,
+            found,
+        });
     }
     if found > total {
-        return Err(ModelError::TrailingBytes { expected: total, found });
+        return Err(ModelError::TrailingBytes {
+            expected: total,
+            found,
+        });
     }
     let (body, tail) = bytes.split_at(total - 4);
     let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
@@ -467,7 +503,10 @@ pub const fn validate(
         let mut index = 0;
         while index < len {
             if !finite_at(body, i, elem) {
-                return Err(ModelError::NonFinite { tensor: shapes.id(k), index });
+                return Err(ModelError::NonFinite {
+                    tensor: shapes.id(k),
+                    index,
+                });
             }
             i += elem;
             index += 1;
@@ -488,9 +527,18 @@ const fn shape_eq(a: Shape, b: Shape) -> bool {
 /// Validates a model file against `layers` ([`validate`]) and, only if all of it is valid,
 /// loads its parameters into them. On error `layers` is untouched.
 pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelError> {
-    let start = validate(bytes, &L::SHAPES, dtype_code::<L::Scalar>(), L::Scalar::BYTES)?;
-    let data = bytes.get(start..bytes.len().saturating_sub(4)).ok_or(ModelError::TooLarge)?;
-    let mut values = data.chunks_exact(L::Scalar::BYTES).filter_map(L::Scalar::read_le);
+    let start = validate(
+        bytes,
+        &L::SHAPES,
+        dtype_code::<L::Scalar>(),
+        L::Scalar::BYTES,
+    )?;
+    let data = bytes
+        .get(start..bytes.len().saturating_sub(4))
+        .ok_or(ModelError::TooLarge)?;
+    let mut values = data
+        .chunks_exact(L::Scalar::BYTES)
+        .filter_map(L::Scalar::read_le);
     for k in 0..L::PARAMS {
         if let Some(dst) = layers.tensor_mut(k) {
             for (d, v) in dst.iter_mut().zip(&mut values) {
@@ -510,9 +558,13 @@ impl ModelError {
             ModelError::BadMagic { .. } => "not a constnn model file (bad magic)",
             ModelError::UnsupportedVersion { .. } => "unsupported model format version",
             ModelError::DtypeMismatch { .. } => "the model file's dtype is not the network's",
-            ModelError::TensorCount { .. } => "the model file has another number of tensors than the network",
+            ModelError::TensorCount { .. } => {
+                "the model file has another number of tensors than the network"
+            }
             ModelError::BadRank { .. } => "a tensor in the model file has a rank other than 1 or 2",
-            ModelError::ShapeMismatch { .. } => "a tensor in the model file has another shape than the network's",
+            ModelError::ShapeMismatch { .. } => {
+                "a tensor in the model file has another shape than the network's"
+            }
             ModelError::Checksum { .. } => "the model file is corrupt (CRC-32 mismatch)",
             ModelError::NonFinite { .. } => "the model file holds a NaN or infinite value",
             ModelError::BufferTooSmall { .. } => "buffer too small",
@@ -528,7 +580,7 @@ pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
 }
 
 /// An `R`×`C` f32 matrix stored row-major from byte `at` (`const`, for embedded models).
-#[allow(clippy::arithmetic_side_effects)] // validated by the caller
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // r < R; validated by the caller
 pub const fn f32_matrix<const R: usize, const C: usize>(bytes: &[u8], at: usize) -> [[f32; C]; R] {
     let mut m = [[0.0; C]; R];
     let mut r = 0;
@@ -540,7 +592,7 @@ pub const fn f32_matrix<const R: usize, const C: usize>(bytes: &[u8], at: usize)
 }
 
 /// A length-`N` f32 vector stored from byte `at` (`const`, for embedded models).
-#[allow(clippy::arithmetic_side_effects)] // validated by the caller
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // i < N; validated by the caller
 pub const fn f32_vector<const N: usize>(bytes: &[u8], at: usize) -> [f32; N] {
     let mut v = [0.0; N];
     let mut i = 0;
