@@ -27,6 +27,10 @@ const BATCH: usize = 100;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
 
+/// Mean loss over an epoch above which training counts as diverged: twice `ln 10`, the loss of
+/// guessing every class with probability 1/10.
+const DIVERGED_LOSS: f64 = 2.0 * std::f64::consts::LN_10;
+
 const HELP: &str = "\
 train_mnist: the book's chapter-5 MNIST run (TwoLayerNet 784-50-10, SGD, batch 100)
 
@@ -39,6 +43,9 @@ OPTIONS:
   --lr X        learning rate [default: 0.1]
   --seed N      random seed for the weights and the batches [default: 0]
   --threads N   threads for the accuracy evaluations [default: the machine's cores]
+
+Training stops with an error, saving nothing, if the loss becomes NaN or infinite or an
+epoch's mean loss exceeds 2 ln 10 (twice that of guessing uniformly): lower --lr then.
   -h, --help    this text";
 
 struct Epoch {
@@ -214,6 +221,15 @@ fn train() -> Result<(), Error> {
             eval_s += t_eval.elapsed().as_secs_f64();
             let epoch = i / iter_per_epoch;
             let mean_loss = loss_sum / loss_n as f64;
+            // A whole epoch worse than twice the loss of guessing uniformly (ln 10) is not
+            // learning: the updates overshoot (finite only because softmax subtracts the max).
+            if epoch > 0 && mean_loss > DIVERGED_LOSS {
+                bar.abandon();
+                return Err(Error::Diverged {
+                    iteration: i,
+                    lr: f64::from(lr),
+                });
+            }
             bar.suspend(|| {
                 println!(
                     "epoch {epoch:>2} (iteration {i:>5}): loss {mean_loss:.4}  train acc {train_acc:.4}  test acc {test_acc:.4}"

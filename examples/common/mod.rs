@@ -71,6 +71,12 @@ pub enum Error {
     },
     /// An IDX file is malformed.
     Idx { path: PathBuf, source: IdxError },
+    /// An images file and a labels file do not belong together.
+    Pair {
+        images: PathBuf,
+        labels: PathBuf,
+        source: IdxError,
+    },
     /// A model file is malformed or of another network.
     Model { path: PathBuf, source: ModelError },
     /// A gzipped file whose header declares more data than it can hold.
@@ -79,7 +85,8 @@ pub enum Error {
         declared: u64,
         limit: u64,
     },
-    /// Training diverged: the loss or the network's output became NaN or infinite.
+    /// Training diverged: the loss became NaN or infinite, or an epoch's mean loss exceeded
+    /// twice that of guessing uniformly.
     Diverged { iteration: usize, lr: f64 },
     /// A batch could not be evaluated.
     Batch {
@@ -103,6 +110,13 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Idx { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Pair {
+                images,
+                labels,
+                source,
+            } => {
+                write!(f, "{} and {}: {source}", images.display(), labels.display())
+            }
             Error::Model { path, source } => write!(f, "{}: {source}", path.display()),
             Error::TooLarge {
                 path,
@@ -110,14 +124,15 @@ impl fmt::Display for Error {
                 limit,
             } => write!(
                 f,
-                "{}: its header declares {declared} bytes, more than a file of its size can \
+                "{}: its header declares {declared} bytes, more than a gzip file of its size can \
                  hold ({limit} at most); not an MNIST file",
                 path.display()
             ),
             Error::Diverged { iteration, lr } => write!(
                 f,
-                "training diverged at iteration {iteration}: the loss became NaN or infinite; \
-                 try a smaller learning rate than {lr} (the book uses 0.1). No model was saved."
+                "training diverged at iteration {iteration}: the loss became NaN or infinite or \
+                 grew past twice that of guessing; try a smaller learning rate than {lr} (the \
+                 book uses 0.1). No model was saved."
             ),
             Error::Batch { context, source } => write!(f, "{context}: {source}"),
             Error::Args(e) => e.fmt(f),
@@ -166,21 +181,25 @@ pub fn read_idx_file(path: &Path) -> Result<Vec<u8>, Error> {
     let mut header = vec![0u8; 4];
     let got = read_full(&mut reader, &mut header).map_err(corrupt)?;
     header.truncate(got);
-    let declared = if got == 4 {
-        let rank = usize::from(header[3]);
-        let mut dims = vec![0u8; 4 * rank];
-        let got = read_full(&mut reader, &mut dims).map_err(corrupt)?;
-        header.extend_from_slice(&dims[..got]);
-        dims[..got]
-            .chunks_exact(4)
-            .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
-            .try_fold(1u64, |acc, d| acc.checked_mul(d))
-            .and_then(|data| data.checked_add(header.len() as u64))
-    } else {
-        Some(header.len() as u64)
+    if got < 4 || header[..3] != [0, 0, 0x08] {
+        // Not an unsigned-byte IDX header: the core's parser says precisely what is wrong.
+        return Ok(header);
+    }
+    let mut dims = vec![0u8; 4 * usize::from(header[3])];
+    let got = read_full(&mut reader, &mut dims).map_err(corrupt)?;
+    header.extend_from_slice(&dims[..got]);
+    let declared = dims[..got]
+        .chunks_exact(4)
+        .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
+        .try_fold(1u64, |acc, d| acc.checked_mul(d))
+        .and_then(|data| data.checked_add(header.len() as u64));
+    let Some(declared) = declared else {
+        // Dimensions whose product overflows: the parser reports that, from the header alone.
+        return Ok(header);
     };
-    let declared = declared.unwrap_or(u64::MAX);
-    if declared > limit {
+    // A plain file holds what it holds (reading stops at its end, and the parser reports a
+    // truncation); a gzipped one could inflate without bound, so its header is checked first.
+    if gz && declared > limit {
         return Err(Error::TooLarge {
             path: path.to_owned(),
             declared,
@@ -258,7 +277,11 @@ pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error
     let imgs = Images::parse(&ibytes).map_err(ierr)?;
     imgs.require_pixels(PIXELS).map_err(ierr)?;
     let lbls = Labels::parse(&lbytes, 10).map_err(lerr)?;
-    let set = LabeledImages::new(imgs, lbls).map_err(lerr)?;
+    let set = LabeledImages::new(imgs, lbls).map_err(|source| Error::Pair {
+        images: ipath.clone(),
+        labels: lpath.clone(),
+        source,
+    })?;
     let x = set
         .images
         .as_bytes()

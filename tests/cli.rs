@@ -1,0 +1,341 @@
+//! The real `train_mnist` and `classify` programs, given bad arguments and corrupt files:
+//! a one-line error naming the problem, a non-zero exit, never a panic, never a broken output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The example's executable, brought up to date once per test run (`cargo test --test cli`
+/// alone does not build examples).
+fn example(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
+    let bin = deps.parent().unwrap().join("examples").join(name);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build --example {name}");
+        built.push(name.to_owned());
+    }
+    bin
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(name: &str, args: &[&str]) -> Run {
+    let out = Command::new(example(name)).args(args).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A failure as the project promises it: non-zero, one line on stderr starting `error:`,
+/// containing `needle`, and no panic.
+fn assert_clean_failure(r: &Run, needle: &str) {
+    assert_ne!(r.code, 0, "expected failure; stdout: {}", r.stdout);
+    assert!(!r.stderr.contains("panicked"), "panicked: {}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {}", r.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    assert!(
+        lines[0].contains(needle),
+        "{:?} does not mention {needle:?}",
+        lines[0]
+    );
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("constnn-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut v = vec![0, 0, 0x08, dims.len() as u8];
+    for d in dims {
+        v.extend_from_slice(&d.to_be_bytes());
+    }
+    v.extend_from_slice(data);
+    v
+}
+
+const NAMES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+/// A small, valid MNIST in `dir`: the first `train` and `test` images of the real one.
+fn small_mnist(dir: &Path, train: usize, test: usize) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    let read = |name: &str| {
+        let raw = std::fs::read(src.join(format!("{name}.gz"))).unwrap();
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut out).unwrap();
+        out
+    };
+    for (name, n) in NAMES.iter().zip([train, train, test, test]) {
+        let full = read(name);
+        let bytes = if name.contains("images") {
+            idx(&[n as u32, 28, 28], &full[16..16 + n * 784])
+        } else {
+            idx(&[n as u32], &full[8..8 + n])
+        };
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+#[test]
+fn an_unknown_option_is_a_one_line_error_with_exit_status_2() {
+    let r = run("train_mnist", &["--itres", "5"]);
+    assert_clean_failure(&r, "unknown option --itres");
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn an_option_without_its_value_is_refused() {
+    assert_clean_failure(&run("train_mnist", &["--lr"]), "option --lr needs a value");
+    assert_clean_failure(
+        &run("train_mnist", &["--out", "--seed", "1"]),
+        "option --out needs a value",
+    );
+}
+
+#[test]
+fn zero_negative_and_non_numeric_iteration_counts_are_refused() {
+    for bad in ["0", "-5", "ten", "1e3"] {
+        let r = run("train_mnist", &["--iters", bad]);
+        assert_clean_failure(&r, &format!("invalid value {bad:?} for --iters"));
+        assert_eq!(r.code, 2);
+    }
+    assert_clean_failure(
+        &run("train_mnist", &["--lr", "-0.1"]),
+        "for --lr: expected a positive number",
+    );
+    assert_clean_failure(&run("train_mnist", &["--lr", "NaN"]), "for --lr");
+}
+
+#[test]
+fn a_data_dir_without_the_files_names_the_missing_file_and_where_to_put_it() {
+    let dir = tmpdir("empty");
+    let r = run(
+        "train_mnist",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_clean_failure(&r, "train-images-idx3-ubyte");
+    assert!(
+        r.stderr.contains("put the four MNIST files"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn corrupt_files_are_refused_naming_the_file_and_the_problem() {
+    // Each case: which file to spoil, its bytes, and what the message must say.
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "train-images-idx3-ubyte",
+            {
+                let g = gz(&idx(&[100, 28, 28], &[7; 78_400]));
+                g[..g.len() / 2].to_vec()
+            },
+            "corrupt or truncated gzip data",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            b"this is not an IDX file at all".to_vec(),
+            "not an IDX file",
+        ),
+        (
+            "train-labels-idx1-ubyte",
+            idx(&[100], &[10; 100]),
+            "label 10 at index 0 is out of range",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            gz(&idx(&[4_000_000_000, 28, 28], &[0; 784])),
+            "header declares",
+        ),
+        (
+            "train-images-idx3-ubyte",
+            idx(&[99, 28, 28], &[0; 99 * 784]),
+            "99 images but the labels file has 100",
+        ),
+        (
+            "t10k-images-idx3-ubyte",
+            idx(&[100, 32, 32], &[0; 100 * 1024]),
+            "32×32 = 1024 pixels",
+        ),
+        ("t10k-labels-idx1-ubyte", idx(&[100], &[1; 90]), "truncated"),
+    ];
+    for (i, (file, bytes, needle)) in cases.iter().enumerate() {
+        let dir = tmpdir(&format!("corrupt{i}"));
+        small_mnist(&dir, 100, 100);
+        std::fs::write(dir.join(file), bytes).unwrap();
+        let out = dir.join("out");
+        let r = run(
+            "train_mnist",
+            &[
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_clean_failure(&r, needle);
+        assert!(
+            r.stderr.contains(file),
+            "case {i}: the message must name {file}: {}",
+            r.stderr
+        );
+        assert!(
+            !out.join("model.cnnm").exists(),
+            "case {i}: no model may be written"
+        );
+    }
+}
+
+#[test]
+fn a_diverging_learning_rate_stops_training_and_keeps_the_previous_model() {
+    let dir = tmpdir("diverge");
+    small_mnist(&dir, 1200, 100);
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let previous = b"the previous model, which must survive".to_vec();
+    std::fs::write(out.join("model.cnnm"), &previous).unwrap();
+    let r = run(
+        "train_mnist",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--lr",
+            "100",
+            "--iters",
+            "100",
+        ],
+    );
+    assert_clean_failure(&r, "training diverged at iteration 12");
+    assert!(
+        r.stderr.contains("try a smaller learning rate than 100"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(out.join("model.cnnm")).unwrap(), previous);
+}
+
+#[test]
+fn a_short_run_on_a_small_dataset_writes_every_output() {
+    let dir = tmpdir("short");
+    small_mnist(&dir, 1200, 200);
+    let out = dir.join("out");
+    let r = run(
+        "train_mnist",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--iters",
+            "30",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = r.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("final train_acc=0.") && last.contains(" test_acc=0."),
+        "{last}"
+    );
+    let csv = std::fs::read_to_string(out.join("train_log.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "epoch,iteration,mean_loss,train_acc,test_acc,elapsed_s"
+    );
+    assert_eq!(csv.lines().count(), 1 + 3); // iterations 0, 12, 24
+    assert!(
+        std::fs::read(out.join("accuracy.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+    // The model it wrote loads into classify.
+    let model = out.join("model.cnnm");
+    let r = run(
+        "classify",
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+            "0",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("true label: 7"), "{}", r.stdout);
+}
+
+#[test]
+fn classify_refuses_a_model_of_another_shape_and_a_bad_index() {
+    let dir = tmpdir("classify");
+    small_mnist(&dir, 12, 10);
+    // A model file of a 784-40-10 network.
+    let other = constnn::TwoLayerNet::<784, 40, 10>::zeros();
+    let mut buf = vec![0u8; constnn::format::model::encoded_len(&other.layers)];
+    constnn::format::model::encode(&other.layers, &mut buf).unwrap();
+    let path = dir.join("other.cnnm");
+    std::fs::write(&path, &buf).unwrap();
+    let r = run(
+        "classify",
+        &[
+            "--model",
+            path.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_clean_failure(
+        &r,
+        "tensor W1 has shape (784, 40) in the file but the network needs (784, 50)",
+    );
+    assert!(r.stderr.contains("other.cnnm"));
+    let r = run(
+        "classify",
+        &[
+            "--model",
+            path.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+            "10000",
+        ],
+    );
+    assert_clean_failure(&r, "invalid value \"10000\" for INDEX");
+}

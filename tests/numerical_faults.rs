@@ -1,0 +1,103 @@
+//! Numerical faults are reported, not propagated: NaN inputs, diverged parameters, extreme
+//! logits, zero probabilities.
+
+mod common;
+
+use constnn::loss::{SoftmaxWithLoss, cross_entropy_error, softmax};
+use constnn::{BatchError, TwoLayerNet};
+
+#[test]
+fn softmax_and_cross_entropy_stay_finite_for_logits_of_plus_minus_1e30() {
+    let x = [
+        [1e30f32, -1e30, 0.0],
+        [-1e30, -1e30, -1e30],
+        [1e30, 1e30, -1e30],
+    ];
+    let mut layer = SoftmaxWithLoss::<f32, 3, 3>::new();
+    let loss = layer.forward(&x, &[1u8, 2, 0]).unwrap();
+    assert!(loss.is_finite(), "{loss}");
+    assert_eq!(layer.y()[0], [1.0, 0.0, 0.0]);
+    // Equal logits, however extreme: uniform.
+    for p in layer.y()[1] {
+        assert!((p - 1.0 / 3.0).abs() < 1e-6);
+    }
+    assert_eq!(layer.y()[2], [0.5, 0.5, 0.0]);
+    // Row 0's label has probability 0: its loss is −ln(1e-7), finite.
+    let expected = (-(1e-7f64).ln() + -(1.0f64 / 3.0 + 1e-7).ln() + -(0.5f64 + 1e-7).ln()) / 3.0;
+    assert!(
+        (f64::from(loss) - expected).abs() < 1e-4,
+        "{loss} vs {expected}"
+    );
+    let mut dx = [[0.0f32; 3]; 3];
+    layer.backward(1.0, &mut dx);
+    assert!(dx.as_flattened().iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn cross_entropy_of_a_zero_probability_is_finite_thanks_to_the_delta() {
+    let y = [[0.0f64, 1.0]];
+    let e = cross_entropy_error(&y, &[0]);
+    assert!((e - -(1e-7f64).ln()).abs() < 1e-9, "{e}");
+    let mut p = [0.0f32; 2];
+    softmax(&[-1e30, 1e30], &mut p);
+    assert_eq!(p, [0.0, 1.0]);
+}
+
+#[test]
+fn a_nan_in_an_input_image_is_reported_with_its_row_and_column() {
+    let mut rng = common::rng(1);
+    let mut net = TwoLayerNet::<6, 4, 3>::new(0.5, &mut rng);
+    let mut x = [[0.5f32; 6]; 4];
+    x[2][5] = f32::NAN;
+    let want = BatchError::NonFiniteInput { row: 2, column: 5 };
+    assert_eq!(net.loss(&x, &[0u8; 4]), Err(want));
+    assert_eq!(net.gradient(&x, &[0u8; 4]), Err(want));
+    assert_eq!(net.accuracy(&x, &[0u8; 4]), Err(want));
+    let mut classes = [0usize; 4];
+    assert_eq!(net.classify(&x, &mut classes), Err(want));
+    assert_eq!(
+        want.to_string(),
+        "input row 2 has a NaN or infinite value at column 5"
+    );
+}
+
+#[test]
+fn an_infinite_input_is_reported_too_even_past_the_first_chunk() {
+    let net = TwoLayerNet::<6, 4, 3>::new(0.5, &mut common::rng(2));
+    let mut x = vec![[0.25f32; 6]; 200];
+    x[150][0] = f32::INFINITY;
+    let e = net.accuracy(&x, &[1u8; 200]).unwrap_err();
+    assert_eq!(
+        e,
+        BatchError::NonFiniteInput {
+            row: 150,
+            column: 0
+        }
+    );
+}
+
+#[test]
+fn a_nan_weight_is_reported_as_a_non_finite_output_not_a_class() {
+    let mut net = TwoLayerNet::<6, 4, 3>::new(0.5, &mut common::rng(3));
+    net.layers.rest.rest.b[1] = f32::NAN;
+    let x = [[0.5f32; 6]; 2];
+    assert_eq!(
+        net.gradient(&x, &[0u8; 2]),
+        Err(BatchError::NonFiniteOutput { row: 0 })
+    );
+    let mut classes = [9usize; 2];
+    assert_eq!(
+        net.classify(&x, &mut classes),
+        Err(BatchError::NonFiniteOutput { row: 0 })
+    );
+}
+
+#[test]
+fn a_label_out_of_range_in_training_is_an_error_not_a_panic() {
+    let mut net = TwoLayerNet::<6, 4, 3>::new(0.5, &mut common::rng(4));
+    let e = net.gradient(&[[0.5f32; 6]; 2], &[0u8, 7]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "label 7 in row 1 is out of range: the network has 3 classes (0..=2)"
+    );
+}
