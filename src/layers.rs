@@ -392,6 +392,17 @@ pub struct Affine<T: Float, const I: usize, const O: usize, S: Storage = Inline>
     pub db: [T; O],
 }
 
+/// Shows the shape and bias; a weight matrix of 40 000 numbers is no help in a debug print.
+impl<T: Float, const I: usize, const O: usize, S: Storage> core::fmt::Debug for Affine<T, I, O, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Affine")
+            .field("inputs", &I)
+            .field("outputs", &O)
+            .field("b", &self.b.as_slice())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T: Float, const I: usize, const O: usize, S: Storage> Clone for Affine<T, I, O, S>
 where
     S::Mat<T, I, O>: Clone,
