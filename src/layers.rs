@@ -539,7 +539,8 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine
 
 // ---------------------------------------------------------------------------------------------
 
-/// Two layers in sequence, `B` after `A`. Nest it for longer networks, or use [`chain!`].
+/// Two layers in sequence, `B` after `A`. Nest it for longer networks, or use
+/// [`chain!`](crate::chain!).
 ///
 /// [`Chain::new`] accepts `A` and `B` only if `A`'s output rows are `B`'s input rows, so
 /// a network whose adjacent shapes do not connect is a compile error.

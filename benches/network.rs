@@ -1,0 +1,52 @@
+//! Whole-network work on real MNIST images: one training step (batch 100, the book's), and
+//! inference at batch 1 and batch 100, in f32 and f64.
+//!
+//! `cargo bench --bench network`.
+
+#[path = "../examples/common/mod.rs"]
+mod common;
+
+use constnn::matrix::{Heap, boxed_zeros};
+use constnn::{Float, Sgd, TwoLayerNet};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand_core::SeedableRng;
+use std::hint::black_box;
+
+fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
+    let mut g = c.benchmark_group(format!("network_{name}"));
+    let mut net =
+        TwoLayerNet::<784, 50, 10, T, Heap>::new(0.01, &mut rand_pcg::Pcg64::seed_from_u64(0));
+    let mut x = boxed_zeros::<T, 100, 784>();
+    let mut t = [0u8; 100];
+    for (n, (row, label)) in x.iter_mut().zip(&mut t).enumerate() {
+        for (v, p) in row.iter_mut().zip(&mnist.train.x[n * 37]) {
+            *v = T::from_f64(f64::from(*p));
+        }
+        *label = mnist.train.y[n * 37];
+    }
+    g.throughput(Throughput::Elements(100));
+    let mut sgd = Sgd::new(T::from_f64(0.01));
+    g.bench_function("train_step batch 100", |b| {
+        b.iter(|| net.train_step(black_box(&*x), &t, &mut sgd).unwrap())
+    });
+    let mut out = [[T::ZERO; 10]; 100];
+    g.bench_function("inference batch 100", |b| {
+        b.iter(|| net.predict(black_box(&*x), &mut out))
+    });
+    g.throughput(Throughput::Elements(1));
+    let one: &[[T; 784]; 1] = (&x[..1]).try_into().unwrap();
+    let mut out1 = [[T::ZERO; 10]; 1];
+    g.bench_function("inference batch 1", |b| {
+        b.iter(|| net.predict(black_box(one), &mut out1))
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let mnist = common::load_mnist(std::path::Path::new(common::DEFAULT_DATA_DIR)).unwrap();
+    network::<f32>(c, "f32", &mnist);
+    network::<f64>(c, "f64", &mnist);
+}
+
+criterion_group!(network_benches, benches);
+criterion_main!(network_benches);

@@ -1,0 +1,68 @@
+//! Inference throughput of TwoLayerNet<784, 50, 10> (f32) on MNIST test images, at batch 1 and
+//! batch 100: prints the median images/s over repeated passes. Used by `bench/compare.sh`.
+//!
+//! ```text
+//! cargo run --release --example inference_speed -- [--model out/model.cnnm]
+//! ```
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use common::{Args, Error};
+use constnn::TwoLayerNet;
+use constnn::matrix::Heap;
+use rand_core::SeedableRng;
+
+fn main() -> ExitCode {
+    common::run(measure)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn measure() -> Result<(), Error> {
+    let args = Args::parse(std::env::args().skip(1), &["--model", "--data"], &[])?;
+    args.no_positional()?;
+    let data =
+        PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
+    let test = common::load_split(&data, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
+    // A trained model if there is one (its sparsity of activations is the realistic one).
+    let mut net =
+        TwoLayerNet::<784, 50, 10, f32, Heap>::new(0.01, &mut rand_pcg::Pcg64::seed_from_u64(0));
+    let model: String = args.get("--model", String::new(), "a file")?;
+    if !model.is_empty() {
+        common::load_model(&mut net.layers, std::path::Path::new(&model))?;
+    }
+    let images = &test.x[..10_000];
+
+    let mut out1 = [[0.0f32; 10]; 1];
+    let mut rates1 = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        for img in images {
+            net.predict(std::array::from_ref(img), &mut out1);
+            std::hint::black_box(&out1);
+        }
+        rates1.push(images.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    let mut out100 = vec![[[0.0f32; 10]; 100]; 1];
+    let mut rates100 = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        for chunk in images.chunks_exact(100) {
+            let batch: &[[f32; 784]; 100] = chunk.try_into().expect("100 rows");
+            net.predict(batch, &mut out100[0]);
+            std::hint::black_box(&out100);
+        }
+        rates100.push(images.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    println!("batch 1: {:.0} images/s", median(rates1));
+    println!("batch 100: {:.0} images/s", median(rates100));
+    Ok(())
+}
