@@ -38,18 +38,18 @@ fn products<T: Float>(c: &mut Criterion, name: &str) {
         fill(&mut x, 3, zeros);
         let mut y = boxed_zeros::<T, 100, 50>();
         g.bench_function(BenchmarkId::new("x·W (100×784·784×50)", label), |b| {
-            b.iter(|| matmul(black_box(&*x), black_box(&*w), &mut *y))
+            b.iter(|| matmul(black_box(&*x), black_box(&*w), &mut y))
         });
         let mut dw = boxed_zeros::<T, 784, 50>();
         g.bench_function(
             BenchmarkId::new("xᵀ·dY (784×100·100×50)", label),
-            |b| b.iter(|| matmul_at(black_box(&*x), black_box(&*dy), &mut *dw)),
+            |b| b.iter(|| matmul_at(black_box(&*x), black_box(&*dy), &mut dw)),
         );
     }
     let mut dx = boxed_zeros::<T, 100, 784>();
     g.bench_function(
         BenchmarkId::new("dY·Wᵀ (100×50·50×784)", "dense"),
-        |b| b.iter(|| matmul_bt(black_box(&*dy), black_box(&*w), &mut *dx)),
+        |b| b.iter(|| matmul_bt(black_box(&*dy), black_box(&*w), &mut dx)),
     );
     g.finish();
 }
