@@ -26,10 +26,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(lbls) = lbls {
         assert!(lbls.as_slice().iter().all(|l| *l < 10));
     }
-    if let (Ok(i), Ok(l)) = (imgs, lbls) {
-        if let Ok(set) = LabeledImages::new(i, l) {
-            assert_eq!(set.len(), l.len());
-        }
+    if let (Ok(i), Ok(l)) = (imgs, lbls)
+        && let Ok(set) = LabeledImages::new(i, l)
+    {
+        assert_eq!(set.len(), l.len());
     }
 });
 
