@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use common::{Args, Error};
-use constnn::init::below;
+use constnn::init::{NumpyRandom, below, randn};
 use constnn::matrix::{Heap, boxed_zeros};
 use constnn::{BatchError, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -42,6 +42,8 @@ OPTIONS:
   --iters N     training iterations [default: 10000]
   --lr X        learning rate [default: 0.1]
   --seed N      random seed for the weights and the batches [default: 0]
+  --rng NAME    numpy: NumPy's legacy stream, so a seed gives the book's own initial weights
+                and batches (its np.random.seed); pcg: rand_core's PCG64 [default: numpy]
   --threads N   threads for the accuracy evaluations [default: the machine's cores]
 
 Training stops with an error, saving nothing, if the loss becomes NaN or infinite or an
@@ -59,6 +61,31 @@ struct Epoch {
 
 fn main() -> ExitCode {
     common::run(train)
+}
+
+/// Where the initial weights and the batches come from.
+enum Source {
+    /// NumPy's legacy `RandomState`, as the book's `np.random`.
+    Numpy(Box<NumpyRandom>),
+    /// rand_core's PCG64.
+    Pcg(rand_pcg::Pcg64),
+}
+
+impl Source {
+    fn randn(&mut self) -> f64 {
+        match self {
+            Source::Numpy(np) => np.randn(),
+            Source::Pcg(rng) => randn(rng),
+        }
+    }
+
+    /// A batch index, as `np.random.choice(n)`.
+    fn below(&mut self, n: u32) -> u32 {
+        match self {
+            Source::Numpy(np) => np.choice(n),
+            Source::Pcg(rng) => below(rng, n),
+        }
+    }
 }
 
 /// Train and test accuracy, the rows split over `threads` threads (the counts, hence the
@@ -113,7 +140,15 @@ fn evaluate(
 fn train() -> Result<(), Error> {
     let args = Args::parse(
         std::env::args().skip(1),
-        &["--data", "--out", "--iters", "--lr", "--seed", "--threads"],
+        &[
+            "--data",
+            "--out",
+            "--iters",
+            "--lr",
+            "--seed",
+            "--rng",
+            "--threads",
+        ],
         &["--help", "-h"],
     )?;
     if args.has("--help") || args.has("-h") {
@@ -127,6 +162,21 @@ fn train() -> Result<(), Error> {
     let iters: i64 = args.get("--iters", 10_000, "a whole number of at least 1")?;
     let lr: f32 = args.get("--lr", 0.1, "a positive number")?;
     let seed: u64 = args.get("--seed", 0, "a whole number")?;
+    let rng_name: String = args.get("--rng", "numpy".to_owned(), "numpy or pcg")?;
+    if rng_name != "numpy" && rng_name != "pcg" {
+        return Err(Error::Args(common::ArgError::Invalid {
+            option: "--rng".into(),
+            value: rng_name,
+            expected: "numpy or pcg",
+        }));
+    }
+    if rng_name == "numpy" && seed > u64::from(u32::MAX) {
+        return Err(Error::Args(common::ArgError::Invalid {
+            option: "--seed".into(),
+            value: seed.to_string(),
+            expected: "a seed below 2^32 (NumPy's limit) with --rng numpy",
+        }));
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads: usize = args.get("--threads", cores, "a whole number of at least 1")?;
     let invalid = |option: &str, value: String, expected| {
@@ -171,8 +221,11 @@ fn train() -> Result<(), Error> {
         hint: None,
     })?;
 
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-    let mut net = Net::new(0.01, &mut rng);
+    let mut source = match rng_name.as_str() {
+        "numpy" => Source::Numpy(Box::new(NumpyRandom::seed(seed as u32))),
+        _ => Source::Pcg(rand_pcg::Pcg64::seed_from_u64(seed)),
+    };
+    let mut net = Net::with_normal(0.01, || source.randn());
     let mut sgd = Sgd::new(lr);
     let mut x = boxed_zeros::<f32, BATCH, 784>();
     let mut t = [0u8; BATCH];
@@ -181,7 +234,7 @@ fn train() -> Result<(), Error> {
         u32::try_from(train.x.len()).map_err(|_| Error::Failed("too many images".into()))?;
 
     println!(
-        "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {lr}, seed {seed}"
+        "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {lr}, seed {seed} ({rng_name} stream)"
     );
     let bar = ProgressBar::new(iter_per_epoch.min(iters) as u64).with_style(
         ProgressStyle::with_template("epoch {prefix:>2} [{bar:30}] {pos}/{len} loss {msg}")
@@ -193,7 +246,7 @@ fn train() -> Result<(), Error> {
     let (t_start, mut eval_s) = (Instant::now(), 0.0f64);
     for i in 0..iters {
         for (row, label) in x.iter_mut().zip(t.iter_mut()) {
-            let k = below(&mut rng, n_train) as usize;
+            let k = source.below(n_train) as usize;
             *row = train.x[k];
             *label = train.y[k];
         }

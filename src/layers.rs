@@ -429,11 +429,18 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, 
         }
     }
 
-    /// The book's initialisation: `W = weight_init_std · N(0, 1)`, `b = 0`.
+    /// The book's initialisation: `W = weight_init_std · N(0, 1)`, `b = 0`, the normal draws
+    /// from any `rand_core` generator ([`randn`]).
     pub fn new<R: rand_core::Rng + ?Sized>(weight_init_std: f64, rng: &mut R) -> Self {
+        Self::with_normal(weight_init_std, || randn(rng))
+    }
+
+    /// `W = weight_init_std · z` for N(0, 1) draws `z` from `normal`, row by row; `b = 0`.
+    /// (For the book's own stream: [`NumpyRandom::randn`](crate::init::NumpyRandom::randn).)
+    pub fn with_normal(weight_init_std: f64, mut normal: impl FnMut() -> f64) -> Self {
         let mut layer = Self::zeros();
         for w in S::get_mut(&mut layer.w).as_flattened_mut() {
-            *w = T::from_f64(weight_init_std * randn(rng));
+            *w = T::from_f64(weight_init_std * normal());
         }
         layer
     }

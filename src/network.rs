@@ -56,8 +56,16 @@ where
     /// The book's initialisation: weights `weight_init_std · N(0, 1)` (W1 drawn before W2),
     /// biases zero.
     pub fn new<R: rand_core::Rng + ?Sized>(weight_init_std: f64, rng: &mut R) -> Self {
-        let w1 = Affine::new(weight_init_std, rng);
-        let w2 = Affine::new(weight_init_std, rng);
+        Self::with_normal(weight_init_std, || crate::init::randn(rng))
+    }
+
+    /// The book's initialisation with N(0, 1) draws from `normal` (W1 first, row by row, then
+    /// W2). With [`NumpyRandom::randn`](crate::init::NumpyRandom::randn) after
+    /// `NumpyRandom::seed(s)`, these are the weights of the book's code after
+    /// `np.random.seed(s)`.
+    pub fn with_normal(weight_init_std: f64, mut normal: impl FnMut() -> f64) -> Self {
+        let w1 = Affine::with_normal(weight_init_std, &mut normal);
+        let w2 = Affine::with_normal(weight_init_std, &mut normal);
         Network::from_layers(Chain::new(w1, Chain::new(Relu::new(), w2)))
     }
 
