@@ -349,22 +349,30 @@ pub fn save_model<L: Layer>(layers: &L, path: &Path) -> Result<(), Error> {
 }
 
 /// Loads a model file into `layers`, refusing one of another shape, dtype or a damaged one.
-/// Reads at most one byte more than the network's model has, whatever the file's size.
+/// A file longer than the network's model is refused from its size, unread; otherwise at most
+/// that many bytes are read.
 pub fn load_model<L: Layer>(layers: &mut L, path: &Path) -> Result<(), Error> {
     let io_err = |source| Error::Io {
         path: path.to_owned(),
         source,
         hint: None,
     };
-    let expected = model::encoded_len(layers) as u64;
-    let mut bytes = Vec::new();
-    fs::File::open(path)
-        .and_then(|f| f.take(expected + 1).read_to_end(&mut bytes))
-        .map_err(io_err)?;
-    model::decode_into(&bytes, layers).map_err(|source| Error::Model {
+    let model_err = |source| Error::Model {
         path: path.to_owned(),
         source,
-    })
+    };
+    let expected = model::encoded_len(layers);
+    let file = fs::File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    if size > expected as u64 {
+        let found = usize::try_from(size).unwrap_or(usize::MAX);
+        return Err(model_err(ModelError::TrailingBytes { expected, found }));
+    }
+    let mut bytes = Vec::with_capacity(expected);
+    file.take(expected as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    model::decode_into(&bytes, layers).map_err(model_err)
 }
 
 /// Command-line arguments: `--flag value` (or `--flag=value`) pairs and bare words.
