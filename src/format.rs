@@ -3,7 +3,14 @@
 //!
 //! Parsers here take bytes from outside (downloads, flash, fuzzers), so they never panic:
 //! every malformed input is a typed error. Clippy enforces that (no `unwrap`, no indexing that
-//! can go out of bounds, no arithmetic that can overflow).
+//! can go out of bounds, no arithmetic that can overflow), here and in both submodules.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod idx;
 pub mod model;

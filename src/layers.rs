@@ -31,20 +31,24 @@ pub trait Layer {
 
     /// The scalar type of its rows and parameters.
     type Scalar: Float;
-    /// How many parameter tensors it has (Affine: 2, `W` and `b`).
-    const PARAMS: usize;
+    /// How many parameter tensors it has (Affine: 2, `W` and `b`; none by default).
+    const PARAMS: usize = 0;
     /// The shapes of its parameter tensors, known at compile time (for checking a model file
     /// against the network in a `const`).
-    const SHAPES: ShapeList;
+    const SHAPES: ShapeList = ShapeList::EMPTY;
 
     /// Computes `out` from `x` for a batch of any size `N`.
     fn forward<const N: usize>(&self, x: &[Self::Input; N], out: &mut [Self::Output; N]);
 
     /// Parameter tensor `k` (`0..PARAMS`), flattened row-major; `None` past the end.
-    fn tensor(&self, k: usize) -> Option<Tensor<'_, Self::Scalar>>;
+    fn tensor(&self, _k: usize) -> Option<Tensor<'_, Self::Scalar>> {
+        None
+    }
 
     /// The values of parameter tensor `k`, mutably (to load a model); `None` past the end.
-    fn tensor_mut(&mut self, k: usize) -> Option<&mut [Self::Scalar]>;
+    fn tensor_mut(&mut self, _k: usize) -> Option<&mut [Self::Scalar]> {
+        None
+    }
 }
 
 /// The shape of a parameter tensor.
@@ -217,13 +221,16 @@ pub trait Train: Layer {
     /// single layers; a [`Chain`] keeps its intermediate activations here).
     type Tape<const N: usize>: Zeros;
 
-    /// Forward pass that records in `tape` what backward will need.
+    /// Forward pass that records in `tape` what backward will need (by default: the plain
+    /// forward pass, for layers whose backward needs only `x` and `out`).
     fn forward_train<const N: usize>(
         &self,
         x: &[Self::Input; N],
-        tape: &mut Self::Tape<N>,
+        _tape: &mut Self::Tape<N>,
         out: &mut [Self::Output; N],
-    );
+    ) {
+        self.forward(x, out);
+    }
 
     /// Backward pass: from dL/d`out` (`dout`), stores the gradients of the parameters and, when
     /// `dx` is given, writes dL/d`x` (the first layer's caller passes `None`: nobody needs it).
@@ -236,8 +243,11 @@ pub trait Train: Layer {
         dx: Option<&mut [Self::Input; N]>,
     );
 
-    /// Parameter tensor `k` (`0..PARAMS`) with its gradient, flattened; `None` past the end.
-    fn param(&mut self, k: usize) -> Option<Param<'_, Self::Scalar>>;
+    /// Parameter tensor `k` (`0..PARAMS`) with its gradient, flattened; `None` past the end
+    /// (always, by default: a layer without parameters).
+    fn param(&mut self, _k: usize) -> Option<Param<'_, Self::Scalar>> {
+        None
+    }
 }
 
 /// One parameter tensor and its gradient, as flat slices of equal length.
@@ -269,16 +279,6 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
     type Input = [T; W];
     type Output = [T; W];
     type Scalar = T;
-    const PARAMS: usize = 0;
-    const SHAPES: ShapeList = ShapeList::EMPTY;
-
-    fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> {
-        None
-    }
-
-    fn tensor_mut(&mut self, _: usize) -> Option<&mut [T]> {
-        None
-    }
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
         for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
@@ -290,10 +290,6 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
 
 impl<T: Float, const W: usize> Train for Relu<T, W> {
     type Tape<const N: usize> = ();
-
-    fn forward_train<const N: usize>(&self, x: &[[T; W]; N], _: &mut (), out: &mut [[T; W]; N]) {
-        self.forward(x, out);
-    }
 
     fn backward<const N: usize>(
         &mut self,
@@ -308,10 +304,6 @@ impl<T: Float, const W: usize> Train for Relu<T, W> {
         for ((d, v), g) in it.zip(dout.as_flattened()) {
             *d = if *v <= T::ZERO { T::ZERO } else { *g };
         }
-    }
-
-    fn param(&mut self, _: usize) -> Option<Param<'_, T>> {
-        None
     }
 }
 
@@ -330,16 +322,6 @@ impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
     type Input = [T; W];
     type Output = [T; W];
     type Scalar = T;
-    const PARAMS: usize = 0;
-    const SHAPES: ShapeList = ShapeList::EMPTY;
-
-    fn tensor(&self, _: usize) -> Option<Tensor<'_, T>> {
-        None
-    }
-
-    fn tensor_mut(&mut self, _: usize) -> Option<&mut [T]> {
-        None
-    }
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
         for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
@@ -350,10 +332,6 @@ impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
 
 impl<T: Float, const W: usize> Train for Sigmoid<T, W> {
     type Tape<const N: usize> = ();
-
-    fn forward_train<const N: usize>(&self, x: &[[T; W]; N], _: &mut (), out: &mut [[T; W]; N]) {
-        self.forward(x, out);
-    }
 
     fn backward<const N: usize>(
         &mut self,
@@ -368,10 +346,6 @@ impl<T: Float, const W: usize> Train for Sigmoid<T, W> {
         for ((d, y), g) in it.zip(dout.as_flattened()) {
             *d = *g * (T::ONE - *y) * *y;
         }
-    }
-
-    fn param(&mut self, _: usize) -> Option<Param<'_, T>> {
-        None
     }
 }
 
@@ -507,10 +481,6 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Layer for Affine<T, I
 
 impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine<T, I, O, S> {
     type Tape<const N: usize> = ();
-
-    fn forward_train<const N: usize>(&self, x: &[[T; I]; N], _: &mut (), out: &mut [[T; O]; N]) {
-        self.forward(x, out);
-    }
 
     fn backward<const N: usize>(
         &mut self,

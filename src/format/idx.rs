@@ -19,13 +19,6 @@
 //! assert_eq!(set.get(1), Some((&[9u8, 9, 9, 9][..], 1)));
 //! # Ok::<(), constnn::format::idx::IdxError>(())
 //! ```
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 use core::fmt;
 

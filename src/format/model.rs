@@ -32,13 +32,6 @@
 //! assert_eq!(err.to_string(), "tensor W1 has shape (4, 3) in the file but the network needs (4, 5)");
 //! # Ok::<(), model::ModelError>(())
 //! ```
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 use core::fmt;
 
