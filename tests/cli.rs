@@ -43,6 +43,18 @@ fn run(name: &str, args: &[&str]) -> Run {
     }
 }
 
+/// `train_mnist --data DIR --out OUT` plus `extra` arguments.
+fn train(data: &Path, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run("train_mnist", &args)
+}
+
 /// A failure as the project promises it: non-zero, one line on stderr starting `error:`,
 /// containing `needle`, and no panic.
 fn assert_clean_failure(r: &Run, needle: &str) {
@@ -140,15 +152,7 @@ fn zero_negative_and_non_numeric_iteration_counts_are_refused() {
 #[test]
 fn a_data_dir_without_the_files_names_the_missing_file_and_where_to_put_it() {
     let dir = tmpdir("empty");
-    let r = run(
-        "train_mnist",
-        &[
-            "--data",
-            dir.to_str().unwrap(),
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-    );
+    let r = train(&dir, &dir, &[]);
     assert_clean_failure(&r, "train-images-idx3-ubyte");
     assert!(
         r.stderr.contains("put the four MNIST files"),
@@ -201,15 +205,7 @@ fn corrupt_files_are_refused_naming_the_file_and_the_problem() {
         small_mnist(&dir, 100, 100);
         std::fs::write(dir.join(file), bytes).unwrap();
         let out = dir.join("out");
-        let r = run(
-            "train_mnist",
-            &[
-                "--data",
-                dir.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        );
+        let r = train(&dir, &out, &[]);
         assert_clean_failure(&r, needle);
         assert!(
             r.stderr.contains(file),
@@ -231,19 +227,7 @@ fn a_diverging_learning_rate_stops_training_and_keeps_the_previous_model() {
     std::fs::create_dir_all(&out).unwrap();
     let previous = b"the previous model, which must survive".to_vec();
     std::fs::write(out.join("model.cnnm"), &previous).unwrap();
-    let r = run(
-        "train_mnist",
-        &[
-            "--data",
-            dir.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--lr",
-            "100",
-            "--iters",
-            "100",
-        ],
-    );
+    let r = train(&dir, &out, &["--lr", "100", "--iters", "100"]);
     assert_clean_failure(&r, "training diverged at iteration 12");
     assert!(
         r.stderr.contains("try a smaller learning rate than 100"),
@@ -258,17 +242,7 @@ fn a_short_run_on_a_small_dataset_writes_every_output() {
     let dir = tmpdir("short");
     small_mnist(&dir, 1200, 200);
     let out = dir.join("out");
-    let r = run(
-        "train_mnist",
-        &[
-            "--data",
-            dir.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--iters",
-            "30",
-        ],
-    );
+    let r = train(&dir, &out, &["--iters", "30"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let last = r.stdout.lines().last().unwrap();
     assert!(
