@@ -45,10 +45,10 @@ OPTIONS:
   --rng NAME    numpy: NumPy's legacy stream, so a seed gives the book's own initial weights
                 and batches (its np.random.seed); pcg: rand_core's PCG64 [default: numpy]
   --threads N   threads for the accuracy evaluations [default: the machine's cores]
+  -h, --help    this text
 
 Training stops with an error, saving nothing, if the loss becomes NaN or infinite or an
-epoch's mean loss exceeds 2 ln 10 (twice that of guessing uniformly): lower --lr then.
-  -h, --help    this text";
+epoch's mean loss exceeds 2 ln 10 (twice that of guessing uniformly): lower --lr then.";
 
 struct Epoch {
     epoch: usize,
