@@ -9,6 +9,8 @@
 //! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
 //! - [`network`]: `Network` and the book's `TwoLayerNet`, with backprop and numerical gradients.
 //! - [`optim`]: the `Sgd` optimiser.
+//! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
+//! - [`format`]: MNIST's IDX files and this crate's model files, parsed from `&[u8]`.
 //!
 //! ```
 //! use constnn::{TwoLayerNet, Sgd};
