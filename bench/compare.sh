@@ -63,7 +63,7 @@ def ref(name, label):
     tr, te = r.get("final_after_iters") or r["final_after_10000"]
     rows.append((label, r["total_s"], r["ms_per_iter_train_only"], tr, te))
 ours("constnn_1t", "constnn f32, 1 thread")
-ours("constnn_2t", "constnn f32, 2 threads (evaluation)")
+ours("constnn_2t", "constnn f32, 2 threads (evaluations beside training)")
 ref("numpy_1t", "NumPy f32, 1 thread")
 ref("torch_1t", "PyTorch f32, 1 thread")
 ref("torch_2t", "PyTorch f32, 2 threads")
