@@ -103,13 +103,14 @@ fn classify() -> Result<(), Error> {
             format!("  {}  {:6.2}%", order[1], 100.0 * p[order[1]]),
             format!("  {}  {:6.2}%", order[2], 100.0 * p[order[2]]),
         ];
-        let raw = &test.raw[i * 784..(i + 1) * 784];
-        for (r, row) in raw.chunks_exact(28).enumerate() {
-            // Two characters per pixel keep the digit's aspect ratio in a terminal.
+        for (r, row) in test.x[i].chunks_exact(28).enumerate() {
+            // Two characters per pixel keep the digit's aspect ratio in a terminal. The pixel's
+            // byte is recovered exactly from its scaled value (p / 255, rounded to f32).
             let art: String = row
                 .iter()
                 .flat_map(|&v| {
-                    let c = RAMP[usize::from(v) * (RAMP.len() - 1) / 255] as char;
+                    let byte = (v * 255.0).round() as usize;
+                    let c = RAMP[byte * (RAMP.len() - 1) / 255] as char;
                     [c, c]
                 })
                 .collect();

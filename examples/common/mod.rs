@@ -251,8 +251,6 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf, Error> {
 pub struct Split {
     pub x: Vec<[f32; PIXELS]>,
     pub y: Vec<u8>,
-    /// The raw bytes of the images, for display.
-    pub raw: Vec<u8>,
 }
 
 /// The four MNIST files.
@@ -289,11 +287,7 @@ pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error
         .map(|img| std::array::from_fn(|i| f32::from(img[i]) / 255.0))
         .collect();
     let y = set.labels.as_slice().to_vec();
-    Ok(Split {
-        x,
-        y,
-        raw: set.images.as_bytes().to_vec(),
-    })
+    Ok(Split { x, y })
 }
 
 /// Reads the four MNIST files from `dir`.
