@@ -23,10 +23,12 @@ pub trait Zeros {
     fn zeros() -> Self;
 }
 
-impl<Z: Zeros, const N: usize> Zeros for [Z; N] {
+impl<Z: Zeros + Copy, const N: usize> Zeros for [Z; N] {
     #[inline]
     fn zeros() -> Self {
-        core::array::from_fn(|_| Z::zeros())
+        // A repeat expression becomes one fill of memory; `array::from_fn` built each
+        // element apart and then copied the whole array into place.
+        [Z::zeros(); N]
     }
 }
 

@@ -77,73 +77,97 @@ fn argmax_takes_the_first_of_ties_like_numpy() {
     assert_eq!(argmax(&[3.0f32]), 0);
 }
 
+/// Checks `gemm_nn`, `gemm_tn` and `gemm_nt` on `$t` against a plain sequential sum, bit for
+/// bit, for each shape and each kind of input: dense, sparse, very sparse, and "mixed" (blocks
+/// of four rows alternately dense and 80% zeros, so that one product runs both its block path
+/// and its row-by-row path).
+macro_rules! check_kernels_bit_for_bit {
+    ($t:ty, $shapes:expr) => {{
+        use constnn::matrix::kernels::{gemm_nn, gemm_nt, gemm_tn};
+        let mut rng = common::rng(9);
+        for &(m, k, n) in $shapes {
+            for kind in ["dense", "80% zeros", "97% zeros", "mixed"] {
+                let zeros = |i: usize| match kind {
+                    "dense" => 0.0,
+                    "80% zeros" => 0.8,
+                    "97% zeros" => 0.97,
+                    _ => [0.0, 0.8][(i / 4) % 2],
+                };
+                // `rows` × `cols` values; row `i`'s share of zeros is `zeros(i)`.
+                let mut draw = |rows: usize, cols: usize| -> Vec<$t> {
+                    (0..rows * cols)
+                        .map(|at| {
+                            if common::uniform(&mut rng, 0.0, 1.0) < zeros(at / cols) {
+                                0.0
+                            } else {
+                                common::uniform(&mut rng, -1.0, 1.0) as $t
+                            }
+                        })
+                        .collect()
+                };
+                let a = draw(m, k); // m×k
+                let b = draw(k, n); // k×n
+                let bt = draw(n, k); // n×k
+                let at = draw(k, m); // k×m
+                let seq = |f: &dyn Fn(usize, usize, usize) -> ($t, $t)| -> Vec<$t> {
+                    let mut c = vec![0.0; m * n];
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut s: $t = 0.0;
+                            for p in 0..k {
+                                let (x, y) = f(i, j, p);
+                                s += x * y;
+                            }
+                            c[i * n + j] = s;
+                        }
+                    }
+                    c
+                };
+                let bits = |v: &[$t]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let what = |op| format!("{op} {} {m}×{k}×{n} {kind}", stringify!($t));
+                let mut c = vec![<$t>::NAN; m * n];
+                gemm_nn(&a, &b, &mut c, m, k, n);
+                let expected = seq(&|i, j, p| (a[i * k + p], b[p * n + j]));
+                assert_eq!(bits(&c), bits(&expected), "{}", what("nn"));
+                let mut c = vec![<$t>::NAN; m * n];
+                gemm_tn(&at, &b, &mut c, k, m, n);
+                let expected = seq(&|i, j, p| (at[p * m + i], b[p * n + j]));
+                assert_eq!(bits(&c), bits(&expected), "{}", what("tn"));
+                let mut c = vec![<$t>::NAN; m * n];
+                gemm_nt(&a, &bt, &mut c, m, k, n);
+                let expected = seq(&|i, j, p| (a[i * k + p], bt[j * k + p]));
+                assert_eq!(bits(&c), bits(&expected), "{}", what("nt"));
+            }
+        }
+    }};
+}
+
+/// Shapes that reach every path of the kernels: single rows and blocks of four, column tails
+/// of every width below a vector and wider tiles read past the row's end (50 = 48 + 2),
+/// several row tiles (130 > 64), and inner dimensions chunked by `KC` (128) and `KR` (1024).
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (3, 5, 7),
+    (4, 16, 16),
+    (9, 33, 50),
+    (100, 300, 19),
+    (6, 600, 3),
+    (16, 784, 50),
+    (12, 200, 130),
+    (9, 1100, 21),
+];
+
 /// The kernels accumulate every output in the order of the inner index, multiply then add, so
 /// they must equal a plain sequential sum bit for bit, whatever the tiling, zero skipping
-/// (sparse inputs), column tails, and chunking of a long inner dimension.
+/// (sparse inputs, row by row or in blocks), column tails, and chunking of a long inner
+/// dimension.
 #[test]
 fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
-    use constnn::matrix::kernels::{gemm_nn, gemm_nt, gemm_tn};
-    let mut rng = common::rng(9);
-    for &(m, k, n) in &[
-        (1, 1, 1),
-        (3, 5, 7),
-        (4, 16, 16),
-        (9, 33, 50),
-        (100, 300, 19),
-        (6, 600, 3),
-    ] {
-        for zeros in [0.0, 0.8, 0.97] {
-            let mut draw = |len: usize| -> Vec<f32> {
-                (0..len)
-                    .map(|_| {
-                        if common::uniform(&mut rng, 0.0, 1.0) < zeros {
-                            0.0
-                        } else {
-                            common::uniform(&mut rng, -1.0, 1.0) as f32
-                        }
-                    })
-                    .collect()
-            };
-            let a = draw(m * k); // m×k
-            let b = draw(k * n); // k×n
-            let bt = draw(n * k); // n×k
-            let at = draw(k * m); // k×m
-            let seq = |f: &dyn Fn(usize, usize, usize) -> (f32, f32)| -> Vec<f32> {
-                let mut c = vec![0.0f32; m * n];
-                for i in 0..m {
-                    for j in 0..n {
-                        let mut s = 0.0f32;
-                        for p in 0..k {
-                            let (x, y) = f(i, j, p);
-                            s += x * y;
-                        }
-                        c[i * n + j] = s;
-                    }
-                }
-                c
-            };
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            let mut c = vec![f32::NAN; m * n];
-            gemm_nn(&a, &b, &mut c, m, k, n);
-            assert_eq!(
-                bits(&c),
-                bits(&seq(&|i, j, p| (a[i * k + p], b[p * n + j]))),
-                "nn {m}×{k}×{n} zeros {zeros}"
-            );
-            let mut c = vec![f32::NAN; m * n];
-            gemm_tn(&at, &b, &mut c, k, m, n);
-            assert_eq!(
-                bits(&c),
-                bits(&seq(&|i, j, p| (at[p * m + i], b[p * n + j]))),
-                "tn {m}×{k}×{n} zeros {zeros}"
-            );
-            let mut c = vec![f32::NAN; m * n];
-            gemm_nt(&a, &bt, &mut c, m, k, n);
-            assert_eq!(
-                bits(&c),
-                bits(&seq(&|i, j, p| (a[i * k + p], bt[j * k + p]))),
-                "nt {m}×{k}×{n} zeros {zeros}"
-            );
-        }
-    }
+    check_kernels_bit_for_bit!(f32, SHAPES);
+}
+
+/// The same for f64, whose vectors hold half as many values (other tile widths).
+#[test]
+fn f64_kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
+    check_kernels_bit_for_bit!(f64, SHAPES);
 }

@@ -20,14 +20,28 @@
 //! never become −0), unless `b` is infinite or NaN. MNIST images are about 80% zero pixels, so
 //! the products with a batch of images (Affine's `x·W` and `xᵀ·dY`) skip most of their work;
 //! on dense data the list of steps is simply all of them.
+//!
+//! **Sparse rows run alone.** Four MNIST images share few of their non-zero pixels: a block
+//! of four has non-zero steps wherever any of them does (314 of 784 on average, against 156
+//! per image). So on x86 a block whose first row is at most half non-zero runs row by row
+//! instead, each row over its own steps, with a tile of up to 64 columns (eight vectors of
+//! accumulators, enough to keep the adders busy with one row). The Cortex-M4 keeps the
+//! blocks: it has no vectors to fill.
 
 use crate::float::Float;
 
 /// Rows of a register tile.
 pub const MR: usize = 4;
 
-/// Steps of the inner dimension packed at a time (bounds the stack buffers to a few KB).
-pub const KC: usize = 256;
+/// Steps of the inner dimension packed at a time for a block of rows: few enough that the
+/// `KC` rows of B they read (25 KB at MNIST's 50 columns, f32) stay in an x86 core's L1 cache
+/// while every block of rows goes through them. A Cortex-M4 has no cache: there, more steps a
+/// time mean fewer reloads of the accumulators (6% fewer instructions per MNIST image).
+pub const KC: usize = if WIDE_ROWS { 128 } else { 256 };
+
+/// Steps packed at a time for one row on its own (see "sparse rows" above): a whole MNIST
+/// image, so that its outputs are loaded and stored once (6 KB of stack for f32).
+pub const KR: usize = 1024;
 
 /// `c (m×n) = a (m×k) · b (k×n)`.
 pub fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
@@ -71,20 +85,20 @@ pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
     }
 }
 
-/// The `MR` values of A for each of up to [`KC`] steps, and which steps are not all zero.
-struct PackedA<T, const R: usize> {
-    values: [[T; R]; KC],
-    steps: [u16; KC],
+/// The `R` values of A for each of up to `CAP` steps, and which steps are not all zero.
+struct PackedA<T, const R: usize, const CAP: usize = KC> {
+    values: [[T; R]; CAP],
+    steps: [u16; CAP],
     count: usize,
     /// No step was skipped (`steps` is `0..count`).
     dense: bool,
 }
 
-impl<T: Float, const R: usize> PackedA<T, R> {
+impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
     fn new() -> Self {
         Self {
-            values: [[T::ZERO; R]; KC],
-            steps: [0; KC],
+            values: [[T::ZERO; R]; CAP],
+            steps: [0; CAP],
             count: 0,
             dense: true,
         }
@@ -102,12 +116,12 @@ impl<T: Float, const R: usize> PackedA<T, R> {
         kc: usize,
     ) {
         let mut count = 0;
+        // Branch-free: every step is written at `count`, which only moves past a non-zero one
+        // (on sparse data a branch per step would mispredict about as often as not).
         let mut push = |q: usize, v: [T; R]| {
-            if v.iter().any(|x| *x != T::ZERO) {
-                self.values[count] = v;
-                self.steps[count] = q as u16;
-                count += 1;
-            }
+            self.values[count] = v;
+            self.steps[count] = q as u16;
+            count += usize::from(v.iter().any(|x| *x != T::ZERO));
         };
         if TA {
             // Step q's values are contiguous: a[(p0 + q)·lda + i0 ..][..rows].
@@ -122,7 +136,20 @@ impl<T: Float, const R: usize> PackedA<T, R> {
                 push(q, v);
             }
         } else if R == 1 {
-            for (q, &x) in a[i0 * lda + p0..][..kc].iter().enumerate() {
+            // Eight values at a time, and only those with a non-zero among them: a sparse
+            // row's zeros come in runs (an image's border), which this skips at a glance.
+            let row = &a[i0 * lda + p0..][..kc];
+            let mut chunks = row.chunks_exact(8);
+            let mut q0 = 0;
+            for chunk in &mut chunks {
+                if chunk.iter().fold(false, |any, x| any | (*x != T::ZERO)) {
+                    for (q, &x) in (q0..).zip(chunk) {
+                        push(q, [x; R]);
+                    }
+                }
+                q0 += 8;
+            }
+            for (q, &x) in (q0..).zip(chunks.remainder()) {
                 push(q, [x; R]);
             }
         } else if R == 4 && rows == 4 {
@@ -185,12 +212,88 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
     n: usize,
 ) {
     let mut packed = PackedA::<T, MR>::new();
-    for p0 in (0..k).step_by(KC) {
-        let kc = (k - p0).min(KC);
-        for i0 in rows.clone().step_by(MR) {
-            packed.pack::<TA>(a, lda, i0, MR, p0, kc);
-            strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, MR, p0);
+    let mut single = PackedA::<T, 1, KR>::new();
+    // Up to 64 blocks at a time. A block whose first row is sparse runs at once, row by row;
+    // the others (a bit each in `blocks`) run together after, so that each `KC` rows of B
+    // serve all of them in turn from the L1 cache.
+    for g0 in rows.clone().step_by(64 * MR) {
+        let group = g0..rows.end.min(g0 + 64 * MR);
+        let mut blocks = 0u64;
+        for (bit, i0) in group.clone().step_by(MR).enumerate() {
+            if TA || !WIDE_ROWS || !sparse_row(&mut single, a, lda, i0, k) {
+                blocks |= 1 << bit;
+                continue;
+            }
+            row_strip::<T, NR2>(&single, b, c, n, i0, 0);
+            for i in i0 + 1..i0 + MR {
+                whole_row::<T, TA, NR2>(&mut single, a, lda, b, c, i, k, n);
+            }
         }
+        if blocks == 0 {
+            continue;
+        }
+        for p0 in (0..k).step_by(KC) {
+            let kc = (k - p0).min(KC);
+            for (bit, i0) in group.clone().step_by(MR).enumerate() {
+                if blocks & (1 << bit) != 0 {
+                    packed.pack::<TA>(a, lda, i0, MR, p0, kc);
+                    strip::<T, MR, NR, NR2>(&packed, b, c, n, i0, MR, p0);
+                }
+            }
+        }
+    }
+}
+
+/// Whether at most half the values of row `i` of A (not transposed) are non-zero; if so, the
+/// row is packed whole into `single`. Such rows run faster one by one, each over its own
+/// non-zero steps ([`row_strip`]), than in a block over the steps where any row of the block
+/// is non-zero: MNIST images (about 20% non-zero pixels) share few of theirs, so a block of
+/// four would do twice the work. Rows of a batch are alike: the first row of a block stands
+/// for the block.
+#[inline(always)]
+fn sparse_row<T: Float>(
+    single: &mut PackedA<T, 1, KR>,
+    a: &[T],
+    lda: usize,
+    i: usize,
+    k: usize,
+) -> bool {
+    // Counted first, eight lanes at a time (one vector compare and subtract per eight
+    // values), so that a dense row costs no packing.
+    let row = &a[i * lda..][..k];
+    let mut lanes = [0u32; 8];
+    let mut chunks = row.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (n, x) in lanes.iter_mut().zip(chunk) {
+            *n += u32::from(*x != T::ZERO);
+        }
+    }
+    let rest = chunks.remainder().iter().filter(|x| **x != T::ZERO).count();
+    let nonzero = lanes.iter().map(|&n| n as usize).sum::<usize>() + rest;
+    if k > KR || 2 * nonzero > k {
+        return false;
+    }
+    single.pack::<false>(a, lda, i, 1, 0, k);
+    true
+}
+
+/// Row `i` through [`row_strip`], [`KR`] steps at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn whole_row<T: Float, const TA: bool, const L: usize>(
+    single: &mut PackedA<T, 1, KR>,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    i: usize,
+    k: usize,
+    n: usize,
+) {
+    for p0 in (0..k).step_by(KR) {
+        let kc = (k - p0).min(KR);
+        single.pack::<TA>(a, lda, i, 1, p0, kc);
+        row_strip::<T, L>(single, b, c, n, i, p0);
     }
 }
 
@@ -207,6 +310,13 @@ fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
     k: usize,
     n: usize,
 ) {
+    if WIDE_ROWS {
+        let mut single = PackedA::<T, 1, KR>::new();
+        for i in rows {
+            whole_row::<T, TA, NR2>(&mut single, a, lda, b, c, i, k, n);
+        }
+        return;
+    }
     let mut single = PackedA::<T, 1>::new();
     for p0 in (0..k).step_by(KC) {
         let kc = (k - p0).min(KC);
@@ -214,6 +324,108 @@ fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
             single.pack::<TA>(a, lda, i, 1, p0, kc);
             strip::<T, 1, NR, NR2>(&single, b, c, n, i, 1, p0);
         }
+    }
+}
+
+/// Whether single rows run through [`row_strip`]'s wide tiles: where SIMD registers make a
+/// wide row of accumulators cheap. A Cortex-M4 keeps [`strip`]'s narrow tiles, which fit its
+/// 32 scalar float registers.
+const WIDE_ROWS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
+/// One row of `c` over the packed (non-zero) steps of one row of A, in tiles of up to eight
+/// `L`-lane vectors. A single row has one accumulator per column, and each accumulator waits
+/// for its last add (about 3 cycles): only a wide tile keeps enough adds in flight. A tile is
+/// rounded up to whole vectors; its extra lanes read past the row's end (or zeros, at the end
+/// of B) and are never stored.
+#[inline(always)]
+fn row_strip<T: Float, const L: usize>(
+    packed: &PackedA<T, 1, KR>,
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    i: usize,
+    p0: usize,
+) {
+    let acc = p0 > 0;
+    let mut j0 = 0;
+    while j0 < n {
+        let b_rows = &b[p0 * n + j0..];
+        let cols = (n - j0).min(8 * L);
+        let c_row = &mut c[i * n + j0..][..cols];
+        if L == 8 {
+            // const generics cannot compute `v * L` for a generic `L`: spell both out.
+            macro_rules! by8 {
+                ($($v:literal)*) => {
+                    match cols.div_ceil(8) {
+                        $($v => row_tile::<T, { $v * 8 }>(packed, b_rows, n, c_row, acc),)*
+                        _ => unreachable!("1 to 8 vectors"),
+                    }
+                };
+            }
+            by8!(1 2 3 4 5 6 7 8);
+        } else {
+            macro_rules! by4 {
+                ($($v:literal)*) => {
+                    match cols.div_ceil(4) {
+                        $($v => row_tile::<T, { $v * 4 }>(packed, b_rows, n, c_row, acc),)*
+                        _ => unreachable!("1 to 8 vectors"),
+                    }
+                };
+            }
+            by4!(1 2 3 4 5 6 7 8);
+        }
+        j0 += cols;
+    }
+}
+
+/// `c_row[j] (+)= Σ_q packed[q] · b_rows[q·ldb + j]` for `j < c_row.len() ≤ W`.
+#[inline(always)]
+fn row_tile<T: Float, const W: usize>(
+    packed: &PackedA<T, 1, KR>,
+    b_rows: &[T],
+    ldb: usize,
+    c_row: &mut [T],
+    accumulate: bool,
+) {
+    let cols = c_row.len();
+    let mut acc = [T::ZERO; W];
+    if accumulate {
+        // Element by element: a copy of run-time length would be a call to `memcpy`.
+        for (s, &v) in acc.iter_mut().zip(&*c_row) {
+            *s = v;
+        }
+    }
+    let values = &packed.values[..packed.count];
+    let steps = &packed.steps[..packed.count];
+    // Steps whose W values lie within B; the last few rows may not (steps are increasing).
+    let fits = |q: &u16| usize::from(*q) * ldb + W <= b_rows.len();
+    let whole = if steps.last().is_none_or(fits) {
+        steps.len()
+    } else {
+        steps.partition_point(fits)
+    };
+    for (av, &q) in values[..whole].iter().zip(&steps[..whole]) {
+        let at = usize::from(q) * ldb;
+        let brow: &[T; W] = match b_rows[at..at + W].try_into() {
+            Ok(row) => row,
+            Err(_) => unreachable!("a slice of W elements"),
+        };
+        for (s, &bv) in acc.iter_mut().zip(brow) {
+            *s += av[0] * bv;
+        }
+    }
+    for (av, &q) in values[whole..].iter().zip(&steps[whole..]) {
+        let at = usize::from(q) * ldb;
+        let mut brow = [T::ZERO; W];
+        for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
+            *d = v;
+        }
+        for (s, &bv) in acc.iter_mut().zip(&brow) {
+            *s += av[0] * bv;
+        }
+    }
+    for (v, &s) in c_row.iter_mut().zip(&acc) {
+        *v = s;
     }
 }
 
@@ -236,9 +448,13 @@ fn strip<T: Float, const R: usize, const NR: usize, const NR2: usize>(
         if left >= NR {
             micro::<T, R, NR>(packed, b_rows, n, NR, c, n, i0, rows, j0, acc);
             j0 += NR;
-        } else if left >= NR2 {
-            micro::<T, R, NR2>(packed, b_rows, n, NR2, c, n, i0, rows, j0, acc);
-            j0 += NR2;
+        } else if WIDE_ROWS && left > NR2 {
+            micro::<T, R, NR>(packed, b_rows, n, left, c, n, i0, rows, j0, acc);
+            j0 = n;
+        } else if left >= NR2 || (WIDE_ROWS && left > 0) {
+            let cols = left.min(NR2);
+            micro::<T, R, NR2>(packed, b_rows, n, cols, c, n, i0, rows, j0, acc);
+            j0 += cols;
         } else {
             match left {
                 1 => micro_cols::<T, R, 1>(packed, b_rows, n, c, n, i0, rows, j0, acc),
@@ -299,8 +515,9 @@ fn micro_cols<T: Float, const R: usize, const W: usize>(
 }
 
 /// One tile: `c[i0 + r][j0 + j] (+)= Σ_q packed[q][r] · b_rows[q·ldb + j]` over the packed
-/// (non-zero) steps, for `r < rows`, `j < cols ≤ NR`. Every row of `b_rows` must have `NR`
-/// readable values (the transposed product's packed strips are zero-padded to `NR`).
+/// (non-zero) steps, for `r < rows`, `j < cols ≤ NR`. With `cols < NR` the tile's extra lanes
+/// read on into B's next row (or zeros, past its end) and are never stored: one vector op per
+/// row of the tile instead of a scalar op per element.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn micro<T: Float, const R: usize, const NR: usize>(
@@ -329,17 +546,34 @@ fn micro<T: Float, const R: usize, const NR: usize>(
         }
     }
     let values = &packed.values[..packed.count];
+    let steps = &packed.steps[..packed.count];
+    // The steps whose `NR` values of B lie within `b_rows`: all but the last row or so of B
+    // when the tile is wider than the columns left (`cols < NR`).
+    let whole = if packed.dense {
+        match b_rows.len().checked_sub(NR) {
+            Some(room) => values.len().min(room / ldb + 1),
+            None => 0,
+        }
+    } else {
+        let fits = |q: &u16| usize::from(*q) * ldb + NR <= b_rows.len();
+        if steps.last().is_none_or(fits) {
+            steps.len()
+        } else {
+            steps.partition_point(fits)
+        }
+    };
     if packed.dense {
         // No step was skipped: walk B's rows in order, without the index list.
-        for (av, brow) in values.iter().zip(b_rows.chunks(ldb)) {
-            let brow: &[T; NR] = match brow[..NR].try_into() {
+        for (q, av) in values[..whole].iter().enumerate() {
+            let at = q * ldb;
+            let brow: &[T; NR] = match b_rows[at..at + NR].try_into() {
                 Ok(row) => row,
                 Err(_) => unreachable!("a slice of NR elements"),
             };
             fma_tile(&mut acc, av, brow);
         }
     } else {
-        for (av, &q) in values.iter().zip(&packed.steps[..packed.count]) {
+        for (av, &q) in values[..whole].iter().zip(&steps[..whole]) {
             let at = usize::from(q) * ldb;
             let brow: &[T; NR] = match b_rows[at..at + NR].try_into() {
                 Ok(row) => row,
@@ -347,6 +581,14 @@ fn micro<T: Float, const R: usize, const NR: usize>(
             };
             fma_tile(&mut acc, av, brow);
         }
+    }
+    for (av, &q) in values[whole..].iter().zip(&steps[whole..]) {
+        let at = usize::from(q) * ldb;
+        let mut brow = [T::ZERO; NR];
+        for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
+            *d = v;
+        }
+        fma_tile(&mut acc, av, &brow);
     }
     for (r, acc) in acc.iter().enumerate() {
         if r < rows {
