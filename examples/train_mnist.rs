@@ -29,6 +29,9 @@ const BATCH: usize = 100;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
 
+/// A batch of training images and their labels.
+type Batch = (Box<[[f32; 784]; BATCH]>, [u8; BATCH]);
+
 /// Mean loss over an epoch above which training counts as diverged: twice `ln 10`, the loss of
 /// guessing every class with probability 1/10.
 const DIVERGED_LOSS: f64 = 2.0 * std::f64::consts::LN_10;
@@ -229,8 +232,6 @@ fn train() -> Result<(), Error> {
     };
     let mut net = Net::with_normal(0.01, || source.randn());
     let mut sgd = Sgd::new(lr);
-    let mut x = boxed_zeros::<f32, BATCH, 784>();
-    let mut t = [0u8; BATCH];
     let iter_per_epoch = (train.x.len() / BATCH).max(1);
     let n_train =
         u32::try_from(train.x.len()).map_err(|_| Error::Failed("too many images".into()))?;
@@ -293,14 +294,60 @@ fn train() -> Result<(), Error> {
                 }
             });
         }
-        let snap_tx = snap_tx;
-        for i in 0..iters {
-            for (row, label) in x.iter_mut().zip(t.iter_mut()) {
+        // Batches are drawn in order from the one random stream. Copying 100 random rows out
+        // of 188 MB waits on memory; with two threads or more it is done for the next batch
+        // while this one trains, in two buffers passed back and forth.
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(1);
+        let (spare_tx, spare_rx) = mpsc::channel::<Batch>();
+        let mut draw = move |batch: &mut Batch| {
+            for (row, label) in batch.0.iter_mut().zip(batch.1.iter_mut()) {
                 let k = source.below(n_train) as usize;
                 *row = train.x[k];
                 *label = train.y[k];
             }
-            let loss = match net.train_step(&x, &t, &mut sgd) {
+        };
+        let mut inline = None;
+        if background {
+            for _ in 0..2 {
+                spare_tx
+                    .send((boxed_zeros(), [0; BATCH]))
+                    .map_err(|_| Error::Failed("batch buffers".into()))?;
+            }
+            s.spawn(move || {
+                for mut batch in spare_rx.iter().take(iters) {
+                    draw(&mut batch);
+                    if batch_tx.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+        } else {
+            inline = Some((draw, (boxed_zeros(), [0; BATCH])));
+        }
+        let snap_tx = snap_tx;
+        for i in 0..iters {
+            let batch = match &mut inline {
+                Some((draw, batch)) => {
+                    draw(batch);
+                    None
+                }
+                None => Some(
+                    batch_rx
+                        .recv()
+                        .map_err(|_| Error::Failed("the batch thread stopped".into()))?,
+                ),
+            };
+            let (x, t) = match (&batch, &inline) {
+                (Some(batch), _) => (&batch.0, &batch.1),
+                (None, Some((_, batch))) => (&batch.0, &batch.1),
+                (None, None) => unreachable!("one of the two is set"),
+            };
+            let step = net.train_step(x, t, &mut sgd);
+            if let Some(batch) = batch {
+                // The thread stops taking buffers after the last batch: a failed send is fine.
+                let _ = spare_tx.send(batch);
+            }
+            let loss = match step {
                 Ok(loss) if loss.is_finite() => loss,
                 Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
                     bar.abandon();
