@@ -19,7 +19,7 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
     let mut x = boxed_zeros::<T, 100, 784>();
     let mut t = [0u8; 100];
     for (n, (row, label)) in x.iter_mut().zip(&mut t).enumerate() {
-        for (v, p) in row.iter_mut().zip(&mnist.train.x[n * 37]) {
+        for (v, p) in row.iter_mut().zip(&mnist.train.image(n * 37)) {
             *v = T::from_f64(f64::from(*p));
         }
         *label = mnist.train.y[n * 37];

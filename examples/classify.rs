@@ -55,7 +55,7 @@ fn classify() -> Result<(), Error> {
         args.positional
             .iter()
             .map(|s| match s.parse::<usize>() {
-                Ok(i) if i < test.x.len() => Ok(i),
+                Ok(i) if i < test.len() => Ok(i),
                 _ => Err(Error::Args(common::ArgError::Invalid {
                     option: "INDEX".into(),
                     value: s.clone(),
@@ -78,7 +78,7 @@ fn classify() -> Result<(), Error> {
     let mut correct = 0;
     for &i in &indices {
         let mut logits = [[0.0f32; 10]];
-        net.predict(std::array::from_ref(&test.x[i]), &mut logits);
+        net.predict(std::array::from_ref(&test.image(i)), &mut logits);
         let mut p = [0.0f32; 10];
         softmax(&logits[0], &mut p);
         let mut order: Vec<usize> = (0..10).collect();
@@ -103,14 +103,12 @@ fn classify() -> Result<(), Error> {
             format!("  {}  {:6.2}%", order[1], 100.0 * p[order[1]]),
             format!("  {}  {:6.2}%", order[2], 100.0 * p[order[2]]),
         ];
-        for (r, row) in test.x[i].chunks_exact(28).enumerate() {
-            // Two characters per pixel keep the digit's aspect ratio in a terminal. The pixel's
-            // byte is recovered exactly from its scaled value (p / 255, rounded to f32).
+        for (r, row) in test.pixels[i].chunks_exact(28).enumerate() {
+            // Two characters per pixel keep the digit's aspect ratio in a terminal.
             let art: String = row
                 .iter()
-                .flat_map(|&v| {
-                    let byte = (v * 255.0).round() as usize;
-                    let c = RAMP[byte * (RAMP.len() - 1) / 255] as char;
+                .flat_map(|&byte| {
+                    let c = RAMP[usize::from(byte) * (RAMP.len() - 1) / 255] as char;
                     [c, c]
                 })
                 .collect();

@@ -39,7 +39,8 @@ fn measure() -> Result<(), Error> {
     if !model.is_empty() {
         common::load_model(&mut net.layers, std::path::Path::new(&model))?;
     }
-    let images = &test.x[..10_000];
+    // Scaled to f32 beforehand, as the PyTorch side of `bench/compare.sh` takes its input.
+    let images = &test.images(0..10_000);
 
     let mut out1 = [[0.0f32; 10]; 1];
     let mut rates1 = Vec::new();
