@@ -5,10 +5,15 @@
 # 2), one after another on this machine; then inference throughput at batch 1 and 100.
 # Prints one table with the ratios. Needs `pip install numpy torch`.
 #
-#   bash bench/compare.sh [SEED]
+# The machine may be shared and noisy: ROUNDS=N repeats the whole sequence N times, interleaved
+# (every program once per round), and the tables give the median of each figure, the ratios
+# computed round by round (median, with their range).
+#
+#   [ROUNDS=3] bash bench/compare.sh [SEED]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seed=${1:-0}
+rounds=${ROUNDS:-1}
 refs=${REFS:-../shared/bench}
 export MNIST_DIR=${MNIST_DIR:-$PWD/data/mnist}
 log=$(mktemp -d)
@@ -21,15 +26,17 @@ run() { # name, command...
   echo "running $name ..." >&2
   "$@" > "$log/$name.out" 2> "$log/$name.err" || { cat "$log/$name.err" >&2; exit 1; }
 }
-run constnn_1t ./target/release/examples/train_mnist --seed "$seed" --threads 1 --out "$log/o1"
-run constnn_2t ./target/release/examples/train_mnist --seed "$seed" --threads 2 --out "$log/o2"
+for r in $(seq 1 "$rounds"); do
+[ "$rounds" -gt 1 ] && echo "round $r of $rounds" >&2
+run constnn_1t_$r ./target/release/examples/train_mnist --seed "$seed" --threads 1 --out "$log/o1"
+run constnn_2t_$r ./target/release/examples/train_mnist --seed "$seed" --threads 2 --out "$log/o2"
 # The references are timed with OpenBLAS on its fast kernel (see ../shared/bench/README.md).
-run numpy_1t env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+run numpy_1t_$r env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
   python3 "$refs/train_numpy.py" --seed "$seed"
-run torch_1t python3 "$refs/train_torch.py" --threads 1 --seed "$seed"
-run torch_2t python3 "$refs/train_torch.py" --threads 2 --seed "$seed"
-run constnn_infer ./target/release/examples/inference_speed --model "$log/o1/model.cnnm"
-run torch_infer python3 - <<'PY'
+run torch_1t_$r python3 "$refs/train_torch.py" --threads 1 --seed "$seed"
+run torch_2t_$r python3 "$refs/train_torch.py" --threads 2 --seed "$seed"
+run constnn_infer_$r ./target/release/examples/inference_speed --model "$log/o1/model.cnnm"
+run torch_infer_$r python3 - <<'PY'
 import time, torch, numpy as np
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -47,38 +54,54 @@ def rate(batch):
 print(f"batch 1: {rate(1):.0f} images/s")
 print(f"batch 100: {rate(100):.0f} images/s")
 PY
+done
 
-python3 - "$log" <<'PY'
+python3 - "$log" "$rounds" <<'PY'
 import json, re, sys, os
-log = sys.argv[1]
-rows = []
-def ours(name, label):
-    out = open(os.path.join(log, name + ".out")).read()
+from statistics import median
+log, rounds = sys.argv[1], int(sys.argv[2])
+def text(name, r):
+    return open(os.path.join(log, f"{name}_{r}.out")).read()
+def ours(name, r):
+    out = text(name, r)
     t = re.search(r"time: ([\d.]+) s \(([\d.]+) s training, ([\d.]+) ms per iteration", out)
     f = re.search(r"final train_acc=([\d.]+) test_acc=([\d.]+)", out)
-    rows.append((label, float(t.group(1)), float(t.group(3)), float(f.group(1)), float(f.group(2))))
-def ref(name, label):
-    out = open(os.path.join(log, name + ".out")).read()
-    r = json.loads(out.strip().splitlines()[-1].split("RESULT ", 1)[1])
-    tr, te = r.get("final_after_iters") or r["final_after_10000"]
-    rows.append((label, r["total_s"], r["ms_per_iter_train_only"], tr, te))
-ours("constnn_1t", "constnn f32, 1 thread")
-ours("constnn_2t", "constnn f32, 2 threads (evaluations beside training)")
-ref("numpy_1t", "NumPy f32, 1 thread")
-ref("torch_1t", "PyTorch f32, 1 thread")
-ref("torch_2t", "PyTorch f32, 2 threads")
-fastest_ref = min(r[1] for r in rows if not r[0].startswith("constnn"))
+    return float(t.group(1)), float(t.group(3)), float(f.group(1)), float(f.group(2))
+def ref(name, r):
+    res = json.loads(text(name, r).strip().splitlines()[-1].split("RESULT ", 1)[1])
+    tr, te = res.get("final_after_iters") or res["final_after_10000"]
+    return res["total_s"], res["ms_per_iter_train_only"], tr, te
+runs = [
+    ("constnn f32, 1 thread", "constnn_1t", ours),
+    ("constnn f32, 2 threads (evaluations beside training)", "constnn_2t", ours),
+    ("NumPy f32, 1 thread", "numpy_1t", ref),
+    ("PyTorch f32, 1 thread", "torch_1t", ref),
+    ("PyTorch f32, 2 threads", "torch_2t", ref),
+]
+per = {name: [get(name, r) for r in range(1, rounds + 1)] for _, name, get in runs}
+# The fastest reference of each round, and each run's speed-up over it in that round.
+fastest = [min(per[n][r][0] for _, n, _ in runs if not n.startswith("constnn")) for r in range(rounds)]
+def spread(v, digits=2):
+    return f" ({min(v):.{digits}f}–{max(v):.{digits}f})" if rounds > 1 else ""
+if rounds > 1:
+    print(f"medians of {rounds} interleaved rounds; speed-ups computed round by round (range)\n")
 print("| run | wall time (s) | ms/iter (training) | training images/s | final train acc | final test acc | speed-up vs fastest reference |")
 print("|---|---|---|---|---|---|---|")
-for label, total, ms, tr, te in rows:
-    print(f"| {label} | {total:.2f} | {ms:.3f} | {100 / ms * 1000:,.0f} | {tr:.4f} | {te:.4f} | {fastest_ref / total:.2f}× |")
-def infer(name):
-    out = open(os.path.join(log, name + ".out")).read()
-    return [float(x) for x in re.findall(r"batch \d+: (\d+) images/s", out)]
-c, t = infer("constnn_infer"), infer("torch_infer")
+for label, name, _ in runs:
+    v = per[name]
+    total, ms = median(x[0] for x in v), median(x[1] for x in v)
+    tr, te = v[0][2], v[0][3]
+    ups = [fastest[r] / v[r][0] for r in range(rounds)]
+    print(f"| {label} | {total:.2f} | {ms:.3f} | {100 / ms * 1000:,.0f} | {tr:.4f} | {te:.4f} | {median(ups):.2f}×{spread(ups)} |")
+def infer(name, r):
+    return [float(x) for x in re.findall(r"batch \d+: (\d+) images/s", text(name, r))]
+c = [infer("constnn_infer", r) for r in range(1, rounds + 1)]
+t = [infer("torch_infer", r) for r in range(1, rounds + 1)]
 print()
 print("| inference, 1 thread | constnn images/s | PyTorch images/s | ratio |")
 print("|---|---|---|---|")
 for i, b in enumerate([1, 100]):
-    print(f"| batch {b} | {c[i]:,.0f} | {t[i]:,.0f} | {c[i] / t[i]:.1f}× |")
+    ratios = [c[r][i] / t[r][i] for r in range(rounds)]
+    cm, tm = median(x[i] for x in c), median(x[i] for x in t)
+    print(f"| batch {b} | {cm:,.0f} | {tm:,.0f} | {median(ratios):.1f}×{spread(ratios, 1)} |")
 PY
