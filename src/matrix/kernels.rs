@@ -549,7 +549,10 @@ fn micro<T: Float, const R: usize, const NR: usize>(
     let steps = &packed.steps[..packed.count];
     // The steps whose `NR` values of B lie within `b_rows`: all but the last row or so of B
     // when the tile is wider than the columns left (`cols < NR`).
-    let whole = if packed.dense {
+    let whole = if !WIDE_ROWS {
+        // Tiles are never wider than the columns left (see `strip`).
+        values.len()
+    } else if packed.dense {
         match b_rows.len().checked_sub(NR) {
             Some(room) => values.len().min(room / ldb + 1),
             None => 0,
