@@ -116,12 +116,16 @@ impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
         kc: usize,
     ) {
         let mut count = 0;
-        // Branch-free: every step is written at `count`, which only moves past a non-zero one
-        // (on sparse data a branch per step would mispredict about as often as not).
+        // On x86, branch-free: every step is written at `count`, which only moves past a
+        // non-zero one (on sparse data a branch per step would mispredict about as often as
+        // not). A Cortex-M4 pays little for a branch and more for the stores.
         let mut push = |q: usize, v: [T; R]| {
-            self.values[count] = v;
-            self.steps[count] = q as u16;
-            count += usize::from(v.iter().any(|x| *x != T::ZERO));
+            let nonzero = v.iter().any(|x| *x != T::ZERO);
+            if WIDE_ROWS || nonzero {
+                self.values[count] = v;
+                self.steps[count] = q as u16;
+                count += usize::from(nonzero);
+            }
         };
         if TA {
             // Step q's values are contiguous: a[(p0 + q)·lda + i0 ..][..rows].
