@@ -54,44 +54,38 @@ fn products<T: Float>(c: &mut Criterion, name: &str) {
     g.finish();
 }
 
+/// Rounds of [`chains`] per measured call.
+const ROUNDS: usize = 1000;
+
 /// The single-core f32 peak of this CPU, the yardstick for the kernels: twelve independent
 /// 8-wide chains of `acc = acc·a + b` (1536 FLOP a round), once as a multiply then an add
 /// (what the kernels execute) and once fused (FMA). Each chain waits for its previous value, and
 /// twelve chains cover that latency on current x86 cores.
 fn peak(c: &mut Criterion) {
-    const ROUNDS: usize = 1000;
     let mut g = c.benchmark_group("peak_f32");
     g.throughput(Throughput::Elements((12 * 8 * 2 * ROUNDS) as u64));
     let (a, b) = ([0.999f32; 8], [0.001f32; 8]);
     g.bench_function("multiply then add", |bench| {
-        bench.iter(|| {
-            let mut acc = [[1.0f32; 8]; 12];
-            let (a, b) = (black_box(a), black_box(b));
-            for _ in 0..ROUNDS {
-                for acc in &mut acc {
-                    for ((s, &a), &b) in acc.iter_mut().zip(&a).zip(&b) {
-                        *s = *s * a + b;
-                    }
-                }
-            }
-            acc
-        })
+        bench.iter(|| chains(black_box(a), black_box(b), |s, a, b| s * a + b))
     });
     g.bench_function("fused multiply-add", |bench| {
-        bench.iter(|| {
-            let mut acc = [[1.0f32; 8]; 12];
-            let (a, b) = (black_box(a), black_box(b));
-            for _ in 0..ROUNDS {
-                for acc in &mut acc {
-                    for ((s, &a), &b) in acc.iter_mut().zip(&a).zip(&b) {
-                        *s = s.mul_add(a, b);
-                    }
-                }
-            }
-            acc
-        })
+        bench.iter(|| chains(black_box(a), black_box(b), f32::mul_add))
     });
     g.finish();
+}
+
+/// `ROUNDS` rounds of `s = op(s, a, b)` on twelve independent 8-wide chains.
+#[inline(always)]
+fn chains(a: [f32; 8], b: [f32; 8], op: impl Fn(f32, f32, f32) -> f32) -> [[f32; 8]; 12] {
+    let mut acc = [[1.0f32; 8]; 12];
+    for _ in 0..ROUNDS {
+        for acc in &mut acc {
+            for ((s, &a), &b) in acc.iter_mut().zip(&a).zip(&b) {
+                *s = op(*s, a, b);
+            }
+        }
+    }
+    acc
 }
 
 fn benches(c: &mut Criterion) {

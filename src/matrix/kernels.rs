@@ -356,27 +356,19 @@ fn row_strip<T: Float, const L: usize>(
         let b_rows = &b[p0 * n + j0..];
         let cols = (n - j0).min(8 * L);
         let c_row = &mut c[i * n + j0..][..cols];
+        // const generics cannot compute `v * L` for a generic `L`: spell out both lane counts.
+        macro_rules! tiles {
+            ($lanes:literal: $($v:literal)*) => {
+                match cols.div_ceil($lanes) {
+                    $($v => row_tile::<T, { $v * $lanes }>(packed, b_rows, n, c_row, acc),)*
+                    _ => unreachable!("1 to 8 vectors"),
+                }
+            };
+        }
         if L == 8 {
-            // const generics cannot compute `v * L` for a generic `L`: spell both out.
-            macro_rules! by8 {
-                ($($v:literal)*) => {
-                    match cols.div_ceil(8) {
-                        $($v => row_tile::<T, { $v * 8 }>(packed, b_rows, n, c_row, acc),)*
-                        _ => unreachable!("1 to 8 vectors"),
-                    }
-                };
-            }
-            by8!(1 2 3 4 5 6 7 8);
+            tiles!(8: 1 2 3 4 5 6 7 8);
         } else {
-            macro_rules! by4 {
-                ($($v:literal)*) => {
-                    match cols.div_ceil(4) {
-                        $($v => row_tile::<T, { $v * 4 }>(packed, b_rows, n, c_row, acc),)*
-                        _ => unreachable!("1 to 8 vectors"),
-                    }
-                };
-            }
-            by4!(1 2 3 4 5 6 7 8);
+            tiles!(4: 1 2 3 4 5 6 7 8);
         }
         j0 += cols;
     }
