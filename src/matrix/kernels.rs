@@ -262,6 +262,9 @@ fn sparse_row<T: Float>(
     i: usize,
     k: usize,
 ) -> bool {
+    if k > KR {
+        return false;
+    }
     // Counted first, eight lanes at a time (one vector compare and subtract per eight
     // values), so that a dense row costs no packing.
     let row = &a[i * lda..][..k];
@@ -274,7 +277,7 @@ fn sparse_row<T: Float>(
     }
     let rest = chunks.remainder().iter().filter(|x| **x != T::ZERO).count();
     let nonzero = lanes.iter().map(|&n| n as usize).sum::<usize>() + rest;
-    if k > KR || 2 * nonzero > k {
+    if 2 * nonzero > k {
         return false;
     }
     single.pack::<false>(a, lda, i, 1, 0, k);
@@ -393,13 +396,7 @@ fn row_tile<T: Float, const W: usize>(
     }
     let values = &packed.values[..packed.count];
     let steps = &packed.steps[..packed.count];
-    // Steps whose W values lie within B; the last few rows may not (steps are increasing).
-    let fits = |q: &u16| usize::from(*q) * ldb + W <= b_rows.len();
-    let whole = if steps.last().is_none_or(fits) {
-        steps.len()
-    } else {
-        steps.partition_point(fits)
-    };
+    let whole = steps_within(steps, ldb, W, b_rows.len());
     for (av, &q) in values[..whole].iter().zip(&steps[..whole]) {
         let at = usize::from(q) * ldb;
         let brow: &[T; W] = match b_rows[at..at + W].try_into() {
@@ -425,7 +422,20 @@ fn row_tile<T: Float, const W: usize>(
     }
 }
 
-/// Every column tile of one row block: `NR` wide, then `NR2`, then the last few columns.
+/// How many of the (increasing) `steps` have all `width` values they read of B within its
+/// `len`: all of them unless a tile wider than its columns reaches B's last row or so.
+#[inline(always)]
+fn steps_within(steps: &[u16], ldb: usize, width: usize, len: usize) -> usize {
+    let fits = |q: &u16| usize::from(*q) * ldb + width <= len;
+    if steps.last().is_none_or(fits) {
+        steps.len()
+    } else {
+        steps.partition_point(fits)
+    }
+}
+
+/// Every column tile of one row block: `NR` wide, then `NR2`, then the last few columns (on
+/// x86, one more vector tile that reads past them; see [`micro`]).
 #[inline(always)]
 fn strip<T: Float, const R: usize, const NR: usize, const NR2: usize>(
     packed: &PackedA<T, R>,
@@ -554,12 +564,7 @@ fn micro<T: Float, const R: usize, const NR: usize>(
             None => 0,
         }
     } else {
-        let fits = |q: &u16| usize::from(*q) * ldb + NR <= b_rows.len();
-        if steps.last().is_none_or(fits) {
-            steps.len()
-        } else {
-            steps.partition_point(fits)
-        }
+        steps_within(steps, ldb, NR, b_rows.len())
     };
     if packed.dense {
         // No step was skipped: walk B's rows in order, without the index list.
