@@ -32,6 +32,47 @@ type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
 /// A batch of training images and their labels.
 type Batch = (Box<[[f32; 784]; BATCH]>, [u8; BATCH]);
 
+/// Where the next batch comes from: drawn here when it is needed, or from a thread that draws
+/// one ahead (`--threads` 2 or more). Either way in the order of the one random stream.
+enum Batches<F> {
+    Here {
+        draw: F,
+        spare: Option<Batch>,
+    },
+    Ahead {
+        ready: mpsc::Receiver<Batch>,
+        spare: mpsc::Sender<Batch>,
+    },
+}
+
+impl<F: FnMut(&mut Batch)> Batches<F> {
+    fn next(&mut self) -> Result<Batch, Error> {
+        match self {
+            Batches::Here { draw, spare } => {
+                let mut batch = spare
+                    .take()
+                    .ok_or_else(|| Error::Failed("a batch was not given back".into()))?;
+                draw(&mut batch);
+                Ok(batch)
+            }
+            Batches::Ahead { ready, .. } => ready
+                .recv()
+                .map_err(|_| Error::Failed("the batch thread stopped".into())),
+        }
+    }
+
+    /// Returns a batch's buffers, to be drawn into again.
+    fn give_back(&mut self, batch: Batch) {
+        match self {
+            Batches::Here { spare, .. } => *spare = Some(batch),
+            // The thread stops taking buffers after the last batch: a failed send is fine.
+            Batches::Ahead { spare, .. } => {
+                let _ = spare.send(batch);
+            }
+        }
+    }
+}
+
 /// Mean loss over an epoch above which training counts as diverged: twice `ln 10`, the loss of
 /// guessing every class with probability 1/10.
 const DIVERGED_LOSS: f64 = 2.0 * std::f64::consts::LN_10;
@@ -303,8 +344,7 @@ fn train() -> Result<(), Error> {
                 *label = train.y[k];
             }
         };
-        let mut inline = None;
-        if background {
+        let mut batches = if background {
             for _ in 0..2 {
                 spare_tx
                     .send((boxed_zeros(), [0; BATCH]))
@@ -318,32 +358,21 @@ fn train() -> Result<(), Error> {
                     }
                 }
             });
+            Batches::Ahead {
+                ready: batch_rx,
+                spare: spare_tx,
+            }
         } else {
-            inline = Some((draw, (boxed_zeros(), [0; BATCH])));
-        }
+            Batches::Here {
+                draw,
+                spare: Some((boxed_zeros(), [0; BATCH])),
+            }
+        };
         let snap_tx = snap_tx;
         for i in 0..iters {
-            let batch = match &mut inline {
-                Some((draw, batch)) => {
-                    draw(batch);
-                    None
-                }
-                None => Some(
-                    batch_rx
-                        .recv()
-                        .map_err(|_| Error::Failed("the batch thread stopped".into()))?,
-                ),
-            };
-            let (x, t) = match (&batch, &inline) {
-                (Some(batch), _) => (&batch.0, &batch.1),
-                (None, Some((_, batch))) => (&batch.0, &batch.1),
-                (None, None) => unreachable!("one of the two is set"),
-            };
-            let step = net.train_step(x, t, &mut sgd);
-            if let Some(batch) = batch {
-                // The thread stops taking buffers after the last batch: a failed send is fine.
-                let _ = spare_tx.send(batch);
-            }
+            let batch = batches.next()?;
+            let step = net.train_step(&batch.0, &batch.1, &mut sgd);
+            batches.give_back(batch);
             let loss = match step {
                 Ok(loss) if loss.is_finite() => loss,
                 Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
