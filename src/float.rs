@@ -1,11 +1,30 @@
 //! The scalar types a network computes in: `f32` (the default) and `f64` (for gradient checks).
 //!
 //! Every transcendental function goes through `libm`, so the same code builds without `std`.
+//! The one exception is the fused multiply-add of the matrix kernels ([`FUSED`]).
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use crate::matrix::Zeros;
+
+/// Whether [`Float::add_product`] is fused (`a·b + s` with one rounding, one instruction): with
+/// the `fma` feature (on by default), on CPUs built with FMA (x86-64 with `+fma`, as this
+/// repository's `.cargo/config.toml` sets, and every aarch64). `core` has no fused
+/// multiply-add on stable Rust, so there the crate links `std` for `f32::mul_add` alone; it
+/// still allocates nothing. Elsewhere (a Cortex-M4, or `default-features = false`), a
+/// multiply then an add, rounded twice.
+///
+/// The two give products that differ in the last bits, so a host built with FMA and a
+/// microcontroller without agree on a network's outputs to about 1e-6, not bit for bit; build
+/// the host without the `fma` feature to reproduce a microcontroller exactly.
+pub const FUSED: bool = cfg!(all(
+    feature = "fma",
+    any(
+        all(target_arch = "x86_64", target_feature = "fma"),
+        target_arch = "aarch64"
+    )
+));
 
 /// A floating-point scalar: `f32` or `f64`.
 pub trait Float:
@@ -48,6 +67,9 @@ pub trait Float:
     fn is_finite(self) -> bool;
     /// The larger of two values (NaN-ignoring, like `f32::max`).
     fn max(self, other: Self) -> Self;
+    /// `self + a·b`, the step of every dot product in the matrix kernels: fused, rounded once,
+    /// if [`FUSED`]; else a multiply then an add.
+    fn add_product(self, a: Self, b: Self) -> Self;
     /// Little-endian bytes into `out[..Self::BYTES]`.
     fn write_le(self, out: &mut [u8]);
     /// Reads little-endian bytes from `b[..Self::BYTES]`; `None` if `b` is too short.
@@ -90,6 +112,26 @@ macro_rules! impl_float {
             #[inline]
             fn max(self, other: Self) -> Self {
                 <$t>::max(self, other)
+            }
+            #[inline(always)]
+            fn add_product(self, a: Self, b: Self) -> Self {
+                #[cfg(all(
+                    feature = "fma",
+                    any(
+                        all(target_arch = "x86_64", target_feature = "fma"),
+                        target_arch = "aarch64"
+                    )
+                ))]
+                let sum = a.mul_add(b, self);
+                #[cfg(not(all(
+                    feature = "fma",
+                    any(
+                        all(target_arch = "x86_64", target_feature = "fma"),
+                        target_arch = "aarch64"
+                    )
+                )))]
+                let sum = self + a * b;
+                sum
             }
             #[inline]
             fn write_le(self, out: &mut [u8]) {

@@ -34,6 +34,18 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+// For `f32::mul_add` and `f64::mul_add` only: `core` has no fused multiply-add on stable Rust
+// (see `float::FUSED`).
+#[cfg(all(
+    not(test),
+    feature = "fma",
+    any(
+        all(target_arch = "x86_64", target_feature = "fma"),
+        target_arch = "aarch64"
+    )
+))]
+extern crate std;
+
 pub mod float;
 pub mod format;
 pub mod graph;

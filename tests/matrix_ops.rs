@@ -2,6 +2,7 @@
 
 mod common;
 
+use constnn::Float;
 use constnn::matrix::{add_row, argmax, matmul, matmul_at, matmul_bt, sum_rows};
 
 fn transpose<const R: usize, const C: usize>(m: &[[f64; C]; R]) -> [[f64; R]; C] {
@@ -77,6 +78,28 @@ fn argmax_takes_the_first_of_ties_like_numpy() {
     assert_eq!(argmax(&[3.0f32]), 0);
 }
 
+/// `add_product`, the step of every kernel, is fused exactly when `FUSED` says so: a·a for
+/// a = 1 + 2⁻¹² is 1 + 2⁻¹¹ + 2⁻²⁴, one bit more than f32 holds, so a separate multiply rounds
+/// the 2⁻²⁴ away (a tie, to even) and only a fused one keeps it. The same with 2⁻²⁷ for f64.
+#[test]
+fn add_product_is_fused_exactly_when_fused_says_so() {
+    use constnn::float::FUSED;
+    let a = 1.0f32 + 2f32.powi(-12);
+    let (fused, unfused) = (2f32.powi(-11) + 2f32.powi(-24), 2f32.powi(-11));
+    assert_ne!(fused, unfused);
+    assert_eq!(
+        (-1.0f32).add_product(a, a),
+        if FUSED { fused } else { unfused }
+    );
+    let a = 1.0f64 + 2f64.powi(-27);
+    let (fused, unfused) = (2f64.powi(-26) + 2f64.powi(-54), 2f64.powi(-26));
+    assert_ne!(fused, unfused);
+    assert_eq!(
+        (-1.0f64).add_product(a, a),
+        if FUSED { fused } else { unfused }
+    );
+}
+
 /// Checks `gemm_nn`, `gemm_tn` and `gemm_nt` on `$t` against a plain sequential sum, bit for
 /// bit, for each shape and each kind of input: dense, sparse, very sparse, and "mixed" (blocks
 /// of four rows alternately dense and 80% zeros, so that one product runs both its block path
@@ -116,7 +139,7 @@ macro_rules! check_kernels_bit_for_bit {
                             let mut s: $t = 0.0;
                             for p in 0..k {
                                 let (x, y) = f(i, j, p);
-                                s += x * y;
+                                s = s.add_product(x, y);
                             }
                             c[i * n + j] = s;
                         }
@@ -157,8 +180,8 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (9, 1100, 21),
 ];
 
-/// The kernels accumulate every output in the order of the inner index, multiply then add, so
-/// they must equal a plain sequential sum bit for bit, whatever the tiling, zero skipping
+/// The kernels accumulate every output in the order of the inner index, one `add_product` per
+/// step (fused or not, see `FUSED`), so they must equal a plain sequential sum bit for bit, whatever the tiling, zero skipping
 /// (sparse inputs, row by row or in blocks), column tails, and chunking of a long inner
 /// dimension.
 #[test]

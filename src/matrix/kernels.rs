@@ -11,9 +11,11 @@
 //! transposed product, packed too).
 //!
 //! **Same order everywhere.** Every output element is accumulated as `((a₀b₀ + a₁b₁) + a₂b₂) …`
-//! in the order of the inner index, with a separate multiply and add (Rust never fuses them
-//! into FMA). So a product is bit-for-bit the same whatever the tiling, the batch size, the
-//! CPU or the target: the Cortex-M4 computes the very numbers the host does.
+//! in the order of the inner index, one [`Float::add_product`] per step: fused (one rounding)
+//! where the build has FMA, else a multiply then an add (see [`crate::float::FUSED`]). So a
+//! product is bit-for-bit the same whatever the tiling, the batch size or the zero skipping,
+//! and equal to a plain sequential sum with the same `add_product`: a host built without the
+//! `fma` feature computes the very numbers the Cortex-M4 does.
 //!
 //! **Zero skipping is exact.** A step whose `MR` values of A are all zero is left out when A
 //! is packed: adding `0·b` to an accumulator changes nothing (accumulators start at +0 and
@@ -404,7 +406,7 @@ fn row_tile<T: Float, const W: usize>(
             Err(_) => unreachable!("a slice of W elements"),
         };
         for (s, &bv) in acc.iter_mut().zip(brow) {
-            *s += av[0] * bv;
+            *s = s.add_product(av[0], bv);
         }
     }
     for (av, &q) in values[whole..].iter().zip(&steps[whole..]) {
@@ -414,7 +416,7 @@ fn row_tile<T: Float, const W: usize>(
             *d = v;
         }
         for (s, &bv) in acc.iter_mut().zip(&brow) {
-            *s += av[0] * bv;
+            *s = s.add_product(av[0], bv);
         }
     }
     for (v, &s) in c_row.iter_mut().zip(&acc) {
@@ -507,7 +509,7 @@ fn micro_cols<T: Float, const R: usize, const W: usize>(
         };
         for (acc, &b) in acc.iter_mut().zip(bv) {
             for (s, &ar) in acc.iter_mut().zip(av) {
-                *s += ar * b;
+                *s = s.add_product(ar, b);
             }
         }
     }
@@ -603,7 +605,7 @@ fn micro<T: Float, const R: usize, const NR: usize>(
     }
 }
 
-/// `acc[r][j] += a[r] · b[j]` (a multiply, then an add: never fused).
+/// `acc[r][j] += a[r] · b[j]`, with [`Float::add_product`].
 #[inline(always)]
 fn fma_tile<T: Float, const R: usize, const NR: usize>(
     acc: &mut [[T; NR]; R],
@@ -612,7 +614,7 @@ fn fma_tile<T: Float, const R: usize, const NR: usize>(
 ) {
     for (acc, &ar) in acc.iter_mut().zip(a) {
         for (s, &bv) in acc.iter_mut().zip(b) {
-            *s += ar * bv;
+            *s = s.add_product(ar, bv);
         }
     }
 }
