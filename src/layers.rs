@@ -18,6 +18,7 @@ use core::marker::PhantomData;
 
 use crate::float::Float;
 use crate::init::randn;
+use crate::matrix::sparse::{self, SparseRow};
 use crate::matrix::{
     Inline, Storage, TrainStorage, Zeros, add_row, matmul, matmul_at, matmul_bt, sum_rows,
 };
@@ -439,6 +440,31 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
     /// The weights, (I, O).
     pub fn w(&self) -> &[[T; O]; I] {
         S::get(&self.w)
+    }
+
+    /// [`forward`](Layer::forward) for a batch of sparse rows: the same numbers, bit for bit,
+    /// without going over the zeros (see [`sparse`](crate::matrix::sparse)).
+    pub fn forward_sparse<const N: usize>(
+        &self,
+        x: &[SparseRow<'_, T, I>; N],
+        out: &mut [[T; O]; N],
+    ) {
+        sparse::matmul(x, S::get(&self.w), out);
+        add_row(out, &self.b);
+    }
+}
+
+impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, S> {
+    /// [`backward`](Train::backward) for a batch of sparse rows, as the first layer of a
+    /// network: `dW = xᵀ · dout` and `db`, but no `dx` (nobody needs a gradient of the data).
+    /// The same numbers as the dense pass, bit for bit, for finite `dout`.
+    pub fn backward_sparse<const N: usize>(
+        &mut self,
+        x: &[SparseRow<'_, T, I>; N],
+        dout: &[[T; O]; N],
+    ) {
+        sparse::matmul_at(x, dout, S::grad_mut(&mut self.dw));
+        sum_rows(dout, &mut self.db);
     }
 }
 

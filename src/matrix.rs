@@ -8,6 +8,7 @@
 //! which is written once with run-time sizes: shapes cost nothing at compile time beyond the check.
 
 pub mod kernels;
+pub mod sparse;
 
 use crate::float::Float;
 

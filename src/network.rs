@@ -10,7 +10,8 @@ use core::fmt;
 
 use crate::format::model;
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
-use crate::matrix::{Frozen, Inline, NoGrad, TrainStorage, Zeros, argmax};
+use crate::matrix::sparse::SparseRow;
+use crate::matrix::{Frozen, Inline, NoGrad, Storage, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
 /// Rows per chunk when classifying a slice of any length (bounds the stack a call uses).
@@ -158,7 +159,7 @@ where
     ) -> Result<T, BatchError> {
         let mut logits = [[T::ZERO; O]; N];
         self.predict(x, &mut logits);
-        check_finite(x, &logits, 0)?;
+        check_finite(x, &logits, 0, dense_non_finite)?;
         Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
@@ -170,33 +171,13 @@ where
     /// # Panics
     /// If `classes` is shorter than `x`.
     pub fn classify(&self, x: &[[T; I]], classes: &mut [usize]) -> Result<(), BatchError> {
-        assert!(
-            classes.len() >= x.len(),
-            "classify: {} rows but {} slots",
-            x.len(),
-            classes.len()
-        );
-        let mut logits = [[T::ZERO; O]; CHUNK];
-        let mut rows = x.chunks_exact(CHUNK);
-        let mut out = classes.chunks_exact_mut(CHUNK);
-        for (k, (chunk, c)) in (&mut rows).zip(&mut out).enumerate() {
-            let chunk: &[[T; I]; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
-            self.predict(chunk, &mut logits);
-            check_finite(chunk, &logits, k * CHUNK)?;
-            for (c, l) in c.iter_mut().zip(&logits) {
-                *c = argmax(l);
-            }
-        }
-        let start = x.len() - x.len() % CHUNK;
-        let tail = &mut classes[start..x.len()];
-        for (i, (row, c)) in rows.remainder().iter().zip(tail).enumerate() {
-            let mut l = [[T::ZERO; O]; 1];
-            let row = core::array::from_ref(row);
-            self.predict(row, &mut l);
-            check_finite(row, &l, start + i)?;
-            *c = argmax(&l[0]);
-        }
-        Ok(())
+        classify_rows(
+            x,
+            classes,
+            |x, out| self.predict(x, out),
+            |x, out| self.predict(x, out),
+            dense_non_finite,
+        )
     }
 
     /// The fraction of rows of `x` whose predicted class is their label in `t`; an error for a
@@ -216,21 +197,181 @@ where
             x.len(),
             t.len()
         );
-        if x.is_empty() {
-            return Ok(0.0);
+        accuracy_rows(x, t, |x, classes| self.classify(x, classes))
+    }
+}
+
+/// Classifies `x` in chunks of [`CHUNK`] rows (then one by one), checking each chunk's scores.
+fn classify_rows<X, T: Float, const O: usize>(
+    x: &[X],
+    classes: &mut [usize],
+    predict: impl Fn(&[X; CHUNK], &mut [[T; O]; CHUNK]),
+    predict_one: impl Fn(&[X; 1], &mut [[T; O]; 1]),
+    non_finite: impl Fn(&X) -> Option<usize> + Copy,
+) -> Result<(), BatchError> {
+    assert!(
+        classes.len() >= x.len(),
+        "classify: {} rows but {} slots",
+        x.len(),
+        classes.len()
+    );
+    let mut logits = [[T::ZERO; O]; CHUNK];
+    let mut rows = x.chunks_exact(CHUNK);
+    let mut out = classes.chunks_exact_mut(CHUNK);
+    for (k, (chunk, c)) in (&mut rows).zip(&mut out).enumerate() {
+        let chunk: &[X; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
+        predict(chunk, &mut logits);
+        check_finite(chunk, &logits, k * CHUNK, non_finite)?;
+        for (c, l) in c.iter_mut().zip(&logits) {
+            *c = argmax(l);
         }
-        let mut correct = 0usize;
-        let mut classes = [0usize; CHUNK];
-        for (k, (xs, ts)) in x.chunks(CHUNK).zip(t.chunks(CHUNK)).enumerate() {
-            self.classify(xs, &mut classes[..xs.len()])
-                .map_err(|e| e.offset_rows(k * CHUNK))?;
-            correct += classes
-                .iter()
-                .zip(ts)
-                .filter(|(c, t)| **c == (**t).into())
-                .count();
-        }
-        Ok(correct as f64 / x.len() as f64)
+    }
+    let start = x.len() - x.len() % CHUNK;
+    let tail = &mut classes[start..x.len()];
+    for (i, (row, c)) in rows.remainder().iter().zip(tail).enumerate() {
+        let mut l = [[T::ZERO; O]; 1];
+        let row = core::array::from_ref(row);
+        predict_one(row, &mut l);
+        check_finite(row, &l, start + i, non_finite)?;
+        *c = argmax(&l[0]);
+    }
+    Ok(())
+}
+
+/// The fraction of `x`'s rows that `classify` puts in their class `t`.
+fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
+    x: &[X],
+    t: &[Lbl],
+    classify: impl Fn(&[X], &mut [usize]) -> Result<(), BatchError>,
+) -> Result<f64, BatchError> {
+    assert_eq!(
+        x.len(),
+        t.len(),
+        "accuracy: {} rows but {} labels",
+        x.len(),
+        t.len()
+    );
+    if x.is_empty() {
+        return Ok(0.0);
+    }
+    let mut correct = 0usize;
+    let mut classes = [0usize; CHUNK];
+    for (k, (xs, ts)) in x.chunks(CHUNK).zip(t.chunks(CHUNK)).enumerate() {
+        classify(xs, &mut classes[..xs.len()]).map_err(|e| e.offset_rows(k * CHUNK))?;
+        correct += classes
+            .iter()
+            .zip(ts)
+            .filter(|(c, t)| **c == (**t).into())
+            .count();
+    }
+    Ok(correct as f64 / x.len() as f64)
+}
+
+/// Sparse input ([`sparse`](crate::matrix::sparse)), for a network whose first layer is an
+/// [`Affine`]: the same passes over batches of [`SparseRow`]s, with the same numbers bit for
+/// bit, without going over the zeros of the input.
+///
+/// ```
+/// use constnn::{TwoLayerNet, Sgd, matrix::sparse::SparseRow};
+/// use rand_core::SeedableRng;
+/// let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
+/// let mut dense = TwoLayerNet::<6, 4, 2>::new(0.5, &mut rng);
+/// let mut sparse = dense.clone();
+/// let x = [[0.0, 1.0, 0.0, 0.0, -2.0, 0.0], [0.0; 6]];
+/// let xs = [SparseRow::new(&[1, 4], &[1.0, -2.0]).unwrap(), SparseRow::EMPTY];
+/// let t = [1u8, 0];
+/// let (mut a, mut b) = (Sgd::new(0.1), Sgd::new(0.1));
+/// assert_eq!(dense.train_step(&x, &t, &mut a).unwrap(), sparse.train_step_sparse(&xs, &t, &mut b).unwrap());
+/// assert_eq!(dense.w1(), sparse.w1());
+/// ```
+impl<T, const I: usize, const H: usize, const O: usize, S, B> Network<Chain<Affine<T, I, H, S>, B>>
+where
+    T: Float,
+    S: Storage,
+    B: Layer<Input = [T; H], Output = [T; O], Scalar = T>,
+{
+    /// [`predict`](Self::predict) for sparse rows.
+    pub fn predict_sparse<const N: usize>(
+        &self,
+        x: &[SparseRow<'_, T, I>; N],
+        out: &mut [[T; O]; N],
+    ) {
+        let mut mid = [[T::ZERO; H]; N];
+        self.layers.first.forward_sparse(x, &mut mid);
+        self.layers.rest.forward(&mid, out);
+    }
+
+    /// [`classify`](Self::classify) for sparse rows.
+    ///
+    /// # Panics
+    /// If `classes` is shorter than `x`.
+    pub fn classify_sparse(
+        &self,
+        x: &[SparseRow<'_, T, I>],
+        classes: &mut [usize],
+    ) -> Result<(), BatchError> {
+        classify_rows(
+            x,
+            classes,
+            |x, out| self.predict_sparse(x, out),
+            |x, out| self.predict_sparse(x, out),
+            SparseRow::first_non_finite,
+        )
+    }
+
+    /// [`accuracy`](Self::accuracy) for sparse rows.
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn accuracy_sparse<Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[SparseRow<'_, T, I>],
+        t: &[Lbl],
+    ) -> Result<f64, BatchError> {
+        accuracy_rows(x, t, |x, classes| self.classify_sparse(x, classes))
+    }
+}
+
+impl<T, const I: usize, const H: usize, const O: usize, S, B> Network<Chain<Affine<T, I, H, S>, B>>
+where
+    T: Float,
+    S: TrainStorage,
+    B: Train<Input = [T; H], Output = [T; O], Scalar = T>,
+{
+    /// [`gradient`](Self::gradient) for sparse rows.
+    pub fn gradient_sparse<const N: usize>(
+        &mut self,
+        x: &[SparseRow<'_, T, I>; N],
+        t: &impl Targets<T, O, N>,
+    ) -> Result<T, BatchError> {
+        let mut mid = [[T::ZERO; H]; N];
+        self.layers.first.forward_sparse(x, &mut mid);
+        let mut tape: B::Tape<N> = Zeros::zeros();
+        let mut logits = [[T::ZERO; O]; N];
+        self.layers.rest.forward_train(&mid, &mut tape, &mut logits);
+        check_finite(x, &logits, 0, SparseRow::first_non_finite)?;
+        let mut last = SoftmaxWithLoss::new();
+        let loss = last.forward(&logits, t)?;
+        let mut dlogits = [[T::ZERO; O]; N];
+        last.backward(T::ONE, &mut dlogits);
+        let mut dmid = [[T::ZERO; H]; N];
+        self.layers
+            .rest
+            .backward(&mid, &mut tape, &logits, &dlogits, Some(&mut dmid));
+        self.layers.first.backward_sparse(x, &dmid);
+        Ok(loss)
+    }
+
+    /// [`train_step`](Self::train_step) for sparse rows.
+    pub fn train_step_sparse<const N: usize>(
+        &mut self,
+        x: &[SparseRow<'_, T, I>; N],
+        t: &impl Targets<T, O, N>,
+        optimizer: &mut impl Optimizer<T>,
+    ) -> Result<T, BatchError> {
+        let loss = self.gradient_sparse(x, t)?;
+        optimizer.update(&mut self.layers);
+        Ok(loss)
     }
 }
 
@@ -251,7 +392,7 @@ where
         let mut tape: L::Tape<N> = Zeros::zeros();
         let mut logits = [[T::ZERO; O]; N];
         self.layers.forward_train(x, &mut tape, &mut logits);
-        check_finite(x, &logits, 0)?;
+        check_finite(x, &logits, 0, dense_non_finite)?;
         let mut last = SoftmaxWithLoss::new();
         let loss = last.forward(&logits, t)?;
         let mut dlogits = [[T::ZERO; O]; N];
@@ -435,17 +576,24 @@ impl fmt::Display for BatchError {
 
 impl core::error::Error for BatchError {}
 
-/// Checks that every row's scores are finite; if one is not, finds the cause in its input.
-/// (Cheaper than scanning every input: a NaN or ∞ in the input always reaches the scores.)
-fn check_finite<T: Float, const I: usize, const O: usize>(
-    x: &[[T; I]],
+/// The column of the first NaN or infinite value of a dense row.
+fn dense_non_finite<T: Float, const I: usize>(row: &[T; I]) -> Option<usize> {
+    row.iter().position(|v| !v.is_finite())
+}
+
+/// Checks that every row's scores are finite; if one is not, finds the cause in its input
+/// (`non_finite` gives the column of a row's first NaN or ∞). Cheaper than scanning every
+/// input: a NaN or ∞ in the input always reaches the scores.
+fn check_finite<X, T: Float, const O: usize>(
+    x: &[X],
     scores: &[[T; O]],
     first_row: usize,
+    non_finite: impl Fn(&X) -> Option<usize>,
 ) -> Result<(), BatchError> {
     for (r, (xr, sr)) in x.iter().zip(scores).enumerate() {
         if sr.iter().any(|v| !v.is_finite()) {
             let row = first_row + r;
-            return Err(match xr.iter().position(|v| !v.is_finite()) {
+            return Err(match non_finite(xr) {
                 Some(column) => BatchError::NonFiniteInput { row, column },
                 None => BatchError::NonFiniteOutput { row },
             });

@@ -31,6 +31,7 @@
 //! accumulators, enough to keep the adders busy with one row). The Cortex-M4 keeps the
 //! blocks: it has no vectors to fill.
 
+use super::sparse::SparseRow;
 use crate::float::Float;
 
 /// Rows of a register tile.
@@ -88,6 +89,56 @@ pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
     }
 }
 
+/// `c (m×n) = x · b` for `m` sparse rows `x` of width `k`, `b (k×n)`: each row runs over its
+/// own values through the one-row tiles of the sparse-row path ([`row_strip`]).
+pub fn sparse_nn<T: Float, const K: usize>(
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    assert!(
+        b.len() == K * n && c.len() == x.len() * n,
+        "sparse_nn: sizes"
+    );
+    for (i, row) in x.iter().enumerate() {
+        if T::BYTES == 4 {
+            row_strip::<T, 8>(row.values(), row.indices(), b, c, n, i, 0);
+        } else {
+            row_strip::<T, 4>(row.values(), row.indices(), b, c, n, i, 0);
+        }
+    }
+}
+
+/// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: `c` is zeroed, then
+/// each row's values add themselves times its row of `d` into the rows of `c` they sit on,
+/// row after row. So every element of `c` is still summed in the order of `x`'s rows, from
+/// +0, as the dense [`gemm_tn`] sums it (skipping zeros); but instead of blocks of `c`'s rows
+/// running over every step where any of them is non-zero, each value is visited once.
+pub fn sparse_tn<T: Float, const K: usize>(
+    x: &[SparseRow<'_, T, K>],
+    d: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    assert!(
+        d.len() == x.len() * n && c.len() == K * n,
+        "sparse_tn: sizes"
+    );
+    c.fill(T::ZERO);
+    if n == 0 {
+        return;
+    }
+    for (row, d_row) in x.iter().zip(d.chunks_exact(n)) {
+        for (&col, &v) in row.indices().iter().zip(row.values()) {
+            let c_row = &mut c[usize::from(col) * n..][..n];
+            for (s, &dv) in c_row.iter_mut().zip(d_row) {
+                *s = s.add_product(v, dv);
+            }
+        }
+    }
+}
+
 /// The `R` values of A for each of up to `CAP` steps, and which steps are not all zero.
 struct PackedA<T, const R: usize, const CAP: usize = KC> {
     values: [[T; R]; CAP],
@@ -95,6 +146,16 @@ struct PackedA<T, const R: usize, const CAP: usize = KC> {
     count: usize,
     /// No step was skipped (`steps` is `0..count`).
     dense: bool,
+}
+
+impl<T: Float, const CAP: usize> PackedA<T, 1, CAP> {
+    /// A single row's packed values and their steps.
+    fn row(&self) -> (&[T], &[u16]) {
+        (
+            &self.values.as_flattened()[..self.count],
+            &self.steps[..self.count],
+        )
+    }
 }
 
 impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
@@ -321,7 +382,8 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
                 blocks |= 1 << bit;
                 continue;
             }
-            row_strip::<T, NR2>(&single, b, c, n, i0, 0);
+            let (values, steps) = single.row();
+            row_strip::<T, NR2>(values, steps, b, c, n, i0, 0);
             for i in i0 + 1..i0 + MR {
                 whole_row::<T, TA, NR2>(&mut single, a, lda, b, c, i, k, n);
             }
@@ -406,7 +468,8 @@ fn whole_row<T: Float, const TA: bool, const L: usize>(
     for p0 in (0..k).step_by(KR) {
         let kc = (k - p0).min(KR);
         single.pack::<TA>(a, lda, i, 1, p0, kc);
-        row_strip::<T, L>(single, b, c, n, i, p0);
+        let (values, steps) = single.row();
+        row_strip::<T, L>(values, steps, b, c, n, i, p0);
     }
 }
 
@@ -452,7 +515,8 @@ const WIDE_ROWS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"
 /// of B) and are never stored.
 #[inline(always)]
 fn row_strip<T: Float, const L: usize>(
-    packed: &PackedA<T, 1, KR>,
+    values: &[T],
+    steps: &[u16],
     b: &[T],
     c: &mut [T],
     n: usize,
@@ -469,7 +533,7 @@ fn row_strip<T: Float, const L: usize>(
         macro_rules! tiles {
             ($lanes:literal: $($v:literal)*) => {
                 match cols.div_ceil($lanes) {
-                    $($v => row_tile::<T, { $v * $lanes }>(packed, b_rows, n, c_row, acc),)*
+                    $($v => row_tile::<T, { $v * $lanes }>(values, steps, b_rows, n, c_row, acc),)*
                     _ => unreachable!("1 to 8 vectors"),
                 }
             };
@@ -483,10 +547,11 @@ fn row_strip<T: Float, const L: usize>(
     }
 }
 
-/// `c_row[j] (+)= Σ_q packed[q] · b_rows[q·ldb + j]` for `j < c_row.len() ≤ W`.
+/// `c_row[j] (+)= Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `j < c_row.len() ≤ W`.
 #[inline(always)]
 fn row_tile<T: Float, const W: usize>(
-    packed: &PackedA<T, 1, KR>,
+    values: &[T],
+    steps: &[u16],
     b_rows: &[T],
     ldb: usize,
     c_row: &mut [T],
@@ -500,27 +565,25 @@ fn row_tile<T: Float, const W: usize>(
             *s = v;
         }
     }
-    let values = &packed.values[..packed.count];
-    let steps = &packed.steps[..packed.count];
     let whole = steps_within(steps, ldb, W, b_rows.len());
-    for (av, &q) in values[..whole].iter().zip(&steps[..whole]) {
+    for (&av, &q) in values[..whole].iter().zip(&steps[..whole]) {
         let at = usize::from(q) * ldb;
         let brow: &[T; W] = match b_rows[at..at + W].try_into() {
             Ok(row) => row,
             Err(_) => unreachable!("a slice of W elements"),
         };
         for (s, &bv) in acc.iter_mut().zip(brow) {
-            *s = s.add_product(av[0], bv);
+            *s = s.add_product(av, bv);
         }
     }
-    for (av, &q) in values[whole..].iter().zip(&steps[whole..]) {
+    for (&av, &q) in values[whole..].iter().zip(&steps[whole..]) {
         let at = usize::from(q) * ldb;
         let mut brow = [T::ZERO; W];
         for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
             *d = v;
         }
         for (s, &bv) in acc.iter_mut().zip(&brow) {
-            *s = s.add_product(av[0], bv);
+            *s = s.add_product(av, bv);
         }
     }
     for (v, &s) in c_row.iter_mut().zip(&acc) {

@@ -1,0 +1,301 @@
+//! Sparse input rows: a row of `I` values given by its non-zero ones and their columns.
+//!
+//! MNIST images are about 80% zero pixels. The dense kernels already skip zero steps, but they
+//! must find them again in every product; a [`SparseRow`] lists them once, so that
+//!
+//! - `x·W` ([`matmul`]) runs each row over its own values without looking at the zeros, and
+//! - `xᵀ·dY` ([`matmul_at`]) adds each image's pixels into the rows of `dW` they touch, image by
+//!   image, instead of running blocks of pixels over the steps where any of them is non-zero.
+//!
+//! Both give the dense product's numbers bit for bit (for finite `W` and `dY`): each output is
+//! still accumulated in the order of the inner index, and the zeros left out would have added
+//! `0·b = 0`. A [`SparseRow`] borrows its two slices, so a batch is an array of views into a
+//! data set kept sparse once ([`SparseRows`], with the `alloc` feature) and costs no copy.
+
+use core::fmt;
+
+use super::{Matrix, kernels};
+use crate::float::Float;
+
+/// One row of `I` values: `value[k]` is at column `index[k]`, every other value is zero.
+/// Columns are strictly increasing, which [`SparseRow::new`] checks.
+///
+/// ```
+/// use constnn::matrix::sparse::SparseRow;
+/// let row = SparseRow::<f32, 5>::new(&[1, 4], &[0.5, -2.0]).unwrap();
+/// let mut dense = [9.0; 5];
+/// row.to_dense(&mut dense);
+/// assert_eq!(dense, [0.0, 0.5, 0.0, 0.0, -2.0]);
+/// assert!(SparseRow::<f32, 5>::new(&[4, 1], &[0.5, -2.0]).is_err());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct SparseRow<'a, T, const I: usize> {
+    index: &'a [u16],
+    value: &'a [T],
+}
+
+/// Why a [`SparseRow`] was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SparseError {
+    /// The two slices differ in length.
+    Lengths {
+        /// Number of columns given.
+        indices: usize,
+        /// Number of values given.
+        values: usize,
+    },
+    /// A column is not below the row's width.
+    OutOfRange {
+        /// Position in the list.
+        position: usize,
+        /// The column found there.
+        column: usize,
+        /// The row's width `I`.
+        width: usize,
+    },
+    /// A column is not greater than the one before it.
+    NotIncreasing {
+        /// Position in the list.
+        position: usize,
+        /// The column found there.
+        column: usize,
+        /// The column before it.
+        previous: usize,
+    },
+}
+
+impl fmt::Display for SparseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SparseError::Lengths { indices, values } => write!(
+                f,
+                "a sparse row has {indices} columns but {values} values: they must pair up"
+            ),
+            SparseError::OutOfRange {
+                position,
+                column,
+                width,
+            } => write!(
+                f,
+                "column {column} (entry {position}) of a sparse row is out of range: \
+                 the row has {width} columns"
+            ),
+            SparseError::NotIncreasing {
+                position,
+                column,
+                previous,
+            } => write!(
+                f,
+                "column {column} (entry {position}) of a sparse row does not follow column \
+                 {previous}: columns must be strictly increasing"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for SparseError {}
+
+impl<'a, T: Float, const I: usize> SparseRow<'a, T, I> {
+    /// A row of zeros.
+    pub const EMPTY: Self = Self {
+        index: &[],
+        value: &[],
+    };
+
+    /// The row whose value at column `index[k]` is `value[k]`, and zero elsewhere; an error
+    /// unless the two have one length and the columns are below `I` and strictly increasing.
+    pub fn new(index: &'a [u16], value: &'a [T]) -> Result<Self, SparseError> {
+        const { assert!(I <= 1 << 16, "sparse rows have u16 columns: at most 65536") };
+        if index.len() != value.len() {
+            return Err(SparseError::Lengths {
+                indices: index.len(),
+                values: value.len(),
+            });
+        }
+        let mut previous: Option<usize> = None;
+        for (position, &column) in index.iter().enumerate() {
+            let column = usize::from(column);
+            if column >= I {
+                return Err(SparseError::OutOfRange {
+                    position,
+                    column,
+                    width: I,
+                });
+            }
+            if let Some(previous) = previous.filter(|&p| column <= p) {
+                return Err(SparseError::NotIncreasing {
+                    position,
+                    column,
+                    previous,
+                });
+            }
+            previous = Some(column);
+        }
+        Ok(Self { index, value })
+    }
+
+    /// The columns of the listed values, increasing.
+    pub fn indices(&self) -> &'a [u16] {
+        self.index
+    }
+
+    /// The listed values, in the order of [`indices`](Self::indices).
+    pub fn values(&self) -> &'a [T] {
+        self.value
+    }
+
+    /// How many values are listed.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether no value is listed (the row is all zeros).
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Writes the row out in full.
+    pub fn to_dense(&self, out: &mut [T; I]) {
+        out.fill(T::ZERO);
+        for (&c, &v) in self.index.iter().zip(self.value) {
+            out[usize::from(c)] = v;
+        }
+    }
+
+    /// The first listed value that is NaN or infinite, as its column.
+    pub fn first_non_finite(&self) -> Option<usize> {
+        let at = self.value.iter().position(|v| !v.is_finite())?;
+        Some(usize::from(self.index[at]))
+    }
+}
+
+/// `out = x · w`: (N,I)·(I,O) → (N,O) for sparse rows `x`, as [`matmul`](super::matmul) would
+/// compute it from the dense rows, bit for bit.
+///
+/// ```
+/// use constnn::matrix::{matmul, sparse::{self, SparseRow}};
+/// let w = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+/// let x = [SparseRow::new(&[0, 2], &[1.0, -1.0]).unwrap(), SparseRow::EMPTY];
+/// let mut out = [[9.0; 2]; 2];
+/// sparse::matmul(&x, &w, &mut out);
+/// assert_eq!(out, [[-4.0, -4.0], [0.0, 0.0]]);
+/// let mut dense = [[9.0; 2]; 2];
+/// matmul(&[[1.0, 0.0, -1.0], [0.0; 3]], &w, &mut dense);
+/// assert_eq!(out, dense);
+/// ```
+#[inline]
+pub fn matmul<T: Float, const N: usize, const I: usize, const O: usize>(
+    x: &[SparseRow<'_, T, I>; N],
+    w: &Matrix<T, I, O>,
+    out: &mut Matrix<T, N, O>,
+) {
+    kernels::sparse_nn(x, w.as_flattened(), out.as_flattened_mut(), O);
+}
+
+/// `out = xᵀ · dy`: (N,I)ᵀ·(N,O) → (I,O) for sparse rows `x` (Affine's `dW`), as
+/// [`matmul_at`](super::matmul_at) would compute it from the dense rows, bit for bit when `dy`
+/// is finite (the dense product would also spread a NaN or ∞ of `dy` over zero pixels' rows).
+///
+/// ```
+/// use constnn::matrix::{matmul_at, sparse::{self, SparseRow}};
+/// let x = [SparseRow::new(&[1], &[2.0]).unwrap(), SparseRow::new(&[0, 1], &[1.0, 3.0]).unwrap()];
+/// let dy = [[1.0, -1.0], [0.5, 4.0]];
+/// let mut dw = [[9.0; 2]; 3];
+/// sparse::matmul_at(&x, &dy, &mut dw);
+/// assert_eq!(dw, [[0.5, 4.0], [3.5, 10.0], [0.0, 0.0]]);
+/// let mut dense = [[9.0; 2]; 3];
+/// matmul_at(&[[0.0, 2.0, 0.0], [1.0, 3.0, 0.0]], &dy, &mut dense);
+/// assert_eq!(dw, dense);
+/// ```
+#[inline]
+pub fn matmul_at<T: Float, const N: usize, const I: usize, const O: usize>(
+    x: &[SparseRow<'_, T, I>; N],
+    dy: &Matrix<T, N, O>,
+    out: &mut Matrix<T, I, O>,
+) {
+    kernels::sparse_tn(x, dy.as_flattened(), out.as_flattened_mut(), O);
+}
+
+#[cfg(feature = "alloc")]
+pub use owned::SparseRows;
+
+#[cfg(feature = "alloc")]
+mod owned {
+    use alloc::vec::Vec;
+
+    use super::SparseRow;
+    use crate::float::Float;
+
+    /// A data set of rows of width `I` kept sparse (the `alloc` feature): all rows' columns
+    /// and values in two vectors, and where each row ends. [`row`](Self::row) lends one as a
+    /// [`SparseRow`], without copying.
+    ///
+    /// ```
+    /// use constnn::matrix::sparse::SparseRows;
+    /// let mut set = SparseRows::<f32, 4>::new();
+    /// set.push_dense(&[0.0, 1.5, 0.0, 2.0]);
+    /// set.push_dense(&[0.0; 4]);
+    /// assert_eq!(set.len(), 2);
+    /// assert_eq!(set.row(0).indices(), &[1, 3]);
+    /// assert!(set.row(1).is_empty());
+    /// ```
+    #[derive(Debug, Clone, Default)]
+    pub struct SparseRows<T, const I: usize> {
+        index: Vec<u16>,
+        value: Vec<T>,
+        ends: Vec<usize>,
+    }
+
+    impl<T: Float, const I: usize> SparseRows<T, I> {
+        /// No rows yet.
+        pub fn new() -> Self {
+            const { assert!(I <= 1 << 16, "sparse rows have u16 columns: at most 65536") };
+            Self {
+                index: Vec::new(),
+                value: Vec::new(),
+                ends: Vec::new(),
+            }
+        }
+
+        /// Appends a row given in full, keeping its non-zero values (a NaN is kept too).
+        pub fn push_dense(&mut self, row: &[T; I]) {
+            for (c, &v) in row.iter().enumerate() {
+                if v != T::ZERO {
+                    // `new` checked that I ≤ 65536, so every column fits.
+                    self.index.push(c as u16);
+                    self.value.push(v);
+                }
+            }
+            self.ends.push(self.index.len());
+        }
+
+        /// How many rows there are.
+        pub fn len(&self) -> usize {
+            self.ends.len()
+        }
+
+        /// Whether there are no rows.
+        pub fn is_empty(&self) -> bool {
+            self.ends.is_empty()
+        }
+
+        /// How many values all rows list together.
+        pub fn stored(&self) -> usize {
+            self.index.len()
+        }
+
+        /// Row `i`, borrowed.
+        ///
+        /// # Panics
+        /// If `i` is not below [`len`](Self::len).
+        pub fn row(&self, i: usize) -> SparseRow<'_, T, I> {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            let end = self.ends[i];
+            // Built by `push_dense`: increasing columns below `I`, one value each.
+            SparseRow {
+                index: &self.index[start..end],
+                value: &self.value[start..end],
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Sparse input rows (`matrix::sparse`): checked when made, and every pass over them gives the
+//! dense pass's numbers bit for bit — products, training steps, classification — and names a
+//! NaN by its row and column as the dense pass does.
+
+mod common;
+
+use constnn::matrix::sparse::{self, SparseError, SparseRow, SparseRows};
+use constnn::matrix::{boxed_zeros, matmul, matmul_at};
+use constnn::{BatchError, Sgd, TwoLayerNet};
+
+/// Fills `rows` with values in [-1, 1), row `i` having the share `zeros(i)` of zeros, and
+/// returns the same rows kept sparse.
+fn fill<T: constnn::Float, const I: usize>(
+    rows: &mut [[T; I]],
+    seed: u64,
+    zeros: impl Fn(usize) -> f64,
+) -> SparseRows<T, I> {
+    let mut rng = common::rng(seed);
+    let mut set = SparseRows::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        for v in row.iter_mut() {
+            let zero = common::uniform(&mut rng, 0.0, 1.0) < zeros(i);
+            *v = if zero {
+                T::ZERO
+            } else {
+                T::from_f64(common::uniform(&mut rng, -1.0, 1.0))
+            };
+        }
+        set.push_dense(row);
+    }
+    set
+}
+
+/// The kinds of rows a batch may hold: all zero, very sparse, MNIST-like, dense, in turn.
+fn kind(i: usize) -> f64 {
+    [1.0, 0.97, 0.8, 0.0][i % 4]
+}
+
+fn bits<T: constnn::Float>(v: &[T]) -> Vec<u64> {
+    v.iter().map(|x| x.to_f64().to_bits()).collect()
+}
+
+macro_rules! check_products {
+    ($t:ty, $n:literal, $i:literal, $o:literal) => {{
+        let mut x = boxed_zeros::<$t, $n, $i>();
+        let set = fill(&mut x[..], 1, kind);
+        let mut w = boxed_zeros::<$t, $i, $o>();
+        fill(&mut w[..], 2, |_| 0.0);
+        let mut dy = boxed_zeros::<$t, $n, $o>();
+        fill(&mut dy[..], 3, |_| 0.1);
+        let xs: [SparseRow<'_, $t, $i>; $n] = std::array::from_fn(|i| set.row(i));
+        let what = concat!(stringify!($t), " ", $n, "×", $i, "×", $o);
+
+        let (mut dense, mut sparse) = (boxed_zeros::<$t, $n, $o>(), boxed_zeros::<$t, $n, $o>());
+        sparse.as_flattened_mut().fill(<$t>::NAN);
+        matmul(&x, &w, &mut dense);
+        sparse::matmul(&xs, &w, &mut sparse);
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(sparse.as_flattened()),
+            "x·W {what}"
+        );
+
+        let (mut dense, mut sparse) = (boxed_zeros::<$t, $i, $o>(), boxed_zeros::<$t, $i, $o>());
+        sparse.as_flattened_mut().fill(<$t>::NAN);
+        matmul_at(&x, &dy, &mut dense);
+        sparse::matmul_at(&xs, &dy, &mut sparse);
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(sparse.as_flattened()),
+            "xᵀ·dY {what}"
+        );
+    }};
+}
+
+/// x·W and xᵀ·dY from sparse rows equal the dense products bit for bit, for f32 and f64, for
+/// rows all zero, sparse and dense, at widths that reach every tile of the one-row kernel
+/// (1 to 8 vectors, a last vector part-filled, several tiles) and at MNIST's shapes.
+#[test]
+fn sparse_products_equal_dense_products_bit_for_bit() {
+    check_products!(f32, 1, 1, 1);
+    check_products!(f32, 5, 3, 7);
+    check_products!(f32, 8, 40, 50);
+    check_products!(f32, 9, 33, 130);
+    check_products!(f32, 100, 784, 50);
+    check_products!(f32, 100, 50, 10);
+    check_products!(f64, 5, 3, 7);
+    check_products!(f64, 9, 33, 130);
+    check_products!(f64, 100, 784, 50);
+}
+
+/// Twenty SGD steps on sparse batches leave every parameter where twenty steps on the same
+/// batches given dense leave it, bit for bit, with the same losses; f32 and f64.
+#[test]
+fn training_on_sparse_rows_equals_training_on_dense_rows() {
+    macro_rules! check {
+        ($t:ty) => {{
+            let mut dense = TwoLayerNet::<40, 16, 5, $t>::new(0.3, &mut common::rng(4));
+            let mut sparse = dense.clone();
+            let (mut sgd_dense, mut sgd_sparse) = (Sgd::new(0.5), Sgd::new(0.5));
+            for step in 0..20u64 {
+                let mut x = [[0.0 as $t; 40]; 8];
+                let set = fill(&mut x, 10 + step, |i| kind(i + step as usize));
+                let xs: [SparseRow<'_, $t, 40>; 8] = std::array::from_fn(|i| set.row(i));
+                let t: [u8; 8] = std::array::from_fn(|i| ((i as u64 * 3 + step) % 5) as u8);
+                let a = dense.train_step(&x, &t, &mut sgd_dense).unwrap();
+                let b = sparse.train_step_sparse(&xs, &t, &mut sgd_sparse).unwrap();
+                assert_eq!(a.to_bits(), b.to_bits(), "loss at step {step}");
+            }
+            assert_eq!(
+                bits(dense.w1().as_flattened()),
+                bits(sparse.w1().as_flattened())
+            );
+            assert_eq!(bits(dense.b1()), bits(sparse.b1()));
+            assert_eq!(
+                bits(dense.w2().as_flattened()),
+                bits(sparse.w2().as_flattened())
+            );
+            assert_eq!(bits(dense.b2()), bits(sparse.b2()));
+            assert_ne!(dense.b1(), &[0.0; 16], "training moved the parameters");
+        }};
+    }
+    check!(f32);
+    check!(f64);
+}
+
+/// Classes and accuracy over 150 rows (two chunks of 64 and a tail) from sparse rows equal
+/// those from dense rows.
+#[test]
+fn classify_and_accuracy_on_sparse_rows_equal_dense() {
+    let net = TwoLayerNet::<30, 12, 4>::new(1.0, &mut common::rng(5));
+    let mut x = vec![[0.0f32; 30]; 150];
+    let set = fill(&mut x, 6, kind);
+    let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
+    let (mut a, mut b) = (vec![9; 150], vec![9; 150]);
+    net.classify(&x, &mut a).unwrap();
+    net.classify_sparse(&xs, &mut b).unwrap();
+    assert_eq!(a, b);
+    assert!(
+        a.iter().any(|&c| c != a[0]),
+        "the rows fall into several classes"
+    );
+    let t: Vec<u8> = (0..150).map(|i| (i % 4) as u8).collect();
+    let accuracy = net.accuracy(&x, &t).unwrap();
+    assert_eq!(accuracy, net.accuracy_sparse(&xs, &t).unwrap());
+    let right = a
+        .iter()
+        .zip(&t)
+        .filter(|(c, t)| **c == usize::from(**t))
+        .count();
+    assert_eq!(accuracy, right as f64 / 150.0);
+}
+
+/// A NaN listed in a sparse row is named by its row and column, in a chunk and in the tail,
+/// as in a dense row; in training too.
+#[test]
+fn a_nan_in_a_sparse_row_is_an_error_naming_row_and_column() {
+    let mut net = TwoLayerNet::<30, 12, 4>::new(1.0, &mut common::rng(7));
+    let mut x = vec![[0.0f32; 30]; 150];
+    let mut set = SparseRows::new();
+    for (i, row) in x.iter_mut().enumerate() {
+        row[(i * 7) % 30] = 0.5;
+        if i == 70 || i == 140 {
+            row[23] = f32::NAN;
+        }
+        set.push_dense(row);
+    }
+    let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
+    let mut classes = vec![0; 150];
+    let expected = BatchError::NonFiniteInput {
+        row: 70,
+        column: 23,
+    };
+    assert_eq!(net.classify(&x, &mut classes), Err(expected));
+    assert_eq!(net.classify_sparse(&xs, &mut classes), Err(expected));
+    let t = [0u8; 150];
+    assert_eq!(
+        net.accuracy_sparse(&xs[130..], &t[130..]),
+        Err(BatchError::NonFiniteInput {
+            row: 10,
+            column: 23
+        })
+    );
+    let batch: [SparseRow<'_, f32, 30>; 4] = std::array::from_fn(|i| xs[68 + i]);
+    let mut sgd = Sgd::new(0.1);
+    assert_eq!(
+        net.train_step_sparse(&batch, &[0u8; 4], &mut sgd),
+        Err(BatchError::NonFiniteInput { row: 2, column: 23 })
+    );
+}
+
+/// `SparseRow::new` refuses slices of two lengths, a column past the width and columns out of
+/// order (or repeated), each with a message naming the entry.
+#[test]
+fn sparse_rows_are_checked_when_made() {
+    let row = |index: &[u16], value: &[f32]| SparseRow::<f32, 10>::new(index, value).map(|_| ());
+    assert_eq!(row(&[0, 9], &[1.0, 2.0]), Ok(()));
+    assert_eq!(row(&[], &[]), Ok(()));
+    let err = row(&[1, 2], &[1.0]).unwrap_err();
+    assert_eq!(
+        err,
+        SparseError::Lengths {
+            indices: 2,
+            values: 1
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "a sparse row has 2 columns but 1 values: they must pair up"
+    );
+    let err = row(&[3, 10], &[1.0, 2.0]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "column 10 (entry 1) of a sparse row is out of range: the row has 10 columns"
+    );
+    let err = row(&[3, 5, 5], &[1.0, 2.0, 3.0]).unwrap_err();
+    assert_eq!(
+        err,
+        SparseError::NotIncreasing {
+            position: 2,
+            column: 5,
+            previous: 5
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "column 5 (entry 2) of a sparse row does not follow column 5: columns must be strictly \
+         increasing"
+    );
+    assert!(row(&[4, 2], &[1.0, 2.0]).is_err());
+}
+
+/// Rows kept in a `SparseRows` come back whole: their non-zero values (a NaN included) at
+/// their columns, zeros elsewhere.
+#[test]
+fn sparse_rows_round_trip_through_a_data_set() {
+    let mut x = vec![[0.0f64; 25]; 12];
+    let mut set = fill(&mut x, 8, kind);
+    let mut odd = [0.0; 25];
+    odd[0] = f64::NAN;
+    odd[24] = -0.5;
+    set.push_dense(&odd);
+    x.push(odd);
+    assert_eq!(set.len(), 13);
+    let nonzero = x.iter().flatten().filter(|v| **v != 0.0).count();
+    assert_eq!(set.stored(), nonzero);
+    for (i, row) in x.iter().enumerate() {
+        let mut back = [7.0; 25];
+        set.row(i).to_dense(&mut back);
+        assert_eq!(bits(&back), bits(row), "row {i}");
+    }
+    assert!(set.row(0).is_empty(), "row 0 is all zeros");
+    assert_eq!(set.row(12).first_non_finite(), Some(0));
+}
