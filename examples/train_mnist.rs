@@ -17,60 +17,27 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use common::{Args, Error};
+use common::{Args, Error, PIXELS};
 use constnn::init::{NumpyRandom, below, randn};
-use constnn::matrix::{Heap, boxed_zeros};
+use constnn::matrix::Heap;
+use constnn::matrix::sparse::SparseRow;
+use constnn::network::CHUNK;
 use constnn::{BatchError, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::SeedableRng;
 
-/// The book's batch size. It is part of the types (the batch is a `[[f32; 784]; 100]`).
+/// The book's batch size. It is part of the types (the batch is a `[SparseRow; 100]`).
 const BATCH: usize = 100;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
 
-/// A batch of training images and their labels.
-type Batch = (Box<[[f32; 784]; BATCH]>, [u8; BATCH]);
+/// An image kept sparse: its non-zero pixels, scaled to [0, 1], and their columns.
+type Image<'a> = SparseRow<'a, f32, PIXELS>;
 
-/// Where the next batch comes from: drawn here when it is needed, or from a thread that draws
-/// one ahead (`--threads` 2 or more). Either way in the order of the one random stream.
-enum Batches<F> {
-    Here {
-        draw: F,
-        spare: Option<Batch>,
-    },
-    Ahead {
-        ready: mpsc::Receiver<Batch>,
-        spare: mpsc::Sender<Batch>,
-    },
-}
-
-impl<F: FnMut(&mut Batch)> Batches<F> {
-    fn next(&mut self) -> Result<Batch, Error> {
-        match self {
-            Batches::Here { draw, spare } => {
-                let mut batch = spare
-                    .take()
-                    .ok_or_else(|| Error::Failed("a batch was not given back".into()))?;
-                draw(&mut batch);
-                Ok(batch)
-            }
-            Batches::Ahead { ready, .. } => ready
-                .recv()
-                .map_err(|_| Error::Failed("the batch thread stopped".into())),
-        }
-    }
-
-    /// Returns a batch's buffers, to be drawn into again.
-    fn give_back(&mut self, batch: Batch) {
-        match self {
-            Batches::Here { spare, .. } => *spare = Some(batch),
-            // The thread stops taking buffers after the last batch: a failed send is fine.
-            Batches::Ahead { spare, .. } => {
-                let _ = spare.send(batch);
-            }
-        }
-    }
+/// A data set as the training loop reads it: every image kept sparse, and the labels.
+struct Set<'a> {
+    images: Vec<Image<'a>>,
+    labels: &'a [u8],
 }
 
 /// Mean loss over an epoch above which training counts as diverged: twice `ln 10`, the loss of
@@ -134,23 +101,42 @@ impl Source {
     }
 }
 
+/// How many of `images` `net` classifies as their `labels`.
+fn correct(net: &Net, images: &[Image<'_>], labels: &[u8]) -> Result<usize, BatchError> {
+    let mut classes = [0usize; CHUNK];
+    let mut right = 0;
+    for (k, (x, t)) in images.chunks(CHUNK).zip(labels.chunks(CHUNK)).enumerate() {
+        let classes = &mut classes[..x.len()];
+        net.classify_sparse(x, classes)
+            .map_err(|e| e.offset_rows(k * CHUNK))?;
+        right += classes
+            .iter()
+            .zip(t)
+            .filter(|(c, t)| **c == usize::from(**t))
+            .count();
+    }
+    Ok(right)
+}
+
 /// Train and test accuracy, the rows split over `threads` threads (the counts, hence the
 /// figures, do not depend on how many).
 fn evaluate(
     net: &Net,
-    mnist: &common::Mnist,
+    sets: [&Set<'_>; 2],
     threads: usize,
     iteration: usize,
     lr: f32,
 ) -> Result<(f64, f64), Error> {
-    let correct = |split: &common::Split| -> Result<usize, Error> {
-        let part = split.len().div_ceil(threads.max(1)).max(1);
+    let correct = |set: &Set<'_>| -> Result<usize, Error> {
+        let n = set.images.len();
+        let part = n.div_ceil(threads.max(1)).max(1);
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..split.len())
+            let handles: Vec<_> = (0..n)
                 .step_by(part)
                 .map(|start| {
-                    let range = start..split.len().min(start + part);
-                    s.spawn(move || split.correct(net, range))
+                    let range = start..n.min(start + part);
+                    let (x, t) = (&set.images[range.clone()], &set.labels[range]);
+                    s.spawn(move || correct(net, x, t).map_err(|e| e.offset_rows(start)))
                 })
                 .collect();
             let mut total = 0;
@@ -174,9 +160,9 @@ fn evaluate(
             Ok(total)
         })
     };
-    let (train, test) = (&mnist.train, &mnist.test);
-    let train_acc = correct(train)? as f64 / train.len() as f64;
-    let test_acc = correct(test)? as f64 / test.len() as f64;
+    let [train, test] = sets;
+    let train_acc = correct(train)? as f64 / train.images.len() as f64;
+    let test_acc = correct(test)? as f64 / test.images.len() as f64;
     Ok((train_acc, test_acc))
 }
 
@@ -249,12 +235,25 @@ fn train() -> Result<(), Error> {
     }
 
     let t_load = Instant::now();
-    let mnist = common::load_mnist(&data)?;
-    let train = &mnist.train;
+    let common::Mnist { train, test } = common::load_mnist(&data)?;
+    // Kept sparse (about 150 of 784 pixels an image are not zero): a batch is then 100 views
+    // into these, and every product skips the zeros without looking for them. The bytes are
+    // dropped once converted.
+    let (train_rows, test_rows) = (train.sparse(), test.sparse());
+    let (train_y, test_y) = (train.y, test.y);
+    drop((train.pixels, test.pixels));
+    let train = Set {
+        images: train_rows.iter().collect(),
+        labels: &train_y,
+    };
+    let test = Set {
+        images: test_rows.iter().collect(),
+        labels: &test_y,
+    };
     println!(
         "loaded {} training and {} test images from {} in {:.2} s",
-        train.len(),
-        mnist.test.len(),
+        train.images.len(),
+        test.images.len(),
         data.display(),
         t_load.elapsed().as_secs_f64()
     );
@@ -270,9 +269,9 @@ fn train() -> Result<(), Error> {
     };
     let mut net = Net::with_normal(0.01, || source.randn());
     let mut sgd = Sgd::new(lr);
-    let iter_per_epoch = (train.len() / BATCH).max(1);
+    let iter_per_epoch = (train.images.len() / BATCH).max(1);
     let n_train =
-        u32::try_from(train.len()).map_err(|_| Error::Failed("too many images".into()))?;
+        u32::try_from(train.images.len()).map_err(|_| Error::Failed("too many images".into()))?;
 
     println!(
         "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {lr}, seed {seed} ({rng_name} stream)"
@@ -317,7 +316,8 @@ fn train() -> Result<(), Error> {
     };
     let timed_evaluation = |net: &Net, i: usize, threads: usize| {
         let t = Instant::now();
-        evaluate(net, &mnist, threads, i, lr).map(|(a, b)| (i, a, b, t.elapsed().as_secs_f64()))
+        evaluate(net, [&train, &test], threads, i, lr)
+            .map(|(a, b)| (i, a, b, t.elapsed().as_secs_f64()))
     };
     std::thread::scope(|s| -> Result<(), Error> {
         if background {
@@ -332,48 +332,15 @@ fn train() -> Result<(), Error> {
                 }
             });
         }
-        // Batches are drawn in order from the one random stream. Gathering 100 random images
-        // out of 47 MB waits on memory; with two threads or more it is done for the next batch
-        // while this one trains, in two buffers passed back and forth.
-        let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(1);
-        let (spare_tx, spare_rx) = mpsc::channel::<Batch>();
-        let mut draw = move |batch: &mut Batch| {
-            for (row, label) in batch.0.iter_mut().zip(batch.1.iter_mut()) {
-                let k = source.below(n_train) as usize;
-                train.image_into(k, row);
-                *label = train.y[k];
-            }
-        };
-        let mut batches = if background {
-            for _ in 0..2 {
-                spare_tx
-                    .send((boxed_zeros(), [0; BATCH]))
-                    .map_err(|_| Error::Failed("batch buffers".into()))?;
-            }
-            s.spawn(move || {
-                for mut batch in spare_rx.iter().take(iters) {
-                    draw(&mut batch);
-                    if batch_tx.send(batch).is_err() {
-                        break;
-                    }
-                }
-            });
-            Batches::Ahead {
-                ready: batch_rx,
-                spare: spare_tx,
-            }
-        } else {
-            Batches::Here {
-                draw,
-                spare: Some((boxed_zeros(), [0; BATCH])),
-            }
-        };
         let snap_tx = snap_tx;
+        let (mut x, mut t) = ([Image::EMPTY; BATCH], [0u8; BATCH]);
         for i in 0..iters {
-            let batch = batches.next()?;
-            let step = net.train_step(&batch.0, &batch.1, &mut sgd);
-            batches.give_back(batch);
-            let loss = match step {
+            // The batch, in the order of the one random stream: views, nothing copied.
+            for (x, t) in x.iter_mut().zip(&mut t) {
+                let k = source.below(n_train) as usize;
+                (*x, *t) = (train.images[k], train.labels[k]);
+            }
+            let loss = match net.train_step_sparse(&x, &t, &mut sgd) {
                 Ok(loss) if loss.is_finite() => loss,
                 Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
                     bar.abandon();

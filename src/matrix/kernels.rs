@@ -115,25 +115,40 @@ pub fn sparse_nn<T: Float, const K: usize>(
 /// row after row. So every element of `c` is still summed in the order of `x`'s rows, from
 /// +0, as the dense [`gemm_tn`] sums it (skipping zeros); but instead of blocks of `c`'s rows
 /// running over every step where any of them is non-zero, each value is visited once.
-pub fn sparse_tn<T: Float, const K: usize>(
+///
+/// `c` is done a band of rows at a time, small enough to stay in the L1 cache while every row
+/// of `x` adds its values that fall in the band (a row's columns are increasing, so a cursor
+/// per row finds them): updating `c`'s rows wherever they fall would fetch each one from L2
+/// and write it back, for every value. The width `N` is a constant, so that each update is a
+/// few whole-vector operations with no loop (50 columns: six vectors and a pair).
+pub fn sparse_tn<T: Float, const K: usize, const N: usize>(
     x: &[SparseRow<'_, T, K>],
-    d: &[T],
-    c: &mut [T],
-    n: usize,
+    d: &[[T; N]],
+    c: &mut [[T; N]; K],
 ) {
-    assert!(
-        d.len() == x.len() * n && c.len() == K * n,
-        "sparse_tn: sizes"
-    );
-    c.fill(T::ZERO);
-    if n == 0 {
-        return;
-    }
-    for (row, d_row) in x.iter().zip(d.chunks_exact(n)) {
-        for (&col, &v) in row.indices().iter().zip(row.values()) {
-            let c_row = &mut c[usize::from(col) * n..][..n];
-            for (s, &dv) in c_row.iter_mut().zip(d_row) {
-                *s = s.add_product(v, dv);
+    assert!(d.len() == x.len(), "sparse_tn: sizes");
+    c.as_flattened_mut().fill(T::ZERO);
+    // Rows of `c` per band: 16 KB of them, half an L1 data cache (12.8 KB at MNIST's 50
+    // columns of f32), leaving room for the rows of `d`.
+    let band = (16 * 1024 / (N * T::BYTES).max(1)).clamp(1, K.max(1));
+    // Rows of `x` at a time, each with its cursor (bounded, so that the cursors fit the stack).
+    const GROUP: usize = 128;
+    let mut cursor = [0usize; GROUP];
+    for (rows, d_rows) in x.chunks(GROUP).zip(d.chunks(GROUP)) {
+        cursor.fill(0);
+        for end in (band..K + band).step_by(band).map(|e| e.min(K)) {
+            for ((row, d_row), at) in rows.iter().zip(d_rows).zip(cursor.iter_mut()) {
+                let (cols, values) = (row.indices(), row.values());
+                while let (Some(&col), Some(&v)) = (cols.get(*at), values.get(*at)) {
+                    let col = usize::from(col);
+                    if col >= end {
+                        break;
+                    }
+                    for (s, &dv) in c[col].iter_mut().zip(d_row) {
+                        *s = s.add_product(v, dv);
+                    }
+                    *at += 1;
+                }
             }
         }
     }

@@ -213,7 +213,7 @@ pub fn matmul_at<T: Float, const N: usize, const I: usize, const O: usize>(
     dy: &Matrix<T, N, O>,
     out: &mut Matrix<T, I, O>,
 ) {
-    kernels::sparse_tn(x, dy.as_flattened(), out.as_flattened_mut(), O);
+    kernels::sparse_tn(x, dy, out);
 }
 
 #[cfg(feature = "alloc")]
@@ -237,6 +237,7 @@ mod owned {
     /// set.push_dense(&[0.0; 4]);
     /// assert_eq!(set.len(), 2);
     /// assert_eq!(set.row(0).indices(), &[1, 3]);
+    /// assert_eq!(set.iter().map(|row| row.len()).collect::<Vec<_>>(), [2, 0]);
     /// assert!(set.row(1).is_empty());
     /// ```
     #[derive(Debug, Clone, Default)]
@@ -282,6 +283,11 @@ mod owned {
         /// How many values all rows list together.
         pub fn stored(&self) -> usize {
             self.index.len()
+        }
+
+        /// Every row, borrowed, in order.
+        pub fn iter(&self) -> impl ExactSizeIterator<Item = SparseRow<'_, T, I>> + '_ {
+            (0..self.len()).map(|i| self.row(i))
         }
 
         /// Row `i`, borrowed.
