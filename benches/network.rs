@@ -1,11 +1,13 @@
 //! Whole-network work on real MNIST images: one training step (batch 100, the book's), and
-//! inference at batch 1 and batch 100, in f32 and f64.
+//! inference at batch 1 and batch 100, in f32 and f64; each from dense rows and from the same
+//! rows kept sparse (`matrix::sparse`, as `train_mnist` runs).
 //!
 //! `cargo bench --bench network`.
 
 #[path = "../examples/common/mod.rs"]
 mod common;
 
+use constnn::matrix::sparse::{SparseRow, SparseRows};
 use constnn::matrix::{Heap, boxed_zeros};
 use constnn::{Float, Sgd, TwoLayerNet};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -24,20 +26,34 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
         }
         *label = mnist.train.y[n * 37];
     }
+    let mut set = SparseRows::new();
+    for row in x.iter() {
+        set.push_dense(row);
+    }
+    let xs: [SparseRow<'_, T, 784>; 100] = std::array::from_fn(|i| set.row(i));
     g.throughput(Throughput::Elements(100));
     let mut sgd = Sgd::new(T::from_f64(0.01));
     g.bench_function("train_step batch 100", |b| {
         b.iter(|| net.train_step(black_box(&*x), &t, &mut sgd).unwrap())
     });
+    g.bench_function("train_step batch 100, sparse rows", |b| {
+        b.iter(|| net.train_step_sparse(black_box(&xs), &t, &mut sgd).unwrap())
+    });
     let mut out = [[T::ZERO; 10]; 100];
     g.bench_function("inference batch 100", |b| {
         b.iter(|| net.predict(black_box(&*x), &mut out))
+    });
+    g.bench_function("inference batch 100, sparse rows", |b| {
+        b.iter(|| net.predict_sparse(black_box(&xs), &mut out))
     });
     g.throughput(Throughput::Elements(1));
     let one: &[[T; 784]; 1] = (&x[..1]).try_into().unwrap();
     let mut out1 = [[T::ZERO; 10]; 1];
     g.bench_function("inference batch 1", |b| {
         b.iter(|| net.predict(black_box(one), &mut out1))
+    });
+    g.bench_function("inference batch 1, sparse row", |b| {
+        b.iter(|| net.predict_sparse(black_box(&[xs[0]]), &mut out1))
     });
     g.finish();
 }
