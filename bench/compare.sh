@@ -94,14 +94,17 @@ for label, name, _ in runs:
     ups = [fastest[r] / v[r][0] for r in range(rounds)]
     print(f"| {label} | {total:.2f} | {ms:.3f} | {100 / ms * 1000:,.0f} | {tr:.4f} | {te:.4f} | {median(ups):.2f}×{spread(ups)} |")
 def infer(name, r):
-    return [float(x) for x in re.findall(r"batch \d+: (\d+) images/s", text(name, r))]
+    return [float(x) for x in re.findall(r"batch \d+[^:]*: (\d+) images/s", text(name, r))]
+def converts(r):
+    return float(re.search(r"dense to sparse rows: (\d+) images/s", text("constnn_infer", r)).group(1))
 c = [infer("constnn_infer", r) for r in range(1, rounds + 1)]
 t = [infer("torch_infer", r) for r in range(1, rounds + 1)]
 print()
-print("| inference, 1 thread | constnn images/s | PyTorch images/s | ratio |")
+print("| inference, 1 thread | constnn images/s | PyTorch images/s (dense f32) | ratio |")
 print("|---|---|---|---|")
-for i, b in enumerate([1, 100]):
-    ratios = [c[r][i] / t[r][i] for r in range(rounds)]
-    cm, tm = median(x[i] for x in c), median(x[i] for x in t)
-    print(f"| batch {b} | {cm:,.0f} | {tm:,.0f} | {median(ratios):.1f}×{spread(ratios, 1)} |")
+for i, (b, rows) in enumerate([(1, "dense f32 rows"), (100, "dense f32 rows"), (1, "rows kept sparse"), (100, "rows kept sparse")]):
+    ratios = [c[r][i] / t[r][i % 2] for r in range(rounds)]
+    cm, tm = median(x[i] for x in c), median(x[i % 2] for x in t)
+    print(f"| batch {b}, {rows} | {cm:,.0f} | {tm:,.0f} | {median(ratios):.1f}×{spread(ratios, 1)} |")
+print(f"\n(constnn converts dense rows to sparse ones at {median(converts(r) for r in range(1, rounds + 1)):,.0f} images/s.)")
 PY

@@ -1,5 +1,8 @@
 //! Inference throughput of TwoLayerNet<784, 50, 10> (f32) on MNIST test images, at batch 1 and
-//! batch 100: prints the median images/s over repeated passes. Used by `bench/compare.sh`.
+//! batch 100: prints the median images/s over repeated passes, from dense f32 rows (as the
+//! PyTorch side of `bench/compare.sh` takes them) and from the same rows kept sparse (as
+//! `train_mnist` keeps them), and how fast dense rows convert to sparse ones. Used by
+//! `bench/compare.sh`.
 //!
 //! ```text
 //! cargo run --release --example inference_speed -- [--model out/model.cnnm]
@@ -15,6 +18,7 @@ use std::time::Instant;
 use common::{Args, Error};
 use constnn::TwoLayerNet;
 use constnn::matrix::Heap;
+use constnn::matrix::sparse::{SparseRow, SparseRows};
 use rand_core::SeedableRng;
 
 fn main() -> ExitCode {
@@ -63,7 +67,41 @@ fn measure() -> Result<(), Error> {
         }
         rates100.push(images.len() as f64 / t.elapsed().as_secs_f64());
     }
-    println!("batch 1: {:.0} images/s", median(rates1));
-    println!("batch 100: {:.0} images/s", median(rates100));
+    println!("batch 1, dense rows: {:.0} images/s", median(rates1));
+    println!("batch 100, dense rows: {:.0} images/s", median(rates100));
+
+    let mut converts = Vec::new();
+    let mut set = SparseRows::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        set = SparseRows::new();
+        for img in images {
+            set.push_dense(img);
+        }
+        converts.push(images.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    let sparse: Vec<SparseRow<'_, f32, 784>> = set.iter().collect();
+    let mut rates1 = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        for img in &sparse {
+            net.predict_sparse(std::array::from_ref(img), &mut out1);
+            std::hint::black_box(&out1);
+        }
+        rates1.push(images.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    let mut rates100 = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        for chunk in sparse.chunks_exact(100) {
+            let batch: &[SparseRow<'_, f32, 784>; 100] = chunk.try_into().expect("100 rows");
+            net.predict_sparse(batch, &mut out100[0]);
+            std::hint::black_box(&out100);
+        }
+        rates100.push(images.len() as f64 / t.elapsed().as_secs_f64());
+    }
+    println!("batch 1, sparse rows: {:.0} images/s", median(rates1));
+    println!("batch 100, sparse rows: {:.0} images/s", median(rates100));
+    println!("dense to sparse rows: {:.0} images/s", median(converts));
     Ok(())
 }
