@@ -101,6 +101,24 @@ impl Source {
     }
 }
 
+/// Reads one value and one column in every cache line of the images: 100 random images lie
+/// in 54 MB, and a training step that had to fetch them from memory one after another would
+/// wait on them (the forward product took twice as long). Reading them all at once, a step
+/// ahead, lets the fetches overlap.
+fn touch(images: &[Image<'_>]) {
+    let mut sum = 0.0f32;
+    for image in images {
+        sum += image.values().iter().step_by(16).sum::<f32>();
+        sum += image
+            .indices()
+            .iter()
+            .step_by(32)
+            .map(|&c| f32::from(c))
+            .sum::<f32>();
+    }
+    std::hint::black_box(sum);
+}
+
 /// How many of `images` `net` classifies as their `labels`.
 fn correct(net: &Net, images: &[Image<'_>], labels: &[u8]) -> Result<usize, BatchError> {
     let mut classes = [0usize; CHUNK];
@@ -333,12 +351,23 @@ fn train() -> Result<(), Error> {
             });
         }
         let snap_tx = snap_tx;
-        let (mut x, mut t) = ([Image::EMPTY; BATCH], [0u8; BATCH]);
-        for i in 0..iters {
-            // The batch, in the order of the one random stream: views, nothing copied.
+        // Batches in the order of the one random stream: views, nothing copied. Each is drawn
+        // one step ahead and its images read once then (see `touch`), so that they come from
+        // the cache, not from memory, when it trains.
+        let mut draw = || {
+            let (mut x, mut t) = ([Image::EMPTY; BATCH], [0u8; BATCH]);
             for (x, t) in x.iter_mut().zip(&mut t) {
                 let k = source.below(n_train) as usize;
                 (*x, *t) = (train.images[k], train.labels[k]);
+            }
+            touch(&x);
+            (x, t)
+        };
+        let mut next = draw();
+        for i in 0..iters {
+            let (x, t) = next;
+            if i + 1 < iters {
+                next = draw();
             }
             let loss = match net.train_step_sparse(&x, &t, &mut sgd) {
                 Ok(loss) if loss.is_finite() => loss,
