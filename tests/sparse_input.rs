@@ -230,8 +230,8 @@ fn sparse_rows_are_checked_when_made() {
     assert!(row(&[4, 2], &[1.0, 2.0]).is_err());
 }
 
-/// Rows kept in a `SparseRows` come back whole: their non-zero values (a NaN included) at
-/// their columns, zeros elsewhere.
+/// Rows kept in a `SparseRows` (given in full, or as a `SparseRow`) come back whole: their
+/// non-zero values (a NaN included) at their columns, zeros elsewhere.
 #[test]
 fn sparse_rows_round_trip_through_a_data_set() {
     let mut x = vec![[0.0f64; 25]; 12];
@@ -241,7 +241,11 @@ fn sparse_rows_round_trip_through_a_data_set() {
     odd[24] = -0.5;
     set.push_dense(&odd);
     x.push(odd);
-    assert_eq!(set.len(), 13);
+    let mut listed = [0.0; 25];
+    (listed[3], listed[7]) = (1.5, -2.0);
+    set.push(SparseRow::new(&[3, 7], &[1.5, -2.0]).unwrap());
+    x.push(listed);
+    assert_eq!(set.len(), 14);
     let nonzero = x.iter().flatten().filter(|v| **v != 0.0).count();
     assert_eq!(set.stored(), nonzero);
     for (i, row) in x.iter().enumerate() {

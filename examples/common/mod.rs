@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use constnn::format::idx::{IdxError, Images, LabeledImages, Labels};
 use constnn::format::model::{self, ModelError};
 use constnn::layers::Layer;
-use constnn::matrix::sparse::SparseRows;
+use constnn::matrix::sparse::{SparseRow, SparseRows};
 
 pub mod plot;
 
@@ -290,11 +290,20 @@ impl Split {
     /// Every image scaled to [0, 1] (as [`Split::image`]) and kept sparse: its non-zero pixels
     /// and their columns, about 150 of 784 (6 bytes each for MNIST: 0.9 KB an image).
     pub fn sparse(&self) -> SparseRows<f32, PIXELS> {
-        let mut rows = SparseRows::new();
-        let mut row = [0.0; PIXELS];
-        for i in 0..self.len() {
-            self.image_into(i, &mut row);
-            rows.push_dense(&row);
+        let bytes = self.pixels.as_flattened();
+        let nonzero = bytes.iter().filter(|&&b| b != 0).count();
+        let mut rows = SparseRows::with_capacity(self.len(), nonzero);
+        let (mut index, mut value) = ([0u16; PIXELS], [0.0f32; PIXELS]);
+        for image in &self.pixels {
+            let mut n = 0;
+            for (column, &b) in (0u16..).zip(image) {
+                if b != 0 {
+                    (index[n], value[n]) = (column, scale(b));
+                    n += 1;
+                }
+            }
+            let row = SparseRow::new(&index[..n], &value[..n]).expect("increasing columns");
+            rows.push(row);
         }
         rows
     }

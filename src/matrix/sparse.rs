@@ -258,6 +258,22 @@ mod owned {
             }
         }
 
+        /// No rows yet, with room for `rows` rows listing `values` values in all.
+        pub fn with_capacity(rows: usize, values: usize) -> Self {
+            let mut set = Self::new();
+            set.index.reserve_exact(values);
+            set.value.reserve_exact(values);
+            set.ends.reserve_exact(rows);
+            set
+        }
+
+        /// Appends a copy of `row`.
+        pub fn push(&mut self, row: SparseRow<'_, T, I>) {
+            self.index.extend_from_slice(row.index);
+            self.value.extend_from_slice(row.value);
+            self.ends.push(self.index.len());
+        }
+
         /// Appends a row given in full, keeping its non-zero values (a NaN is kept too).
         pub fn push_dense(&mut self, row: &[T; I]) {
             for (c, &v) in row.iter().enumerate() {
