@@ -110,37 +110,54 @@ pub fn sparse_nn<T: Float, const K: usize>(
     }
 }
 
-/// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: `c` is zeroed, then
-/// each row's values add themselves times its row of `d` into the rows of `c` they sit on,
-/// row after row. So every element of `c` is still summed in the order of `x`'s rows, from
-/// +0, as the dense [`gemm_tn`] sums it (skipping zeros).
+/// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: each row's values add
+/// themselves times its row of `d` into the rows of `c` they sit on, row after row, from +0.
+/// So every element of `c` is still summed in the order of `x`'s rows, as the dense
+/// [`gemm_tn`] sums it (skipping zeros).
 ///
-/// `c` is done a band of rows at a time, small enough to stay in the L1 cache while every row
-/// of `x` adds its values that fall in the band (a row's columns are increasing, so a cursor
-/// per row finds them). The width `N` is a constant, so that each update is a few
-/// whole-vector operations with no loop (50 columns: six vectors and a pair).
+/// `c` is done a band of rows at a time ([`Band`]: 16 KB, in the L1 cache), copied 64 bytes
+/// apart so that no vector access straddles two cache lines (MNIST's rows of 50 values lie 200
+/// bytes apart in `c`); every row of `x` adds its values that fall in the band (its columns
+/// are increasing, so a cursor per row finds them), then the band is copied back. The width
+/// `N` is a constant, so that each update is a few whole-vector operations with no loop.
 ///
-/// On MNIST this runs as fast as the dense product, not faster (58 against 56 µs at batch
-/// 100): each value costs a load and a store of its row of `c`, where the dense product keeps
-/// its tiles in registers but runs them over every image in which any of four pixels is
-/// non-zero. (Sorting the values by column first, to keep each row of `c` in registers, cost
-/// as much as it saved: 62 µs.)
+/// On an MNIST batch this is only as fast as the dense product (55 against 56 µs here): each
+/// value loads and stores its row of `c` (seven vectors), where the dense product keeps its
+/// tiles in registers, though over every image in which any of four pixels is non-zero.
+/// Measured and not kept: the same without the aligned band (58 µs), and sorting the values
+/// by column first to keep each row of `c` in registers (62 µs).
 pub fn sparse_tn<T: Float, const K: usize, const N: usize>(
     x: &[SparseRow<'_, T, K>],
     d: &[[T; N]],
     c: &mut [[T; N]; K],
 ) {
     assert!(d.len() == x.len(), "sparse_tn: sizes");
-    c.as_flattened_mut().fill(T::ZERO);
-    // Rows of `c` per band: 16 KB of them, half an L1 data cache (12.8 KB at MNIST's 50
-    // columns of f32), leaving room for the rows of `d`.
-    let band = (16 * 1024 / (N * T::BYTES).max(1)).clamp(1, K.max(1));
+    let stride = N.next_multiple_of(64 / T::BYTES);
+    if x.is_empty() || N == 0 || stride > BAND {
+        c.as_flattened_mut().fill(T::ZERO);
+        if N > 0 {
+            scatter(x, d, c);
+        }
+        return;
+    }
+    let rows_per_band = (BAND / stride).min(K);
+    let mut band = Band([T::ZERO; BAND]);
     // Rows of `x` at a time, each with its cursor (bounded, so that the cursors fit the stack).
     const GROUP: usize = 128;
     let mut cursor = [0usize; GROUP];
-    for (rows, d_rows) in x.chunks(GROUP).zip(d.chunks(GROUP)) {
+    for (group, (rows, d_rows)) in x.chunks(GROUP).zip(d.chunks(GROUP)).enumerate() {
         cursor.fill(0);
-        for end in (band..K + band).step_by(band).map(|e| e.min(K)) {
+        for b0 in (0..K).step_by(rows_per_band) {
+            let c_band = &mut c[b0..(b0 + rows_per_band).min(K)];
+            let end = b0 + c_band.len();
+            let buf = &mut band.0[..c_band.len() * stride];
+            if group == 0 {
+                buf.fill(T::ZERO);
+            } else {
+                for (dst, src) in buf.chunks_exact_mut(stride).zip(&*c_band) {
+                    dst[..N].copy_from_slice(src);
+                }
+            }
             for ((row, d_row), at) in rows.iter().zip(d_rows).zip(cursor.iter_mut()) {
                 let (cols, values) = (row.indices(), row.values());
                 while let (Some(&col), Some(&v)) = (cols.get(*at), values.get(*at)) {
@@ -148,15 +165,46 @@ pub fn sparse_tn<T: Float, const K: usize, const N: usize>(
                     if col >= end {
                         break;
                     }
-                    for (s, &dv) in c[col].iter_mut().zip(d_row) {
+                    let r = (col - b0) * stride;
+                    let sums: &mut [T; N] = match (&mut buf[r..r + N]).try_into() {
+                        Ok(sums) => sums,
+                        Err(_) => unreachable!("a slice of N elements"),
+                    };
+                    for (s, &dv) in sums.iter_mut().zip(d_row) {
                         *s = s.add_product(v, dv);
                     }
                     *at += 1;
                 }
             }
+            for (src, dst) in buf.chunks_exact(stride).zip(c_band) {
+                dst.copy_from_slice(&src[..N]);
+            }
         }
     }
 }
+
+/// `c += xᵀ · d` straight into `c`, row after row of `x` (for rows of `c` too wide for a
+/// [`Band`]).
+fn scatter<T: Float, const K: usize, const N: usize>(
+    x: &[SparseRow<'_, T, K>],
+    d: &[[T; N]],
+    c: &mut [[T; N]; K],
+) {
+    for (row, d_row) in x.iter().zip(d) {
+        for (&col, &v) in row.indices().iter().zip(row.values()) {
+            for (s, &dv) in c[usize::from(col)].iter_mut().zip(d_row) {
+                *s = s.add_product(v, dv);
+            }
+        }
+    }
+}
+
+/// Values in a [`Band`].
+const BAND: usize = 4096;
+
+/// Rows of `c` that [`sparse_tn`] sums at a time, 64 bytes apart from a 64-byte boundary.
+#[repr(C, align(64))]
+struct Band<T>([T; BAND]);
 
 /// The `R` values of A for each of up to `CAP` steps, and which steps are not all zero.
 struct PackedA<T, const R: usize, const CAP: usize = KC> {
