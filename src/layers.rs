@@ -443,7 +443,7 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
     }
 
     /// [`forward`](Layer::forward) for a batch of sparse rows: the same numbers, bit for bit,
-    /// without going over the zeros (see [`sparse`](crate::matrix::sparse)).
+    /// without going over the zeros (see [`matrix::sparse`](crate::matrix::sparse)).
     pub fn forward_sparse<const N: usize>(
         &self,
         x: &[SparseRow<'_, T, I>; N],

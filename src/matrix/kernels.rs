@@ -90,7 +90,7 @@ pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
 }
 
 /// `c (m×n) = x · b` for `m` sparse rows `x` of width `k`, `b (k×n)`: each row runs over its
-/// own values through the one-row tiles of the sparse-row path ([`row_strip`]).
+/// own values through the one-row tiles of the sparse-row path (`row_strip`).
 pub fn sparse_nn<T: Float, const K: usize>(
     x: &[SparseRow<'_, T, K>],
     b: &[T],
@@ -115,7 +115,7 @@ pub fn sparse_nn<T: Float, const K: usize>(
 /// So every element of `c` is still summed in the order of `x`'s rows, as the dense
 /// [`gemm_tn`] sums it (skipping zeros).
 ///
-/// `c` is done a band of rows at a time ([`Band`]: 16 KB, in the L1 cache), copied 64 bytes
+/// `c` is done a band of rows at a time (`Band`: 16 KB, in the L1 cache), copied 64 bytes
 /// apart so that no vector access straddles two cache lines (MNIST's rows of 50 values lie 200
 /// bytes apart in `c`); every row of `x` adds its values that fall in the band (its columns
 /// are increasing, so a cursor per row finds them), then the band is copied back. The width
