@@ -458,6 +458,21 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         if blocks == 0 {
             continue;
         }
+        // Aᵀ's last one or two columns, down the rows (see `column_tail`), for as many rows of
+        // the group as make whole tiles; the blocks leave those columns out.
+        let down = if TA && WIDE_ROWS && tail_columns(n, NR) > 0 {
+            group.len() - group.len() % TAIL_ROWS
+        } else {
+            0
+        };
+        for i0 in (group.start..group.start + down).step_by(TAIL_ROWS) {
+            match (tail_columns(n, NR), T::BYTES) {
+                (1, 4) => column_tail::<T, 32, 1>(a, lda, b, c, n, k, i0),
+                (2, 4) => column_tail::<T, 32, 2>(a, lda, b, c, n, k, i0),
+                (1, _) => column_tail::<T, 16, 1>(a, lda, b, c, n, k, i0),
+                _ => column_tail::<T, 16, 2>(a, lda, b, c, n, k, i0),
+            }
+        }
         for p0 in (0..k).step_by(KC) {
             let kc = (k - p0).min(KC);
             for (bit, i0) in group.clone().step_by(MR).enumerate() {
@@ -476,8 +491,64 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
                             Panel::Packed(&packed)
                         }
                     };
-                    strip::<T, MR, NR, NR2>(panel, b, c, n, i0, MR, p0);
+                    let end = if TA && i0 < group.start + down {
+                        n - tail_columns(n, NR)
+                    } else {
+                        n
+                    };
+                    strip::<T, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
                 }
+            }
+        }
+    }
+}
+
+/// Rows of `c` that [`column_tail`] runs at a time: four vectors of f32 (32 rows); for f64
+/// it runs half as many.
+const TAIL_ROWS: usize = 32;
+
+/// How many columns a product of width `n` has past its last whole `NR`-wide tile, if one or
+/// two: those run down the rows in Aᵀ·B (see [`column_tail`]); otherwise 0.
+fn tail_columns(n: usize, nr: usize) -> usize {
+    match n % nr {
+        t @ 1..=2 if n > nr => t,
+        _ => 0,
+    }
+}
+
+/// `c[i][n − TAIL + j]` for rows `i0 .. i0 + W` of Aᵀ·B, all `k` steps: the vectors run down
+/// the rows, with one value of B broadcast per column. The last columns of 50 = 3·16 + 2
+/// would otherwise cost a tile of one vector per row of each block, whose four accumulators
+/// each wait on their last add: as long as a whole 16-column tile. Step `q`'s `W` values of
+/// Aᵀ are contiguous (`a[q·lda + i0 ..]`), so nothing is packed. Every element is still
+/// summed in the order of the steps, from +0 (with no step skipped: a zero adds nothing).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn column_tail<T: Float, const W: usize, const TAIL: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    k: usize,
+    i0: usize,
+) {
+    for rows in (i0..i0 + TAIL_ROWS).step_by(W) {
+        let mut acc = [[T::ZERO; W]; TAIL];
+        for q in 0..k {
+            let av: &[T; W] = match a[q * lda + rows..][..W].try_into() {
+                Ok(av) => av,
+                Err(_) => unreachable!("a slice of W elements"),
+            };
+            let bq: &[T; TAIL] = match b[q * n + n - TAIL..][..TAIL].try_into() {
+                Ok(bq) => bq,
+                Err(_) => unreachable!("a slice of TAIL elements"),
+            };
+            fma_tile(&mut acc, bq, av);
+        }
+        for (j, acc) in acc.iter().enumerate() {
+            for (r, &s) in acc.iter().enumerate() {
+                c[(rows + r) * n + n - TAIL + j] = s;
             }
         }
     }
@@ -565,7 +636,7 @@ fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         let kc = (k - p0).min(KC);
         for i in rows.clone() {
             single.pack::<TA>(a, lda, i, 1, p0, kc);
-            strip::<T, 1, NR, NR2>(Panel::Packed(&single), b, c, n, i, 1, p0);
+            strip::<T, 1, NR, NR2>(Panel::Packed(&single), b, c, n, n, i, 1, p0);
         }
     }
 }
@@ -686,23 +757,25 @@ fn steps_within(steps: &[u16], ldb: usize, width: usize, len: usize) -> usize {
     }
 }
 
-/// Every column tile of one row block: `NR` wide, then `NR2`, then the last few columns (on
-/// x86, one more vector tile that reads past them; see [`micro`]).
+/// Every column tile of one row block, of columns `0..end`: `NR` wide, then `NR2`, then the
+/// last few columns (on x86, one more vector tile that reads past them; see [`micro`]).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn strip<T: Float, const R: usize, const NR: usize, const NR2: usize>(
     panel: Panel<'_, T, R>,
     b: &[T],
     c: &mut [T],
     n: usize,
+    end: usize,
     i0: usize,
     rows: usize,
     p0: usize,
 ) {
     let acc = p0 > 0;
     let mut j0 = 0;
-    while j0 < n {
+    while j0 < end {
         let b_rows = &b[p0 * n + j0..];
-        let left = n - j0;
+        let left = end - j0;
         if left >= NR {
             micro::<T, R, NR>(panel, b_rows, n, NR, c, n, i0, rows, j0, acc);
             j0 += NR;
