@@ -30,6 +30,10 @@
 //! instead, each row over its own steps, with a tile of up to 64 columns (eight vectors of
 //! accumulators, enough to keep the adders busy with one row). The Cortex-M4 keeps the
 //! blocks: it has no vectors to fill.
+//!
+//! **The last columns of Aᵀ·B** (one or two past the last whole tile, as in 50 = 3·16 + 2)
+//! run down the rows instead, 32 rows at a time, where each block would spend a nearly
+//! full tile's time on them (see `column_tail`).
 
 use super::sparse::SparseRow;
 use crate::float::Float;
