@@ -281,7 +281,8 @@ fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
 /// let xs = [SparseRow::new(&[1, 4], &[1.0, -2.0]).unwrap(), SparseRow::EMPTY];
 /// let t = [1u8, 0];
 /// let (mut a, mut b) = (Sgd::new(0.1), Sgd::new(0.1));
-/// assert_eq!(dense.train_step(&x, &t, &mut a).unwrap(), sparse.train_step_sparse(&xs, &t, &mut b).unwrap());
+/// let loss = dense.train_step(&x, &t, &mut a).unwrap();
+/// assert_eq!(loss, sparse.train_step_sparse(&xs, &t, &mut b).unwrap());
 /// assert_eq!(dense.w1(), sparse.w1());
 /// ```
 impl<T, const I: usize, const H: usize, const O: usize, S, B> Network<Chain<Affine<T, I, H, S>, B>>

@@ -507,8 +507,8 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
     }
 }
 
-/// Rows of `c` that [`column_tail`] runs at a time: four vectors of f32 (32 rows); for f64
-/// it runs half as many.
+/// Rows of `c` that [`column_tail`] takes at a time: four vectors of f32, or two passes of
+/// four vectors of f64.
 const TAIL_ROWS: usize = 32;
 
 /// How many columns a product of width `n` has past its last whole `NR`-wide tile, if one or
