@@ -89,6 +89,23 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f64, 100, 784, 50);
 }
 
+/// Edge shapes: rows of width 0, outputs of width 0, a batch of no rows.
+#[test]
+fn sparse_products_of_empty_shapes_are_empty_or_zero() {
+    let dy = [[1.0f32, 2.0, 3.0]; 2];
+    let mut dw: [[f32; 3]; 0] = [];
+    sparse::matmul_at(&[SparseRow::<f32, 0>::EMPTY; 2], &dy, &mut dw);
+    let mut out = [[9.0f32; 3]; 2];
+    sparse::matmul(&[SparseRow::<f32, 0>::EMPTY; 2], &[], &mut out);
+    assert_eq!(out, [[0.0; 3]; 2]);
+    let mut dw = [[9.0f32; 3]; 4];
+    sparse::matmul_at(&[] as &[SparseRow<'_, f32, 4>; 0], &[], &mut dw);
+    assert_eq!(dw, [[0.0; 3]; 4]);
+    let mut none = [[9.0f32; 0]; 4];
+    let x = [SparseRow::<f32, 4>::new(&[1], &[2.0]).unwrap()];
+    sparse::matmul_at(&x, &[[]], &mut none);
+}
+
 /// Twenty SGD steps on sparse batches leave every parameter where twenty steps on the same
 /// batches given dense leave it, bit for bit, with the same losses; f32 and f64.
 #[test]

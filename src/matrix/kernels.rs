@@ -137,7 +137,7 @@ pub fn sparse_tn<T: Float, const K: usize, const N: usize>(
 ) {
     assert!(d.len() == x.len(), "sparse_tn: sizes");
     let stride = N.next_multiple_of(64 / T::BYTES);
-    if x.is_empty() || N == 0 || stride > BAND {
+    if x.is_empty() || K == 0 || N == 0 || stride > BAND {
         c.as_flattened_mut().fill(T::ZERO);
         if N > 0 {
             scatter(x, d, c);
