@@ -115,6 +115,8 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn add_product(self, a: Self, b: Self) -> Self {
+                // The condition of `FUSED` (and of `extern crate std` in lib.rs): `mul_add`
+                // exists only with `std`, so a plain `if FUSED` would not compile without it.
                 #[cfg(all(
                     feature = "fma",
                     any(
