@@ -190,13 +190,6 @@ where
         x: &[[T; I]],
         t: &[Lbl],
     ) -> Result<f64, BatchError> {
-        assert_eq!(
-            x.len(),
-            t.len(),
-            "accuracy: {} rows but {} labels",
-            x.len(),
-            t.len()
-        );
         accuracy_rows(x, t, |x, classes| self.classify(x, classes))
     }
 }
