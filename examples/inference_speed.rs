@@ -25,9 +25,18 @@ fn main() -> ExitCode {
     common::run(measure)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// The median over seven passes of how many `images` a second `pass` (one pass over all of
+/// them) handles.
+fn rate(images: usize, mut pass: impl FnMut()) -> f64 {
+    let mut rates: Vec<f64> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            pass();
+            images as f64 / t.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
 }
 
 fn measure() -> Result<(), Error> {
@@ -46,62 +55,47 @@ fn measure() -> Result<(), Error> {
     // Scaled to f32 beforehand, as the PyTorch side of `bench/compare.sh` takes its input.
     let images = &test.images(0..10_000);
 
+    let n = images.len();
     let mut out1 = [[0.0f32; 10]; 1];
-    let mut rates1 = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
+    let mut out100 = vec![[[0.0f32; 10]; 100]; 1];
+    let dense1 = rate(n, || {
         for img in images {
             net.predict(std::array::from_ref(img), &mut out1);
             std::hint::black_box(&out1);
         }
-        rates1.push(images.len() as f64 / t.elapsed().as_secs_f64());
-    }
-    let mut out100 = vec![[[0.0f32; 10]; 100]; 1];
-    let mut rates100 = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
+    });
+    let dense100 = rate(n, || {
         for chunk in images.chunks_exact(100) {
             let batch: &[[f32; 784]; 100] = chunk.try_into().expect("100 rows");
             net.predict(batch, &mut out100[0]);
             std::hint::black_box(&out100);
         }
-        rates100.push(images.len() as f64 / t.elapsed().as_secs_f64());
-    }
-    println!("batch 1, dense rows: {:.0} images/s", median(rates1));
-    println!("batch 100, dense rows: {:.0} images/s", median(rates100));
-
-    let mut converts = Vec::new();
+    });
     let mut set = SparseRows::new();
-    for _ in 0..7 {
-        let t = Instant::now();
+    let converts = rate(n, || {
         set = SparseRows::new();
         for img in images {
             set.push_dense(img);
         }
-        converts.push(images.len() as f64 / t.elapsed().as_secs_f64());
-    }
+    });
     let sparse: Vec<SparseRow<'_, f32, 784>> = set.iter().collect();
-    let mut rates1 = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
+    let sparse1 = rate(n, || {
         for img in &sparse {
             net.predict_sparse(std::array::from_ref(img), &mut out1);
             std::hint::black_box(&out1);
         }
-        rates1.push(images.len() as f64 / t.elapsed().as_secs_f64());
-    }
-    let mut rates100 = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
+    });
+    let sparse100 = rate(n, || {
         for chunk in sparse.chunks_exact(100) {
             let batch: &[SparseRow<'_, f32, 784>; 100] = chunk.try_into().expect("100 rows");
             net.predict_sparse(batch, &mut out100[0]);
             std::hint::black_box(&out100);
         }
-        rates100.push(images.len() as f64 / t.elapsed().as_secs_f64());
-    }
-    println!("batch 1, sparse rows: {:.0} images/s", median(rates1));
-    println!("batch 100, sparse rows: {:.0} images/s", median(rates100));
-    println!("dense to sparse rows: {:.0} images/s", median(converts));
+    });
+    println!("batch 1, dense rows: {dense1:.0} images/s");
+    println!("batch 100, dense rows: {dense100:.0} images/s");
+    println!("batch 1, sparse rows: {sparse1:.0} images/s");
+    println!("batch 100, sparse rows: {sparse100:.0} images/s");
+    println!("dense to sparse rows: {converts:.0} images/s");
     Ok(())
 }
