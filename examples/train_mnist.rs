@@ -21,7 +21,6 @@ use common::{Args, Error, PIXELS};
 use constnn::init::{NumpyRandom, below, randn};
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::SparseRow;
-use constnn::network::CHUNK;
 use constnn::{BatchError, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::SeedableRng;
@@ -119,23 +118,6 @@ fn touch(images: &[Image<'_>]) {
     std::hint::black_box(sum);
 }
 
-/// How many of `images` `net` classifies as their `labels`.
-fn correct(net: &Net, images: &[Image<'_>], labels: &[u8]) -> Result<usize, BatchError> {
-    let mut classes = [0usize; CHUNK];
-    let mut right = 0;
-    for (k, (x, t)) in images.chunks(CHUNK).zip(labels.chunks(CHUNK)).enumerate() {
-        let classes = &mut classes[..x.len()];
-        net.classify_sparse(x, classes)
-            .map_err(|e| e.offset_rows(k * CHUNK))?;
-        right += classes
-            .iter()
-            .zip(t)
-            .filter(|(c, t)| **c == usize::from(**t))
-            .count();
-    }
-    Ok(right)
-}
-
 /// Train and test accuracy, the rows split over `threads` threads (the counts, hence the
 /// figures, do not depend on how many).
 fn evaluate(
@@ -154,7 +136,7 @@ fn evaluate(
                 .map(|start| {
                     let range = start..n.min(start + part);
                     let (x, t) = (&set.images[range.clone()], &set.labels[range]);
-                    s.spawn(move || correct(net, x, t).map_err(|e| e.offset_rows(start)))
+                    s.spawn(move || common::correct(net, x, t).map_err(|e| e.offset_rows(start)))
                 })
                 .collect();
             let mut total = 0;

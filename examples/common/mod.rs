@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use constnn::format::idx::{IdxError, Images, LabeledImages, Labels};
 use constnn::format::model::{self, ModelError};
-use constnn::layers::Layer;
+use constnn::layers::{Affine, Chain, Layer};
+use constnn::matrix::Storage;
 use constnn::matrix::sparse::{SparseRow, SparseRows};
+use constnn::{BatchError, Network};
 
 pub mod plot;
 
@@ -312,36 +314,22 @@ impl Split {
     pub fn images(&self, range: std::ops::Range<usize>) -> Vec<[f32; PIXELS]> {
         range.map(|i| self.image(i)).collect()
     }
-
-    /// How many of images `range` `net` classifies as their label, scaling
-    /// [`EVAL_CHUNK`] images at a time into one buffer.
-    pub fn correct<L, const O: usize>(
-        &self,
-        net: &constnn::Network<L>,
-        range: std::ops::Range<usize>,
-    ) -> Result<usize, constnn::BatchError>
-    where
-        L: constnn::layers::Layer<Input = [f32; PIXELS], Output = [f32; O], Scalar = f32>,
-    {
-        let mut buf = vec![[0.0f32; PIXELS]; EVAL_CHUNK];
-        let mut correct = 0;
-        for start in range.clone().step_by(EVAL_CHUNK) {
-            let end = range.end.min(start + EVAL_CHUNK);
-            for (row, i) in buf.iter_mut().zip(start..end) {
-                self.image_into(i, row);
-            }
-            let n = end - start;
-            let acc = net
-                .accuracy(&buf[..n], &self.y[start..end])
-                .map_err(|e| e.offset_rows(start))?;
-            correct += (acc * n as f64).round() as usize;
-        }
-        Ok(correct)
-    }
 }
 
-/// Images scaled at a time by [`Split::correct`]: 800 KB, small enough to stay in the cache.
-pub const EVAL_CHUNK: usize = 256;
+/// How many of `images` (kept sparse) `net` classifies as their `labels`: the network's
+/// accuracy over them times their number, which is that count exactly once rounded.
+pub fn correct<const H: usize, const O: usize, S, B>(
+    net: &Network<Chain<Affine<f32, PIXELS, H, S>, B>>,
+    images: &[SparseRow<'_, f32, PIXELS>],
+    labels: &[u8],
+) -> Result<usize, BatchError>
+where
+    S: Storage,
+    B: Layer<Input = [f32; H], Output = [f32; O], Scalar = f32>,
+{
+    let accuracy = net.accuracy_sparse(images, labels)?;
+    Ok((accuracy * images.len() as f64).round() as usize)
+}
 
 /// The four MNIST files.
 pub struct Mnist {
