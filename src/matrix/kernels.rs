@@ -442,6 +442,12 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
     let mut packed = PackedA::<T, MR>::new();
     let mut single = PackedA::<T, 1, KR>::new();
     let mut dense_before = true;
+    // Aᵀ·B's last one or two columns, which run down the rows (see `column_tail`).
+    let tail = if TA && WIDE_ROWS {
+        tail_columns(n, NR)
+    } else {
+        0
+    };
     // Up to 64 blocks at a time. A block whose first row is sparse runs at once, row by row;
     // the others (a bit each in `blocks`) run together after, so that each `KC` rows of B
     // serve all of them in turn from the L1 cache.
@@ -464,13 +470,13 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         }
         // Aᵀ's last one or two columns, down the rows (see `column_tail`), for as many rows of
         // the group as make whole tiles; the blocks leave those columns out.
-        let down = if TA && WIDE_ROWS && tail_columns(n, NR) > 0 {
+        let down = if tail > 0 {
             group.len() - group.len() % TAIL_ROWS
         } else {
             0
         };
         for i0 in (group.start..group.start + down).step_by(TAIL_ROWS) {
-            match (tail_columns(n, NR), T::BYTES) {
+            match (tail, T::BYTES) {
                 (1, 4) => column_tail::<T, 32, 1>(a, lda, b, c, n, k, i0),
                 (2, 4) => column_tail::<T, 32, 2>(a, lda, b, c, n, k, i0),
                 (1, _) => column_tail::<T, 16, 1>(a, lda, b, c, n, k, i0),
@@ -495,11 +501,7 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
                             Panel::Packed(&packed)
                         }
                     };
-                    let end = if TA && i0 < group.start + down {
-                        n - tail_columns(n, NR)
-                    } else {
-                        n
-                    };
+                    let end = if i0 < group.start + down { n - tail } else { n };
                     strip::<T, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
                 }
             }
