@@ -18,7 +18,7 @@ use core::marker::PhantomData;
 
 use crate::float::Float;
 use crate::init::randn;
-use crate::matrix::sparse::{self, SparseRow};
+use crate::matrix::sparse::{self, SparseInput, SparseRow};
 use crate::matrix::{
     Inline, Storage, TrainStorage, Zeros, add_row, matmul, matmul_at, matmul_bt, sum_rows,
 };
@@ -455,15 +455,16 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
 }
 
 impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, S> {
-    /// [`backward`](Train::backward) for a batch of sparse rows, as the first layer of a
-    /// network: `dW = xᵀ · dout` and `db`, but no `dx` (nobody needs a gradient of the data).
-    /// The same numbers as the dense pass, bit for bit, for finite `dout`.
+    /// [`backward`](Train::backward) for a batch of sparse rows (an array of them or a
+    /// [`SparseBatch`](sparse::SparseBatch)), as the first layer of a network:
+    /// `dW = xᵀ · dout` and `db`, but no `dx` (nobody needs a gradient of the data). The same
+    /// numbers as the dense pass, bit for bit, for finite `dout`.
     pub fn backward_sparse<const N: usize>(
         &mut self,
-        x: &[SparseRow<'_, T, I>; N],
+        x: &impl SparseInput<T, N, I>,
         dout: &[[T; O]; N],
     ) {
-        sparse::matmul_at(x, dout, S::grad_mut(&mut self.dw));
+        x.matmul_at(dout, S::grad_mut(&mut self.dw));
         sum_rows(dout, &mut self.db);
     }
 }

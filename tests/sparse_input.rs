@@ -1,10 +1,11 @@
 //! Sparse input rows (`matrix::sparse`): checked when made, and every pass over them gives the
-//! dense pass's numbers bit for bit — products, training steps, classification — and names a
-//! NaN by its row and column as the dense pass does.
+//! dense pass's numbers bit for bit — products (from rows, and from a `SparseBatch` listing them
+//! by column), training steps, classification — and names a NaN by its row and column as the
+//! dense pass does.
 
 mod common;
 
-use constnn::matrix::sparse::{self, SparseError, SparseRow, SparseRows};
+use constnn::matrix::sparse::{self, SparseBatch, SparseError, SparseInput, SparseRow, SparseRows};
 use constnn::matrix::{boxed_zeros, matmul, matmul_at};
 use constnn::{BatchError, Sgd, TwoLayerNet};
 
@@ -70,12 +71,23 @@ macro_rules! check_products {
             bits(sparse.as_flattened()),
             "xᵀ·dY {what}"
         );
+
+        let batch = Box::new(SparseBatch::from_rows(xs));
+        sparse.as_flattened_mut().fill(<$t>::NAN);
+        batch.matmul_at(&dy, &mut sparse);
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(sparse.as_flattened()),
+            "xᵀ·dY by columns {what}"
+        );
     }};
 }
 
-/// x·W and xᵀ·dY from sparse rows equal the dense products bit for bit, for f32 and f64, for
-/// rows all zero, sparse and dense, at widths that reach every tile of the one-row kernel
-/// (1 to 8 vectors, a last vector part-filled, several tiles) and at MNIST's shapes.
+/// x·W and xᵀ·dY from sparse rows (xᵀ·dY also from a `SparseBatch`, by column) equal the dense
+/// products bit for bit, for f32 and f64, for rows all zero, sparse and dense, at widths that
+/// reach every tile of the one-row kernel (1 to 8 vectors, a last vector part-filled, several
+/// tiles), at MNIST's shapes, and with more rows of `dY` than the column kernel copies (200 of
+/// 56 or 52 values: it reads them in place).
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
@@ -87,6 +99,46 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f64, 5, 3, 7);
     check_products!(f64, 9, 33, 130);
     check_products!(f64, 100, 784, 50);
+    check_products!(f32, 200, 20, 50);
+    check_products!(f64, 200, 20, 50);
+}
+
+/// A `SparseBatch` lists every value of its rows under its column, rows increasing, and a
+/// batch set again (here a smaller one) lists the new rows only.
+#[test]
+fn a_sparse_batch_lists_its_rows_values_by_column() {
+    let mut x = [[0.0f32; 30]; 12];
+    let set = fill(&mut x, 5, kind);
+    let xs: [SparseRow<'_, f32, 30>; 12] = std::array::from_fn(|i| set.row(i));
+    let mut batch = SparseBatch::from_rows(xs);
+    let check = |batch: &SparseBatch<'_, f32, 12, 30>, x: &[[f32; 30]; 12]| {
+        for c in 0..30 {
+            let expected: Vec<(u16, f32)> = (0u16..)
+                .zip(x)
+                .filter(|(_, row)| row[c] != 0.0)
+                .map(|(r, row)| (r, row[c]))
+                .collect();
+            let (rows, values) = batch.column(c);
+            let listed: Vec<(u16, f32)> =
+                rows.iter().copied().zip(values.iter().copied()).collect();
+            assert_eq!(listed, expected, "column {c}");
+        }
+    };
+    check(&batch, &x);
+    assert!(set.stored() > 60, "the batch lists many values");
+
+    let mut y = [[0.0f32; 30]; 12];
+    y[3][7] = 2.5;
+    y[9][7] = -1.0;
+    y[0][29] = 4.0;
+    let mut small = SparseRows::new();
+    for row in &y {
+        small.push_dense(row);
+    }
+    batch.set(std::array::from_fn(|i| small.row(i)));
+    check(&batch, &y);
+    assert_eq!(batch.column(7), (&[3, 9][..], &[2.5, -1.0][..]));
+    assert_eq!(batch.rows()[3].indices(), &[7]);
 }
 
 /// Edge shapes: rows of width 0, outputs of width 0, a batch of no rows.
@@ -104,36 +156,52 @@ fn sparse_products_of_empty_shapes_are_empty_or_zero() {
     let mut none = [[9.0f32; 0]; 4];
     let x = [SparseRow::<f32, 4>::new(&[1], &[2.0]).unwrap()];
     sparse::matmul_at(&x, &[[]], &mut none);
+
+    // The same by column.
+    let mut dw: [[f32; 3]; 0] = [];
+    SparseBatch::from_rows([SparseRow::<f32, 0>::EMPTY; 2]).matmul_at(&dy, &mut dw);
+    let mut dw = [[9.0f32; 3]; 4];
+    SparseBatch::<f32, 0, 4>::new().matmul_at(&[], &mut dw);
+    assert_eq!(dw, [[0.0; 3]; 4]);
+    SparseBatch::from_rows(x).matmul_at(&[[]], &mut none);
 }
 
-/// Twenty SGD steps on sparse batches leave every parameter where twenty steps on the same
-/// batches given dense leave it, bit for bit, with the same losses; f32 and f64.
+/// Twenty SGD steps on sparse batches (arrays of rows, and `SparseBatch`es) leave every
+/// parameter where twenty steps on the same batches given dense leave it, bit for bit, with the
+/// same losses; f32 and f64.
 #[test]
 fn training_on_sparse_rows_equals_training_on_dense_rows() {
     macro_rules! check {
         ($t:ty) => {{
             let mut dense = TwoLayerNet::<40, 16, 5, $t>::new(0.3, &mut common::rng(4));
-            let mut sparse = dense.clone();
-            let (mut sgd_dense, mut sgd_sparse) = (Sgd::new(0.5), Sgd::new(0.5));
+            let (mut sparse, mut by_column) = (dense.clone(), dense.clone());
+            let mut sgd = [Sgd::new(0.5), Sgd::new(0.5), Sgd::new(0.5)];
             for step in 0..20u64 {
                 let mut x = [[0.0 as $t; 40]; 8];
                 let set = fill(&mut x, 10 + step, |i| kind(i + step as usize));
                 let xs: [SparseRow<'_, $t, 40>; 8] = std::array::from_fn(|i| set.row(i));
+                let batch = SparseBatch::from_rows(xs);
                 let t: [u8; 8] = std::array::from_fn(|i| ((i as u64 * 3 + step) % 5) as u8);
-                let a = dense.train_step(&x, &t, &mut sgd_dense).unwrap();
-                let b = sparse.train_step_sparse(&xs, &t, &mut sgd_sparse).unwrap();
+                let a = dense.train_step(&x, &t, &mut sgd[0]).unwrap();
+                let b = sparse.train_step_sparse(&xs, &t, &mut sgd[1]).unwrap();
+                let c = by_column
+                    .train_step_sparse(&batch, &t, &mut sgd[2])
+                    .unwrap();
                 assert_eq!(a.to_bits(), b.to_bits(), "loss at step {step}");
+                assert_eq!(a.to_bits(), c.to_bits(), "loss at step {step}, by column");
             }
-            assert_eq!(
-                bits(dense.w1().as_flattened()),
-                bits(sparse.w1().as_flattened())
-            );
-            assert_eq!(bits(dense.b1()), bits(sparse.b1()));
-            assert_eq!(
-                bits(dense.w2().as_flattened()),
-                bits(sparse.w2().as_flattened())
-            );
-            assert_eq!(bits(dense.b2()), bits(sparse.b2()));
+            for net in [&sparse, &by_column] {
+                assert_eq!(
+                    bits(dense.w1().as_flattened()),
+                    bits(net.w1().as_flattened())
+                );
+                assert_eq!(bits(dense.b1()), bits(net.b1()));
+                assert_eq!(
+                    bits(dense.w2().as_flattened()),
+                    bits(net.w2().as_flattened())
+                );
+                assert_eq!(bits(dense.b2()), bits(net.b2()));
+            }
             assert_ne!(dense.b1(), &[0.0; 16], "training moved the parameters");
         }};
     }

@@ -5,7 +5,9 @@
 //!
 //! - `x·W` ([`matmul`]) runs each row over its own values without looking at the zeros, and
 //! - `xᵀ·dY` ([`matmul_at`]) adds each image's pixels into the rows of `dW` they touch, image by
-//!   image, instead of running blocks of pixels over the steps where any of them is non-zero.
+//!   image, instead of running blocks of pixels over the steps where any of them is non-zero;
+//!   a [`SparseBatch`] (with the `alloc` feature) also lists a batch's values by column, so
+//!   that each row of `dW` is summed in registers and stored once, about twice as fast.
 //!
 //! Both give the dense product's numbers bit for bit (for finite `W` and `dY`): each output is
 //! still accumulated in the order of the inner index, and the zeros left out would have added
@@ -216,15 +218,40 @@ pub fn matmul_at<T: Float, const N: usize, const I: usize, const O: usize>(
     kernels::sparse_tn(x, dy, out);
 }
 
+/// A batch of `N` sparse rows as the first layer of a training step reads it: the rows for
+/// `x·W`, and `xᵀ·dY` for the weight gradient. A plain array of rows computes `xᵀ·dY` with
+/// [`matmul_at`]; a [`SparseBatch`] (with the `alloc` feature) has its values listed by column
+/// as well, which makes that product about twice as fast. Both give the same numbers.
+pub trait SparseInput<T: Float, const N: usize, const I: usize> {
+    /// The rows.
+    fn rows(&self) -> &[SparseRow<'_, T, I>; N];
+
+    /// `out = xᵀ · dy`, bit for bit as [`matmul_at`](super::matmul_at) computes it from the
+    /// dense rows when `dy` is finite.
+    fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>);
+}
+
+impl<T: Float, const N: usize, const I: usize> SparseInput<T, N, I> for [SparseRow<'_, T, I>; N] {
+    fn rows(&self) -> &[SparseRow<'_, T, I>; N] {
+        self
+    }
+
+    fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
+        matmul_at(self, dy, out);
+    }
+}
+
 #[cfg(feature = "alloc")]
-pub use owned::SparseRows;
+pub use owned::{SparseBatch, SparseRows};
 
 #[cfg(feature = "alloc")]
 mod owned {
+    use alloc::vec;
     use alloc::vec::Vec;
 
-    use super::SparseRow;
+    use super::{SparseInput, SparseRow};
     use crate::float::Float;
+    use crate::matrix::{Matrix, kernels};
 
     /// A data set of rows of width `I` kept sparse (the `alloc` feature): all rows' columns
     /// and values in two vectors, and where each row ends. [`row`](Self::row) lends one as a
@@ -318,6 +345,141 @@ mod owned {
                 index: &self.index[start..end],
                 value: &self.value[start..end],
             }
+        }
+    }
+
+    /// A batch of `N` sparse rows of width `I` together with their values listed by column
+    /// (the `alloc` feature): what a training step's first layer wants, the rows for `x·W`
+    /// and the columns for `xᵀ·dY`. Column by column, each row of `dW` adds up its values in
+    /// registers and is stored once; from rows alone ([`matmul_at`](super::matmul_at)) every
+    /// value loads and stores a row of `dW`. On MNIST batches that product takes about half as
+    /// long, with the same numbers, and listing the values by column (a counting sort, about
+    /// 25 µs for 100 images) can be done ahead, on another thread, while the previous step
+    /// trains.
+    ///
+    /// [`set`](Self::set) lists a new batch's values again in the space of the previous one.
+    ///
+    /// ```
+    /// use constnn::matrix::sparse::{SparseBatch, SparseInput, SparseRow};
+    /// let (a, b) = ([0.5, 2.0], [4.0]);
+    /// let rows = [SparseRow::new(&[0, 2], &a).unwrap(), SparseRow::new(&[2], &b).unwrap()];
+    /// let batch = SparseBatch::<f32, 2, 3>::from_rows(rows);
+    /// assert_eq!(batch.column(2), (&[0, 1][..], &[2.0, 4.0][..]));
+    /// assert!(batch.column(1).0.is_empty());
+    ///
+    /// // xᵀ·dY, the first layer's weight gradient, as from the rows alone:
+    /// let dy = [[1.0, -1.0], [0.5, 0.25]];
+    /// let (mut from_columns, mut from_rows) = ([[9.0; 2]; 3], [[9.0; 2]; 3]);
+    /// batch.matmul_at(&dy, &mut from_columns);
+    /// batch.rows().matmul_at(&dy, &mut from_rows);
+    /// assert_eq!(from_columns, [[0.5, -0.5], [0.0, 0.0], [4.0, -1.0]]);
+    /// assert_eq!(from_columns, from_rows);
+    /// ```
+    #[derive(Debug, Clone)]
+    pub struct SparseBatch<'a, T, const N: usize, const I: usize> {
+        rows: [SparseRow<'a, T, I>; N],
+        /// Column `p`'s entries are `starts[p]..starts[p + 1]` (`I + 1` of them).
+        starts: Vec<usize>,
+        /// Each entry's row, increasing within a column.
+        row: Vec<u16>,
+        /// Each entry's value.
+        value: Vec<T>,
+    }
+
+    impl<'a, T: Float, const N: usize, const I: usize> SparseBatch<'a, T, N, I> {
+        /// A batch of rows of zeros.
+        pub fn new() -> Self {
+            const {
+                assert!(
+                    N <= 1 << 16,
+                    "a sparse batch has u16 row numbers: at most 65536"
+                )
+            };
+            Self {
+                rows: [SparseRow::EMPTY; N],
+                starts: vec![0; I + 1],
+                row: Vec::new(),
+                value: Vec::new(),
+            }
+        }
+
+        /// The batch of these rows.
+        pub fn from_rows(rows: [SparseRow<'a, T, I>; N]) -> Self {
+            let mut batch = Self::new();
+            batch.set(rows);
+            batch
+        }
+
+        /// Makes this the batch of `rows`, keeping the space of the previous one.
+        pub fn set(&mut self, rows: [SparseRow<'a, T, I>; N]) {
+            self.rows = rows;
+            // A counting sort by column: count each column's values, turn the counts into
+            // where each column starts, then place the values row after row, so that a
+            // column lists its rows in increasing order.
+            let starts = &mut self.starts;
+            starts.fill(0);
+            for row in &self.rows {
+                for &c in row.indices() {
+                    starts[usize::from(c) + 1] += 1;
+                }
+            }
+            for p in 0..I {
+                starts[p + 1] += starts[p];
+            }
+            let total = starts[I];
+            self.row.resize(total, 0);
+            self.value.resize(total, T::ZERO);
+            // `next[p]` is where column p's next entry goes: its start, moving along.
+            let next = &mut starts[..I];
+            for (r, row) in self.rows.iter().enumerate() {
+                for (&c, &v) in row.indices().iter().zip(row.values()) {
+                    let at = &mut next[usize::from(c)];
+                    // `new` checked that N ≤ 65536.
+                    self.row[*at] = r as u16;
+                    self.value[*at] = v;
+                    *at += 1;
+                }
+            }
+            // Each `next[p]` has moved on to column p + 1's start: shift them back.
+            starts.copy_within(0..I, 1);
+            starts[0] = 0;
+        }
+
+        /// The rows.
+        pub fn rows(&self) -> &[SparseRow<'a, T, I>; N] {
+            &self.rows
+        }
+
+        /// Column `c`: the rows with a value there (increasing) and those values.
+        ///
+        /// # Panics
+        /// If `c` is not below `I`.
+        pub fn column(&self, c: usize) -> (&[u16], &[T]) {
+            let span = self.starts[c]..self.starts[c + 1];
+            (&self.row[span.clone()], &self.value[span])
+        }
+    }
+
+    impl<T: Float, const N: usize, const I: usize> Default for SparseBatch<'_, T, N, I> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl<T: Float, const N: usize, const I: usize> SparseInput<T, N, I> for SparseBatch<'_, T, N, I> {
+        fn rows(&self) -> &[SparseRow<'_, T, I>; N] {
+            &self.rows
+        }
+
+        fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
+            kernels::sparse_columns_tn(
+                &self.starts,
+                &self.row,
+                &self.value,
+                dy.as_flattened(),
+                out.as_flattened_mut(),
+                O,
+            );
         }
     }
 }
