@@ -20,12 +20,12 @@ use std::time::Instant;
 use common::{Args, Error, PIXELS};
 use constnn::init::{NumpyRandom, below, randn};
 use constnn::matrix::Heap;
-use constnn::matrix::sparse::SparseRow;
+use constnn::matrix::sparse::{SparseBatch, SparseRow};
 use constnn::{BatchError, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::SeedableRng;
 
-/// The book's batch size. It is part of the types (the batch is a `[SparseRow; 100]`).
+/// The book's batch size. It is part of the types (a batch is a `SparseBatch<_, 100, 784>`).
 const BATCH: usize = 100;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
@@ -38,6 +38,25 @@ struct Set<'a> {
     images: Vec<Image<'a>>,
     labels: &'a [u8],
 }
+
+/// A training batch: its images (with their values also listed by column, for the first
+/// layer's `dW`) and their labels.
+struct Batch<'a> {
+    x: SparseBatch<'a, f32, BATCH, PIXELS>,
+    t: [u8; BATCH],
+}
+
+impl<'a> Batch<'a> {
+    /// Makes this the batch of these images and labels.
+    fn fill(&mut self, (x, t): ([Image<'a>; BATCH], [u8; BATCH])) {
+        self.x.set(x);
+        self.t = t;
+    }
+}
+
+/// How many batches the thread making them may have ready ahead of training (with two threads
+/// or more): enough that training seldom waits for one.
+const AHEAD: usize = 4;
 
 /// Mean loss over an epoch above which training counts as diverged: twice `ln 10`, the loss of
 /// guessing every class with probability 1/10.
@@ -100,10 +119,122 @@ impl Source {
     }
 }
 
+/// Draws batches from the random stream, as the book's `np.random.choice(train_size, 100)`:
+/// views of the images, nothing copied.
+struct Draw<'a> {
+    source: Source,
+    set: &'a Set<'a>,
+    n: u32,
+}
+
+impl<'a> Draw<'a> {
+    fn rows(&mut self) -> ([Image<'a>; BATCH], [u8; BATCH]) {
+        let (mut x, mut t) = ([Image::EMPTY; BATCH], [0u8; BATCH]);
+        for (x, t) in x.iter_mut().zip(&mut t) {
+            let k = self.source.below(self.n) as usize;
+            (*x, *t) = (self.set.images[k], self.set.labels[k]);
+        }
+        touch(&x);
+        (x, t)
+    }
+}
+
+/// Where the training loop gets its batches, in the order of the one random stream.
+enum Batches<'a> {
+    /// With one thread: each batch is drawn a step ahead and its images read then (see
+    /// [`touch`]), and listed by column when it trains, in the one batch there is.
+    Inline(Box<Inline<'a>>),
+    /// With two threads or more: a thread of their own draws them and lists them by column,
+    /// up to [`AHEAD`] ahead, while training runs. Used batches go back to it to be filled
+    /// again.
+    Thread {
+        ready: mpsc::Receiver<Box<Batch<'a>>>,
+        free: mpsc::Sender<Box<Batch<'a>>>,
+    },
+}
+
+/// See [`Batches::Inline`].
+struct Inline<'a> {
+    draw: Draw<'a>,
+    next: ([Image<'a>; BATCH], [u8; BATCH]),
+    batch: Option<Box<Batch<'a>>>,
+}
+
+impl<'a> Batches<'a> {
+    fn empty() -> Box<Batch<'a>> {
+        Box::new(Batch {
+            x: SparseBatch::new(),
+            t: [0; BATCH],
+        })
+    }
+
+    fn inline(mut draw: Draw<'a>) -> Self {
+        Batches::Inline(Box::new(Inline {
+            next: draw.rows(),
+            draw,
+            batch: Some(Self::empty()),
+        }))
+    }
+
+    fn thread<'scope>(
+        s: &'scope std::thread::Scope<'scope, '_>,
+        mut draw: Draw<'a>,
+        iters: usize,
+    ) -> Self
+    where
+        'a: 'scope,
+    {
+        let (ready_tx, ready) = mpsc::sync_channel(AHEAD);
+        let (free, free_rx) = mpsc::channel();
+        for _ in 0..=AHEAD {
+            free.send(Self::empty()).expect("the receiver is here");
+        }
+        s.spawn(move || {
+            for _ in 0..iters {
+                let Ok(mut batch) = free_rx.recv() else {
+                    break;
+                };
+                batch.fill(draw.rows());
+                if ready_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+        });
+        Batches::Thread { ready, free }
+    }
+
+    /// The next batch; `more` if another will follow.
+    fn next(&mut self, more: bool) -> Result<Box<Batch<'a>>, Error> {
+        match self {
+            Batches::Inline(inline) => {
+                let mut batch = inline.batch.take().unwrap_or_else(Self::empty);
+                batch.fill(inline.next);
+                if more {
+                    inline.next = inline.draw.rows();
+                }
+                Ok(batch)
+            }
+            Batches::Thread { ready, .. } => ready
+                .recv()
+                .map_err(|_| Error::Failed("the thread making batches stopped".into())),
+        }
+    }
+
+    /// Gives a batch trained on back, to be filled again.
+    fn done(&mut self, batch: Box<Batch<'a>>) {
+        match self {
+            Batches::Inline(inline) => inline.batch = Some(batch),
+            // The thread may have finished, its batches all made: then nothing is needed.
+            Batches::Thread { free, .. } => {
+                let _ = free.send(batch);
+            }
+        }
+    }
+}
+
 /// Reads one value and one column in every cache line of the images: 100 random images lie
-/// in 54 MB, and a training step that had to fetch them from memory one after another would
-/// wait on them (the forward product took twice as long). Reading them all at once, a step
-/// ahead, lets the fetches overlap.
+/// in 54 MB, and listing them by column had to fetch them from memory one after another
+/// (three times as long). Reading them all at once, a step ahead, lets the fetches overlap.
 fn touch(images: &[Image<'_>]) {
     let mut sum = 0.0f32;
     for image in images {
@@ -333,25 +464,20 @@ fn train() -> Result<(), Error> {
             });
         }
         let snap_tx = snap_tx;
-        // Batches in the order of the one random stream: views, nothing copied. Each is drawn
-        // one step ahead and its images read once then (see `touch`), so that they come from
-        // the cache, not from memory, when it trains.
-        let mut draw = || {
-            let (mut x, mut t) = ([Image::EMPTY; BATCH], [0u8; BATCH]);
-            for (x, t) in x.iter_mut().zip(&mut t) {
-                let k = source.below(n_train) as usize;
-                (*x, *t) = (train.images[k], train.labels[k]);
-            }
-            touch(&x);
-            (x, t)
+        let draw = Draw {
+            source,
+            set: &train,
+            n: n_train,
         };
-        let mut next = draw();
+        let mut batches = if background {
+            Batches::thread(s, draw, iters)
+        } else {
+            Batches::inline(draw)
+        };
         for i in 0..iters {
-            let (x, t) = next;
-            if i + 1 < iters {
-                next = draw();
-            }
-            let loss = match net.train_step_sparse(&x, &t, &mut sgd) {
+            let batch = batches.next(i + 1 < iters)?;
+            let (x, t) = (&batch.x, &batch.t);
+            let loss = match net.train_step_sparse(x, t, &mut sgd) {
                 Ok(loss) if loss.is_finite() => loss,
                 Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
                     bar.abandon();
@@ -365,6 +491,7 @@ fn train() -> Result<(), Error> {
                     return Err(Error::Batch { context, source: e });
                 }
             };
+            batches.done(batch);
             loss_sum += f64::from(loss);
             loss_n += 1;
             bar.inc(1);
