@@ -1,13 +1,15 @@
 //! Whole-network work on real MNIST images: one training step (batch 100, the book's), and
 //! inference at batch 1 and batch 100, in f32 and f64; each from dense rows and from the same
-//! rows kept sparse (`matrix::sparse`, as `train_mnist` runs).
+//! rows kept sparse (`matrix::sparse`); the training step also from a `SparseBatch`, which
+//! lists them by column too (as `train_mnist` runs, the listing made ahead on another thread),
+//! and that listing alone.
 //!
 //! `cargo bench --bench network`.
 
 #[path = "../examples/common/mod.rs"]
 mod common;
 
-use constnn::matrix::sparse::{SparseRow, SparseRows};
+use constnn::matrix::sparse::{SparseBatch, SparseRow, SparseRows};
 use constnn::matrix::{Heap, boxed_zeros};
 use constnn::{Float, Sgd, TwoLayerNet};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -38,6 +40,16 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
     });
     g.bench_function("train_step batch 100, sparse rows", |b| {
         b.iter(|| net.train_step_sparse(black_box(&xs), &t, &mut sgd).unwrap())
+    });
+    let mut batch = Box::new(SparseBatch::from_rows(xs));
+    g.bench_function("train_step batch 100, sparse batch", |b| {
+        b.iter(|| {
+            net.train_step_sparse(black_box(&*batch), &t, &mut sgd)
+                .unwrap()
+        })
+    });
+    g.bench_function("sparse batch 100: list by column", |b| {
+        b.iter(|| batch.set(black_box(xs)))
     });
     let mut out = [[T::ZERO; 10]; 100];
     g.bench_function("inference batch 100", |b| {

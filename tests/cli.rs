@@ -313,3 +313,38 @@ fn classify_refuses_a_model_of_another_shape_and_a_bad_index() {
     );
     assert_clean_failure(&r, "invalid value \"10000\" for INDEX");
 }
+
+/// One thread (batches and evaluations inline), two (a helper thread makes the batches and
+/// evaluates between them) and three give the same log, model and final figures: the threads
+/// change where the work runs, not what it computes.
+#[test]
+fn the_thread_count_changes_nothing_but_the_time() {
+    let dir = tmpdir("threads");
+    small_mnist(&dir, 1200, 300);
+    let runs: Vec<(String, Vec<u8>, String)> = ["1", "2", "3"]
+        .iter()
+        .map(|threads| {
+            let out = dir.join(format!("out{threads}"));
+            let r = train(&dir, &out, &["--iters", "70", "--threads", threads]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let csv = std::fs::read_to_string(out.join("train_log.csv")).unwrap();
+            // Every column but the elapsed time.
+            let log: String = csv
+                .lines()
+                .map(|line| line.rsplit_once(',').unwrap().0.to_owned() + "\n")
+                .collect();
+            let model = std::fs::read(out.join("model.cnnm")).unwrap();
+            (log, model, r.stdout.lines().last().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        runs[0].0.lines().count(),
+        1 + 6,
+        "evaluations at 0, 12, …, 60"
+    );
+    for run in &runs[1..] {
+        assert_eq!(run.0, runs[0].0);
+        assert!(run.1 == runs[0].1, "the models differ");
+        assert_eq!(run.2, runs[0].2);
+    }
+}

@@ -205,7 +205,7 @@ pub fn sparse_tn<T: Float, const K: usize, const N: usize>(
 /// apart (MNIST's 50 columns: 56), if it fits: read in place, rows 200 bytes apart, most of a
 /// tile's loads straddle two cache lines (40 against 25 µs for an MNIST batch here).
 pub fn sparse_columns_tn<T: Float>(
-    starts: &[usize],
+    starts: &[u32],
     rows: &[u16],
     values: &[T],
     d: &[T],
@@ -231,7 +231,8 @@ pub fn sparse_columns_tn<T: Float>(
         (d, n)
     };
     for (c_row, span) in c.chunks_exact_mut(n).zip(starts.windows(2)) {
-        let (values, rows) = (&values[span[0]..span[1]], &rows[span[0]..span[1]]);
+        let span = span[0] as usize..span[1] as usize;
+        let (values, rows) = (&values[span.clone()], &rows[span]);
         if T::BYTES == 4 {
             row_into::<T, 8>(values, rows, d, ldd, c_row, false);
         } else {

@@ -379,7 +379,7 @@ mod owned {
     pub struct SparseBatch<'a, T, const N: usize, const I: usize> {
         rows: [SparseRow<'a, T, I>; N],
         /// Column `p`'s entries are `starts[p]..starts[p + 1]` (`I + 1` of them).
-        starts: Vec<usize>,
+        starts: Vec<u32>,
         /// Each entry's row, increasing within a column.
         row: Vec<u16>,
         /// Each entry's value.
@@ -393,7 +393,11 @@ mod owned {
                 assert!(
                     N <= 1 << 16,
                     "a sparse batch has u16 row numbers: at most 65536"
-                )
+                );
+                assert!(
+                    (N as u64) * (I as u64) < 1 << 32,
+                    "a sparse batch counts its values in u32: N·I must be below 2³²"
+                );
             };
             Self {
                 rows: [SparseRow::EMPTY; N],
@@ -416,7 +420,7 @@ mod owned {
             // A counting sort by column: count each column's values, turn the counts into
             // where each column starts, then place the values row after row, so that a
             // column lists its rows in increasing order.
-            let starts = &mut self.starts;
+            let starts = &mut self.starts[..];
             starts.fill(0);
             for row in &self.rows {
                 for &c in row.indices() {
@@ -426,17 +430,18 @@ mod owned {
             for p in 0..I {
                 starts[p + 1] += starts[p];
             }
-            let total = starts[I];
+            let total = starts[I] as usize;
             self.row.resize(total, 0);
             self.value.resize(total, T::ZERO);
+            let (row_of, value) = (&mut self.row[..total], &mut self.value[..total]);
             // `next[p]` is where column p's next entry goes: its start, moving along.
             let next = &mut starts[..I];
             for (r, row) in self.rows.iter().enumerate() {
                 for (&c, &v) in row.indices().iter().zip(row.values()) {
                     let at = &mut next[usize::from(c)];
                     // `new` checked that N ≤ 65536.
-                    self.row[*at] = r as u16;
-                    self.value[*at] = v;
+                    row_of[*at as usize] = r as u16;
+                    value[*at as usize] = v;
                     *at += 1;
                 }
             }
@@ -455,7 +460,7 @@ mod owned {
         /// # Panics
         /// If `c` is not below `I`.
         pub fn column(&self, c: usize) -> (&[u16], &[T]) {
-            let span = self.starts[c]..self.starts[c + 1];
+            let span = self.starts[c] as usize..self.starts[c + 1] as usize;
             (&self.row[span.clone()], &self.value[span])
         }
     }
