@@ -38,7 +38,9 @@
 //!
 //! **The last columns of Aᵀ·B** (one or two past the last whole tile, as in 50 = 3·16 + 2)
 //! run down the rows instead, 32 rows at a time, where each block would spend a nearly
-//! full tile's time on them (see `column_tail`).
+//! full tile's time on them (see `column_tail`). **Those of A·B** join the tile before them in
+//! a tile a vector wider (16 + 16 + 18 on 24 lanes), which shares its broadcasts of A (see
+//! `strip`).
 
 use super::sparse::SparseRow;
 use crate::float::Float;
@@ -561,7 +563,7 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
                         }
                     };
                     let end = if i0 < group.start + down { n - tail } else { n };
-                    strip::<T, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
+                    strip::<T, TA, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
                 }
             }
         }
@@ -701,7 +703,7 @@ fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         let kc = (k - p0).min(KC);
         for i in rows.clone() {
             single.pack::<TA>(a, lda, i, 1, p0, kc);
-            strip::<T, 1, NR, NR2>(Panel::Packed(&single), b, c, n, n, i, 1, p0);
+            strip::<T, TA, 1, NR, NR2>(Panel::Packed(&single), b, c, n, n, i, 1, p0);
         }
     }
 }
@@ -826,7 +828,7 @@ fn steps_within(steps: &[u16], ldb: usize, width: usize, len: usize) -> usize {
 /// last few columns (on x86, one more vector tile that reads past them; see [`micro`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn strip<T: Float, const R: usize, const NR: usize, const NR2: usize>(
+fn strip<T: Float, const TA: bool, const R: usize, const NR: usize, const NR2: usize>(
     panel: Panel<'_, T, R>,
     b: &[T],
     c: &mut [T],
@@ -841,7 +843,19 @@ fn strip<T: Float, const R: usize, const NR: usize, const NR2: usize>(
     while j0 < end {
         let b_rows = &b[p0 * n + j0..];
         let left = end - j0;
-        if left >= NR {
+        if WIDE_ROWS && !TA && left > NR && left <= NR + NR2 {
+            // The last few columns with the tile before them, as one tile a vector wider
+            // (MNIST's 50 = 16 + 16 + 18): each step's broadcasts of A then serve both, and
+            // the three vectors of a row keep more adds in flight than a tile of one vector,
+            // whose accumulators each wait on their last add (dense x·W 1.05×).
+            debug_assert_eq!(NR + NR2, 96 / T::BYTES, "the tiles are 16 + 8 or 8 + 4");
+            if T::BYTES == 4 {
+                micro::<T, R, 24>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            } else {
+                micro::<T, R, 12>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            }
+            j0 = end;
+        } else if left >= NR {
             micro::<T, R, NR>(panel, b_rows, n, NR, c, n, i0, rows, j0, acc);
             j0 += NR;
         } else if WIDE_ROWS && left > NR2 {
