@@ -752,7 +752,7 @@ fn row_into<T: Float, const L: usize>(
         macro_rules! tiles {
             ($lanes:literal: $($v:literal)*) => {
                 match cols.div_ceil($lanes) {
-                    $($v => row_tile::<T, { $v * $lanes }>(
+                    $($v => row_tile::<T, { $v * $lanes }, $lanes>(
                         values, steps, b_rows, ldb, c_part, accumulate,
                     ),)*
                     _ => unreachable!("1 to 8 vectors"),
@@ -768,9 +768,10 @@ fn row_into<T: Float, const L: usize>(
     }
 }
 
-/// `c_row[j] (+)= Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `j < c_row.len() ≤ W`.
+/// `c_row[j] (+)= Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `W − L < c_row.len() ≤ W`
+/// (`W` a multiple of the lane count `L`).
 #[inline(always)]
-fn row_tile<T: Float, const W: usize>(
+fn row_tile<T: Float, const W: usize, const L: usize>(
     values: &[T],
     steps: &[u16],
     b_rows: &[T],
@@ -781,7 +782,6 @@ fn row_tile<T: Float, const W: usize>(
     let cols = c_row.len();
     let mut acc = [T::ZERO; W];
     if accumulate {
-        // Element by element: a copy of run-time length would be a call to `memcpy`.
         for (s, &v) in acc.iter_mut().zip(&*c_row) {
             *s = v;
         }
@@ -807,8 +807,19 @@ fn row_tile<T: Float, const W: usize>(
             *s = s.add_product(av, bv);
         }
     }
-    for (v, &s) in c_row.iter_mut().zip(&acc) {
-        *v = s;
+    store_row::<T, W, L>(c_row, &acc);
+}
+
+/// `row.copy_from_slice(&acc[..row.len()])` for `W − L < row.len() ≤ W` (`L` the lanes of a
+/// vector), as every row of a one-row tile: whole vectors but the last, whose lanes are
+/// stored one by one. A copy of run-time length is a call to `memcpy` (for each row of a
+/// product by column: 5 µs of the 30 that MNIST's `xᵀ·dY` took).
+#[inline(always)]
+fn store_row<T: Copy, const W: usize, const L: usize>(row: &mut [T], acc: &[T; W]) {
+    let (whole, last) = row.split_at_mut(W - L);
+    whole.copy_from_slice(&acc[..W - L]);
+    for (v, &a) in last.iter_mut().zip(&acc[W - L..]) {
+        *v = a;
     }
 }
 
