@@ -15,7 +15,8 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Instant;
 
 use common::{Args, Error, PIXELS};
@@ -90,6 +91,25 @@ struct Epoch {
     train_acc: f64,
     test_acc: f64,
     seconds: f64,
+    /// Evaluated: `train_acc` and `test_acc` are its figures.
+    done: bool,
+    /// The weights the helper thread has to evaluate, if it has them.
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+/// The network after an iteration, to be evaluated once: by the helper thread, or, for those
+/// still waiting when training ends, by the training thread (see [`Snapshot::claim`]).
+struct Snapshot {
+    iteration: usize,
+    net: Net,
+    claimed: AtomicBool,
+}
+
+impl Snapshot {
+    /// Whether the caller is the one to evaluate it: the first to ask.
+    fn claim(&self) -> bool {
+        !self.claimed.swap(true, Ordering::AcqRel)
+    }
 }
 
 fn main() -> ExitCode {
@@ -169,7 +189,7 @@ enum Job<'a> {
     /// A batch trained on, to be filled again.
     Free(Box<Batch<'a>>),
     /// A snapshot of the network after an iteration, to evaluate.
-    Evaluate(usize, Box<Net>),
+    Evaluate(Arc<Snapshot>),
 }
 
 /// The helper thread: keeps [`AHEAD`] batches ready, a batch ahead of those reading its images
@@ -190,7 +210,7 @@ fn helper<'a>(
     let mut made = 0;
     let take = |job, free: &mut Vec<_>, queue: &mut VecDeque<_>| match job {
         Job::Free(batch) => free.push(batch),
-        Job::Evaluate(i, net) => queue.push_back(Evaluation::new(i, net)),
+        Job::Evaluate(snapshot) => queue.push_back(snapshot),
     };
     loop {
         while let Ok(job) = jobs.try_recv() {
@@ -211,8 +231,11 @@ fn helper<'a>(
             }
             continue;
         }
-        if current.is_none() {
-            current = queue.pop_front();
+        while current.is_none()
+            && let Some(snapshot) = queue.pop_front()
+        {
+            // Unless training has ended and the training thread took it.
+            current = snapshot.claim().then(|| Evaluation::new(snapshot));
         }
         if let Some(evaluation) = &mut current {
             if let Some(result) = evaluation.step(sets, lr) {
@@ -295,15 +318,21 @@ impl<'a> Batches<'a> {
         }
     }
 
-    /// Hands the helper thread a snapshot of `net` to evaluate; `false` if there is none (one
-    /// thread): evaluate now.
-    fn evaluate_later(&self, iteration: usize, net: &Net) -> Result<bool, Error> {
+    /// Hands the helper thread a snapshot of `net` to evaluate, and returns it; `None` if there
+    /// is no helper (one thread): evaluate now.
+    fn evaluate_later(&self, iteration: usize, net: &Net) -> Result<Option<Arc<Snapshot>>, Error> {
         match self {
-            Batches::Inline(_) => Ok(false),
-            Batches::Thread { jobs, .. } => jobs
-                .send(Job::Evaluate(iteration, Box::new(net.clone())))
-                .map(|()| true)
-                .map_err(|_| helper_stopped()),
+            Batches::Inline(_) => Ok(None),
+            Batches::Thread { jobs, .. } => {
+                let snapshot = Arc::new(Snapshot {
+                    iteration,
+                    net: net.clone(),
+                    claimed: AtomicBool::new(false),
+                });
+                jobs.send(Job::Evaluate(Arc::clone(&snapshot)))
+                    .map_err(|_| helper_stopped())?;
+                Ok(Some(snapshot))
+            }
         }
     }
 }
@@ -391,8 +420,7 @@ fn evaluate(
 
 /// An evaluation that the helper thread makes a chunk at a time, between batches.
 struct Evaluation {
-    iteration: usize,
-    net: Box<Net>,
+    snapshot: Arc<Snapshot>,
     /// Right so far in each set; the set and the image being done.
     correct: [usize; 2],
     set: usize,
@@ -405,10 +433,9 @@ impl Evaluation {
     /// 0.1 ms or so, always finds one ready.
     const CHUNK: usize = 256;
 
-    fn new(iteration: usize, net: Box<Net>) -> Self {
+    fn new(snapshot: Arc<Snapshot>) -> Self {
         Self {
-            iteration,
-            net,
+            snapshot,
             correct: [0; 2],
             set: 0,
             at: 0,
@@ -422,7 +449,8 @@ impl Evaluation {
         let set = sets[self.set];
         let range = self.at..set.images.len().min(self.at + Self::CHUNK);
         self.at = range.end;
-        match count_correct(&self.net, set, range, self.iteration, lr) {
+        let Snapshot { iteration, net, .. } = &*self.snapshot;
+        match count_correct(net, set, range, *iteration, lr) {
             Ok(n) => self.correct[self.set] += n,
             Err(e) => return Some(Err(e)),
         }
@@ -431,8 +459,7 @@ impl Evaluation {
             (self.set, self.at) = (self.set + 1, 0);
         }
         let accuracy = |k: usize| self.correct[k] as f64 / sets[k].images.len() as f64;
-        (self.set == sets.len())
-            .then(|| Ok((self.iteration, accuracy(0), accuracy(1), self.seconds)))
+        (self.set == sets.len()).then(|| Ok((*iteration, accuracy(0), accuracy(1), self.seconds)))
     }
 }
 
@@ -561,6 +588,8 @@ fn train() -> Result<(), Error> {
     let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
     let (t_start, mut eval_s) = (Instant::now(), 0.0f64);
     // An evaluation's result completes the oldest pending epoch: print it and log it.
+    // An evaluation's figures complete their epoch; the epochs complete from the oldest are
+    // printed and logged, in order.
     let mut complete = |result: Result<Evaluated, Error>,
                         pending: &mut VecDeque<Epoch>,
                         log: &mut Vec<Epoch>,
@@ -568,18 +597,20 @@ fn train() -> Result<(), Error> {
      -> Result<(), Error> {
         let (i, train_acc, test_acc, seconds) = result?;
         eval_s += seconds;
-        let mut e = pending
-            .pop_front()
-            .ok_or_else(|| Error::Failed("evaluation order".into()))?;
-        debug_assert_eq!(e.iteration, i);
-        (e.train_acc, e.test_acc) = (train_acc, test_acc);
-        bar.suspend(|| {
-            println!(
-                "epoch {:>2} (iteration {:>5}): loss {:.4}  train acc {train_acc:.4}  test acc {test_acc:.4}",
-                e.epoch, e.iteration, e.mean_loss
-            )
-        });
-        log.push(e);
+        let e = pending
+            .iter_mut()
+            .find(|e| e.iteration == i && !e.done)
+            .ok_or_else(|| Error::Failed("an evaluation of no pending epoch".into()))?;
+        (e.train_acc, e.test_acc, e.done, e.snapshot) = (train_acc, test_acc, true, None);
+        while let Some(e) = pending.pop_front_if(|e| e.done) {
+            bar.suspend(|| {
+                println!(
+                    "epoch {:>2} (iteration {:>5}): loss {:.4}  train acc {:.4}  test acc {:.4}",
+                    e.epoch, e.iteration, e.mean_loss, e.train_acc, e.test_acc
+                )
+            });
+            log.push(e);
+        }
         Ok(())
     };
     std::thread::scope(|s| -> Result<(), Error> {
@@ -631,6 +662,8 @@ fn train() -> Result<(), Error> {
                     });
                 }
                 let seconds = t_start.elapsed().as_secs_f64();
+                let snapshot = batches.evaluate_later(i, &net)?;
+                let inline = snapshot.is_none();
                 pending.push_back(Epoch {
                     epoch,
                     iteration: i,
@@ -638,8 +671,10 @@ fn train() -> Result<(), Error> {
                     train_acc: 0.0,
                     test_acc: 0.0,
                     seconds,
+                    done: false,
+                    snapshot,
                 });
-                if !batches.evaluate_later(i, &net)? {
+                if inline {
                     let result = evaluate(&net, [&train, &test], 1, i, lr);
                     complete(result, &mut pending, &mut log, &bar)?;
                 }
@@ -652,8 +687,18 @@ fn train() -> Result<(), Error> {
                 complete(result, &mut pending, &mut log, &bar)?;
             }
         }
-        // The helper finishes its evaluations, then stops.
+        // The helper stops once it has no evaluation left. Those it has not begun, the
+        // training thread takes now, from the newest, rather than wait idle.
         drop(batches);
+        let left: Vec<_> = pending
+            .iter()
+            .rev()
+            .map_while(|e| e.snapshot.clone())
+            .collect();
+        for snapshot in left.iter().take_while(|snapshot| snapshot.claim()) {
+            let result = evaluate(&snapshot.net, [&train, &test], 1, snapshot.iteration, lr);
+            complete(result, &mut pending, &mut log, &bar)?;
+        }
         while !pending.is_empty() {
             let result = results.recv().map_err(|_| helper_stopped())?;
             complete(result, &mut pending, &mut log, &bar)?;
