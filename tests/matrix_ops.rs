@@ -167,8 +167,10 @@ macro_rules! check_kernels_bit_for_bit {
 
 /// Shapes that reach every path of the kernels: single rows and blocks of four, column tails
 /// of every width below a vector and wider tiles read past the row's end (50 = 48 + 2),
-/// several row tiles (130 > 64), inner dimensions chunked by `KC` (128) and `KR` (1024), and
-/// Aᵀ·B's last one or two columns run down 32 rows at a time (37 rows: 32 so, the rest not).
+/// several row tiles (130 > 64), inner dimensions chunked by `KC` (128) and `KR` (1024),
+/// Aᵀ·B's last one or two columns run down 32 rows at a time (37 rows: 32 so, the rest not),
+/// and A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
+/// 100×10·10×50) or not.
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -181,6 +183,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (9, 1100, 21),
     (37, 70, 50),
     (64, 9, 17),
+    (100, 10, 50),
 ];
 
 /// The kernels accumulate every output in the order of the inner index, one `add_product` per

@@ -93,10 +93,36 @@ pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
         a.len() == m * k && b.len() == n * k && c.len() == m * n,
         "gemm_nt: sizes"
     );
-    if T::BYTES == 4 {
+    if WIDE_ROWS && n > 0 && k > 0 && n * k <= NT_SMALL {
+        nt_small(a, b, c, m, k, n);
+    } else if T::BYTES == 4 {
         nt_driver::<T, 16>(a, b, c, m, k, n);
     } else {
         nt_driver::<T, 8>(a, b, c, m, k, n);
+    }
+}
+
+/// At most this many values of B make [`gemm_nt`] transpose all of B at once (see
+/// [`nt_small`]): 8 KB of f32.
+const NT_SMALL: usize = 2048;
+
+/// `c = a · bᵀ` for a small `b` (as the 50×10 weights of MNIST's second layer, whose `dX`
+/// backpropagation needs): `b` transposed onto the stack once, then [`gemm_nn`]'s blocks,
+/// which read A in place, where [`nt_driver`] would pack A again for every 16 columns of `c`
+/// (the 100×10·10×50 product: about 4 µs). The same sums in the same order.
+#[inline(never)]
+fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    let mut bt = [T::ZERO; NT_SMALL];
+    for (j, row) in b.chunks_exact(k).enumerate() {
+        for (q, &v) in row.iter().enumerate() {
+            bt[q * n + j] = v;
+        }
+    }
+    let bt = &bt[..k * n];
+    if T::BYTES == 4 {
+        driver::<T, false, 16, 8>(a, k, bt, c, m, k, n);
+    } else {
+        driver::<T, false, 8, 4>(a, k, bt, c, m, k, n);
     }
 }
 
