@@ -73,7 +73,7 @@ def ref(name, r):
     return res["total_s"], res["ms_per_iter_train_only"], tr, te
 runs = [
     ("constnn f32, 1 thread", "constnn_1t", ours),
-    ("constnn f32, 2 threads (evaluations beside training)", "constnn_2t", ours),
+    ("constnn f32, 2 threads (a helper makes batches, evaluates)", "constnn_2t", ours),
     ("NumPy f32, 1 thread", "numpy_1t", ref),
     ("PyTorch f32, 1 thread", "torch_1t", ref),
     ("PyTorch f32, 2 threads", "torch_2t", ref),
