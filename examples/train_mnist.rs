@@ -192,10 +192,11 @@ enum Job<'a> {
     Evaluate(Arc<Snapshot>),
 }
 
-/// The helper thread: keeps [`AHEAD`] batches ready, a batch ahead of those reading its images
-/// (see [`touch`]); between batches, evaluates the snapshots it is given, a chunk at a time,
-/// in order, and sends the figures back. Making batches comes first, so that training never
-/// waits on an evaluation. It returns when training has ended and nothing is left to do.
+/// The helper thread: keeps batches ready for training, listed by column, as many as it has
+/// free ([`AHEAD`] and the one being made), each one's images read while the batch before is
+/// listed (see [`touch`]); between batches, evaluates the snapshots it is given, a chunk at a
+/// time, in order, and sends the figures back. Making batches comes first, so that training
+/// never waits on an evaluation. It returns when training has ended and nothing is left to do.
 fn helper<'a>(
     mut draw: Draw<'a>,
     iters: usize,

@@ -354,7 +354,7 @@ mod owned {
     /// registers and is stored once; from rows alone ([`matmul_at`](super::matmul_at)) every
     /// value loads and stores a row of `dW`. On MNIST batches that product takes about half as
     /// long, with the same numbers, and listing the values by column (a counting sort, about
-    /// 25 µs for 100 images) can be done ahead, on another thread, while the previous step
+    /// 28 µs for 100 images) can be done ahead, on another thread, while the previous step
     /// trains.
     ///
     /// [`set`](Self::set) lists a new batch's values again in the space of the previous one.
