@@ -4,7 +4,8 @@
 //! of *Deep Learning from Scratch* (Saito), `#![no_std]`, with no heap.
 //!
 //! - [`matrix`]: `[[T; C]; R]` matrices and their products; a wrong shape does not compile.
-//!   [`matrix::sparse`]: rows kept as their non-zero values, with the same products.
+//!   [`matrix::sparse`]: rows kept as their non-zero values, with the same products, and
+//!   training batches of them also listed by column.
 //! - [`graph`]: the scalar computational-graph nodes `MulLayer`, `AddLayer`.
 //! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, and `Chain` to compose them.
 //! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
