@@ -161,12 +161,49 @@ impl<'a> Draw<'a> {
     }
 }
 
+/// The batches still to train on, drawn one ahead: each one's images are read (see [`touch`])
+/// while the one before is listed by column.
+struct Ahead<'a> {
+    draw: Draw<'a>,
+    next: Option<([Image<'a>; BATCH], [u8; BATCH])>,
+    /// Batches not drawn yet.
+    left: usize,
+}
+
+impl<'a> Ahead<'a> {
+    fn new(mut draw: Draw<'a>, batches: usize) -> Self {
+        let next = (batches > 0).then(|| draw.rows());
+        Self {
+            draw,
+            next,
+            left: batches.saturating_sub(1),
+        }
+    }
+
+    /// Whether a batch is left to make.
+    fn any(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// Makes `batch` the next batch, after drawing the one after it; `false` if none is left.
+    fn fill(&mut self, batch: &mut Batch<'a>) -> bool {
+        let Some(rows) = self.next.take() else {
+            return false;
+        };
+        if self.left > 0 {
+            self.left -= 1;
+            self.next = Some(self.draw.rows());
+        }
+        batch.fill(rows);
+        true
+    }
+}
+
 /// Where the training loop gets its batches (in the order of the one random stream) and has
 /// its evaluations made.
 enum Batches<'a> {
-    /// With one thread: each batch is drawn a step ahead and its images read then (see
-    /// [`touch`]), and listed by column when it trains, in the one batch there is.
-    /// Evaluations are made on the spot.
+    /// With one thread: each batch is listed by column when it trains (see [`Ahead`]), in the
+    /// one batch there is. Evaluations are made on the spot.
     Inline(Box<Inline<'a>>),
     /// With two threads or more: a helper thread draws batches and lists them by column, up
     /// to [`AHEAD`] ahead, while training runs, and evaluates snapshots of the network when
@@ -179,8 +216,7 @@ enum Batches<'a> {
 
 /// See [`Batches::Inline`].
 struct Inline<'a> {
-    draw: Draw<'a>,
-    next: ([Image<'a>; BATCH], [u8; BATCH]),
+    ahead: Ahead<'a>,
     batch: Option<Box<Batch<'a>>>,
 }
 
@@ -192,14 +228,12 @@ enum Job<'a> {
     Evaluate(Arc<Snapshot>),
 }
 
-/// The helper thread: keeps batches ready for training, listed by column, as many as it has
-/// free ([`AHEAD`] and the one being made), each one's images read while the batch before is
-/// listed (see [`touch`]); between batches, evaluates the snapshots it is given, a chunk at a
+/// The helper thread: keeps batches ready for training, listed by column (see [`Ahead`]), as
+/// many as it has free ([`AHEAD`] and the one being made); between batches, evaluates the snapshots it is given, a chunk at a
 /// time, in order, and sends the figures back. Making batches comes first, so that training
 /// never waits on an evaluation. It returns when training has ended and nothing is left to do.
 fn helper<'a>(
-    mut draw: Draw<'a>,
-    iters: usize,
+    mut ahead: Ahead<'a>,
     jobs: mpsc::Receiver<Job<'a>>,
     ready: mpsc::SyncSender<Box<Batch<'a>>>,
     results: mpsc::Sender<Result<Evaluated, Error>>,
@@ -207,8 +241,6 @@ fn helper<'a>(
     lr: f32,
 ) {
     let (mut free, mut queue, mut current) = (Vec::new(), VecDeque::new(), None);
-    let mut next = (iters > 0).then(|| draw.rows());
-    let mut made = 0;
     let take = |job, free: &mut Vec<_>, queue: &mut VecDeque<_>| match job {
         Job::Free(batch) => free.push(batch),
         Job::Evaluate(snapshot) => queue.push_back(snapshot),
@@ -217,15 +249,10 @@ fn helper<'a>(
         while let Ok(job) = jobs.try_recv() {
             take(job, &mut free, &mut queue);
         }
-        if next.is_some()
+        if ahead.any()
             && let Some(mut batch) = free.pop()
         {
-            let rows = next.take().expect("checked");
-            made += 1;
-            if made < iters {
-                next = Some(draw.rows());
-            }
-            batch.fill(rows);
+            ahead.fill(&mut batch);
             // Never blocks: the channel holds as many batches as there are.
             if ready.send(batch).is_err() {
                 return;
@@ -263,10 +290,9 @@ impl<'a> Batches<'a> {
         })
     }
 
-    fn inline(mut draw: Draw<'a>) -> Self {
+    fn inline(ahead: Ahead<'a>) -> Self {
         Batches::Inline(Box::new(Inline {
-            next: draw.rows(),
-            draw,
+            ahead,
             batch: Some(Self::empty()),
         }))
     }
@@ -274,8 +300,7 @@ impl<'a> Batches<'a> {
     /// Starts the [`helper`] thread in `s`.
     fn thread<'scope>(
         s: &'scope std::thread::Scope<'scope, '_>,
-        draw: Draw<'a>,
-        iters: usize,
+        ahead: Ahead<'a>,
         results: mpsc::Sender<Result<Evaluated, Error>>,
         sets: [&'a Set<'a>; 2],
         lr: f32,
@@ -289,18 +314,17 @@ impl<'a> Batches<'a> {
             jobs.send(Job::Free(Self::empty()))
                 .expect("the receiver is here");
         }
-        s.spawn(move || helper(draw, iters, jobs_rx, ready_tx, results, sets, lr));
+        s.spawn(move || helper(ahead, jobs_rx, ready_tx, results, sets, lr));
         Batches::Thread { ready, jobs }
     }
 
-    /// The next batch; `more` if another will follow.
-    fn next(&mut self, more: bool) -> Result<Box<Batch<'a>>, Error> {
+    /// The next batch.
+    fn next(&mut self) -> Result<Box<Batch<'a>>, Error> {
         match self {
             Batches::Inline(inline) => {
                 let mut batch = inline.batch.take().unwrap_or_else(Self::empty);
-                batch.fill(inline.next);
-                if more {
-                    inline.next = inline.draw.rows();
+                if !inline.ahead.fill(&mut batch) {
+                    return Err(Error::Failed("no batch left".into()));
                 }
                 Ok(batch)
             }
@@ -620,15 +644,16 @@ fn train() -> Result<(), Error> {
             set: &train,
             n: n_train,
         };
+        let ahead = Ahead::new(draw, iters);
         let mut batches = if background {
-            Batches::thread(s, draw, iters, results_tx, [&train, &test], lr)
+            Batches::thread(s, ahead, results_tx, [&train, &test], lr)
         } else {
-            Batches::inline(draw)
+            Batches::inline(ahead)
         };
         for i in 0..iters {
             // The helper stops early only after sending an evaluation's error: report that.
             let batch = batches
-                .next(i + 1 < iters)
+                .next()
                 .map_err(|e| results.try_iter().find_map(Result::err).unwrap_or(e))?;
             let (x, t) = (&batch.x, &batch.t);
             let loss = match net.train_step_sparse(x, t, &mut sgd) {
