@@ -86,16 +86,13 @@ macro_rules! check_products {
 /// x·W and xᵀ·dY from sparse rows (xᵀ·dY also from a `SparseBatch`, by column) equal the dense
 /// products bit for bit, for f32 and f64, for rows all zero, sparse and dense, at widths that
 /// reach every tile of the one-row kernel (1 to 8 vectors, a last vector part-filled, several
-/// tiles) and of the two-row one (f32, up to 7 vectors, the rows' steps of other lengths), at
-/// MNIST's shapes, and with more rows of `dY` than the column kernel copies (200 of
+/// tiles), at MNIST's shapes, and with more rows of `dY` than the column kernel copies (200 of
 /// 56 or 52 values: it reads them in place).
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
     check_products!(f32, 5, 3, 7);
     check_products!(f32, 8, 40, 50);
-    check_products!(f32, 6, 20, 33);
-    check_products!(f32, 7, 12, 56);
     check_products!(f32, 9, 33, 130);
     check_products!(f32, 100, 784, 50);
     check_products!(f32, 100, 50, 10);

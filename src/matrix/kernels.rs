@@ -138,84 +138,13 @@ pub fn sparse_nn<T: Float, const K: usize>(
         b.len() == K * n && c.len() == x.len() * n,
         "sparse_nn: sizes"
     );
-    let mut i = 0;
-    if WIDE_ROWS && T::BYTES == 4 && (1..=PAIR_COLUMNS).contains(&n) {
-        for (pair, c) in x.chunks_exact(2).zip(c.chunks_exact_mut(2 * n)) {
-            let (c1, c2) = c.split_at_mut(n);
-            row_pair(&pair[0], &pair[1], b, c1, c2);
-            i += 2;
-        }
-    }
-    for (i, row) in x.iter().enumerate().skip(i) {
+    for (i, row) in x.iter().enumerate() {
         if T::BYTES == 4 {
             row_strip::<T, 8>(row.values(), row.indices(), b, c, n, i, 0);
         } else {
             row_strip::<T, 4>(row.values(), row.indices(), b, c, n, i, 0);
         }
     }
-}
-
-/// The widest product (f32 columns) whose sparse rows [`sparse_nn`] runs two at a time (where
-/// rows have vectors, see [`WIDE_ROWS`]): two rows of seven vectors of accumulators and their
-/// two broadcasts fill the 16 registers.
-const PAIR_COLUMNS: usize = 56;
-
-/// Rows `c1` and `c2` of `c = x · b` (`b`'s rows as long as theirs) from two sparse rows at
-/// once. One row's tile spends a load of `b` on every add: alone it is bound by the loads, and
-/// two rows in flight overlap them better (MNIST's forward product 1.1–1.2× as fast). Each
-/// row is still summed in its own order, as alone.
-#[inline(always)]
-fn row_pair<T: Float, const K: usize>(
-    x1: &SparseRow<'_, T, K>,
-    x2: &SparseRow<'_, T, K>,
-    b: &[T],
-    c1: &mut [T],
-    c2: &mut [T],
-) {
-    let (x1, x2) = ((x1.values(), x1.indices()), (x2.values(), x2.indices()));
-    macro_rules! tiles {
-        ($($v:literal)*) => {
-            match c1.len().div_ceil(8) {
-                $($v => pair_tile::<T, { $v * 8 }, 8>(x1, x2, b, c1, c2),)*
-                _ => unreachable!("1 to 7 vectors"),
-            }
-        };
-    }
-    tiles!(1 2 3 4 5 6 7);
-}
-
-/// [`row_pair`] for `W − L < c1.len() = c2.len() ≤ W` (`W` a multiple of the lanes `L`): the
-/// steps both rows have run together, then each row's others as [`row_tile`] runs them.
-#[inline(always)]
-fn pair_tile<T: Float, const W: usize, const L: usize>(
-    (v1, s1): (&[T], &[u16]),
-    (v2, s2): (&[T], &[u16]),
-    b: &[T],
-    c1: &mut [T],
-    c2: &mut [T],
-) {
-    let ldb = c1.len();
-    let (mut acc1, mut acc2) = ([T::ZERO; W], [T::ZERO; W]);
-    let whole = |s| steps_within(s, ldb, W, b.len());
-    let both = whole(s1).min(whole(s2));
-    let first = v1[..both].iter().zip(&s1[..both]);
-    for ((&x1, &q1), (&x2, &q2)) in first.zip(v2[..both].iter().zip(&s2[..both])) {
-        let (at1, at2) = (usize::from(q1) * ldb, usize::from(q2) * ldb);
-        let (Ok(b1), Ok(b2)) = (
-            <&[T; W]>::try_from(&b[at1..at1 + W]),
-            <&[T; W]>::try_from(&b[at2..at2 + W]),
-        ) else {
-            unreachable!("slices of W elements")
-        };
-        for ((s1, s2), (&y1, &y2)) in acc1.iter_mut().zip(&mut acc2).zip(b1.iter().zip(b2)) {
-            *s1 = s1.add_product(x1, y1);
-            *s2 = s2.add_product(x2, y2);
-        }
-    }
-    steps_into(&mut acc1, &v1[both..], &s1[both..], b, ldb, ldb);
-    steps_into(&mut acc2, &v2[both..], &s2[both..], b, ldb, ldb);
-    store_row::<T, W, L>(c1, &acc1);
-    store_row::<T, W, L>(c2, &acc2);
 }
 
 /// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: each row's values add
@@ -883,21 +812,6 @@ fn row_tile<T: Float, const W: usize, const L: usize>(
             *s = v;
         }
     }
-    steps_into(&mut acc, values, steps, b_rows, ldb, cols);
-    store_row::<T, W, L>(c_row, &acc);
-}
-
-/// `acc[j] += Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `j < cols ≤ W`, in the order of
-/// the steps (the lanes from `cols` to `W` take whatever `b_rows` has there, or zeros).
-#[inline(always)]
-fn steps_into<T: Float, const W: usize>(
-    acc: &mut [T; W],
-    values: &[T],
-    steps: &[u16],
-    b_rows: &[T],
-    ldb: usize,
-    cols: usize,
-) {
     let whole = steps_within(steps, ldb, W, b_rows.len());
     for (&av, &q) in values[..whole].iter().zip(&steps[..whole]) {
         let at = usize::from(q) * ldb;
@@ -919,6 +833,7 @@ fn steps_into<T: Float, const W: usize>(
             *s = s.add_product(av, bv);
         }
     }
+    store_row::<T, W, L>(c_row, &acc);
 }
 
 /// `row.copy_from_slice(&acc[..row.len()])` for `W − L < row.len() ≤ W` (`L` the lanes of a
