@@ -13,14 +13,34 @@ pub const CROSS_ENTROPY_DELTA: f64 = 1e-7;
 /// Subtracting the row's maximum changes nothing mathematically and keeps `e^x` from
 /// overflowing: logits like `[1000, 0, −1000]` give `[1, 0, 0]`, not NaN.
 pub fn softmax<T: Float, const O: usize>(x: &[T; O], out: &mut [T; O]) {
+    shift_by_max(x, out);
+    exp_all(out);
+    normalize(out);
+}
+
+/// `out = x − max(x)`: softmax's guard against overflow (the book's `x - np.max(x)`).
+fn shift_by_max<T: Float, const O: usize>(x: &[T; O], out: &mut [T; O]) {
     let max = x.iter().fold(x[0], |m, v| if *v > m { *v } else { m });
-    let mut sum = T::ZERO;
     for (o, v) in out.iter_mut().zip(x) {
-        *o = (*v - max).exp();
-        sum += *o;
+        *o = *v - max;
     }
-    for o in out.iter_mut() {
-        *o /= sum;
+}
+
+/// Every value's `exp`, in a loop of its own so that it compiles to vector code for `f32`.
+fn exp_all<T: Float>(values: &mut [T]) {
+    for v in values {
+        *v = v.exp();
+    }
+}
+
+/// Divides the values by their sum (summed in order).
+fn normalize<T: Float>(values: &mut [T]) {
+    let mut sum = T::ZERO;
+    for v in values.iter() {
+        sum += *v;
+    }
+    for v in values {
+        *v /= sum;
     }
 }
 
@@ -129,8 +149,14 @@ impl<T: Float, const O: usize, const N: usize> SoftmaxWithLoss<T, O, N> {
         t: &impl Targets<T, O, N>,
     ) -> Result<T, LabelOutOfRange> {
         t.one_hot(&mut self.t)?;
+        // `softmax` row by row, but the exponentials of the whole batch in one loop: more
+        // vectors of them at a time, the same numbers.
         for (row, y) in x.iter().zip(self.y.iter_mut()) {
-            softmax(row, y);
+            shift_by_max(row, y);
+        }
+        exp_all(self.y.as_flattened_mut());
+        for y in self.y.iter_mut() {
+            normalize(y);
         }
         // As the book: one-hot targets count through their argmax.
         let labels: [usize; N] = core::array::from_fn(|n| argmax(&self.t[n]));
