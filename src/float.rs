@@ -1,7 +1,8 @@
 //! The scalar types a network computes in: `f32` (the default) and `f64` (for gradient checks).
 //!
-//! Every transcendental function goes through `libm`, so the same code builds without `std`.
-//! The one exception is the fused multiply-add of the matrix kernels ([`FUSED`]).
+//! Every transcendental function goes through `libm`, so the same code builds without `std`;
+//! `f32`'s `exp` is libm's `expf` rewritten to run in vectors (the same bits). The one use of
+//! `std` is the fused multiply-add of the matrix kernels ([`FUSED`]).
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
