@@ -169,8 +169,10 @@ macro_rules! check_kernels_bit_for_bit {
 /// of every width below a vector and wider tiles read past the row's end (50 = 48 + 2),
 /// several row tiles (130 > 64), inner dimensions chunked by `KC` (128) and `KR` (1024),
 /// Aᵀ·B's last one or two columns run down 32 rows at a time (37 rows: 32 so, the rest not),
-/// and A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
-/// 100×10·10×50) or not.
+/// A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
+/// 100×10·10×50) or not, and products at most two vectors wide in blocks whatever their zeros
+/// (MNIST's 100×50·50×10 and 50×100·100×10; 1 to 16 columns, rows not a multiple of four,
+/// inner dimensions past `KC` and past what the padded copy of B holds).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -184,6 +186,12 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (37, 70, 50),
     (64, 9, 17),
     (100, 10, 50),
+    (100, 50, 10),
+    (50, 100, 10),
+    (18, 7, 1),
+    (21, 200, 16),
+    (33, 256, 8),
+    (16, 257, 5),
 ];
 
 /// The kernels accumulate every output in the order of the inner index, one `add_product` per
