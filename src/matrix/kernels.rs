@@ -69,7 +69,11 @@ pub fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
         "gemm_nn: sizes"
     );
     if narrow::<T>(m, k, n) {
-        narrow_blocks::<T>(a, b, c, m, k, n);
+        if T::BYTES == 4 {
+            narrow_blocks::<T, 16, 8>(a, b, c, m, k, n);
+        } else {
+            narrow_blocks::<T, 8, 4>(a, b, c, m, k, n);
+        }
     } else if T::BYTES == 4 {
         driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
     } else {
@@ -85,9 +89,9 @@ pub fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usize, n: u
     );
     if narrow::<T>(m, k, n) {
         if T::BYTES == 4 {
-            narrow_tn::<T, 16>(a, b, c, m, k, n);
+            narrow_tn::<T, 16, 8>(a, b, c, m, k, n);
         } else {
-            narrow_tn::<T, 8>(a, b, c, m, k, n);
+            narrow_tn::<T, 8, 4>(a, b, c, m, k, n);
         }
     } else if T::BYTES == 4 {
         driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
@@ -103,39 +107,65 @@ fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
     WIDE_ROWS && m >= 16 && (1..=width).contains(&n) && k * width <= BAND
 }
 
-/// `c = a · b` at most two vectors wide (MNIST's second layer, 100×50·50×10), in blocks of
-/// four rows read in place, zeros and all. [`driver`] would run a row with few non-zero values
-/// on its own (half of a ReLU's outputs are zero), and a lone row has only two vectors of
-/// sums, each waiting on its last add; or it would pack a block to skip the steps where all
-/// four rows are zero, which costs here what it saves (MNIST's product: 5.7 µs, 2.7 so). Adding `0·b` leaves a sum as it is, so
-/// these are the same sums (see the module's notes). `B` is first copied with its rows two
-/// vectors apart, so that a step loads one aligned 64-byte line. A function of its own, called
-/// before `driver`: choosing this inside `row_blocks` made its 4×24 tile spill.
+/// `c = a · b` at most `W` (two vectors of `L`) wide (MNIST's second layer, 100×50·50×10), in
+/// blocks of four rows read in place, zeros and all, with plain loops of their own: 1.9 µs
+/// for MNIST's product against 5.7 through [`driver`], which runs a row with few non-zero
+/// values on its own (half of a ReLU's outputs are zero; a lone row has two vectors of sums,
+/// each waiting on its last add), and packs the other blocks to skip the steps where all four
+/// rows are zero, which costs here what it saves. Adding `0·b` leaves a sum as it is, so these
+/// are the same sums (see the module's notes). `B` is first copied with its rows two vectors
+/// apart, so that a step loads one aligned 64-byte line. Called before `driver`, whose code
+/// stays as it was: choosing this inside `row_blocks` made its 4×24 tile spill.
 #[inline(never)]
-fn narrow_blocks<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
-    let width = 64 / T::BYTES;
+fn narrow_blocks<T: Float, const W: usize, const L: usize>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     let mut padded = Band([T::ZERO; BAND]);
-    for (dst, src) in padded.0.chunks_exact_mut(width).zip(b.chunks_exact(n)) {
+    for (dst, src) in padded.0.chunks_exact_mut(W).zip(b.chunks_exact(n)) {
         dst[..n].copy_from_slice(src);
     }
-    let b = &padded.0[..k * width];
-    let mut packed = PackedA::<T, MR>::new();
-    for i0 in (0..m).step_by(MR) {
-        let rows = (m - i0).min(MR);
-        for p0 in (0..k).step_by(KC) {
-            let kc = (k - p0).min(KC);
-            let panel = if rows == MR {
-                Panel::Rows(core::array::from_fn(|r| &a[(i0 + r) * k + p0..][..kc]))
-            } else {
-                packed.pack::<false>(a, k, i0, rows, p0, kc);
-                Panel::Packed(&packed)
-            };
-            let b_rows = &b[p0 * width..];
-            if T::BYTES == 4 {
-                micro::<T, MR, 16>(panel, b_rows, width, n, c, n, i0, rows, 0, p0 > 0);
-            } else {
-                micro::<T, MR, 8>(panel, b_rows, width, n, c, n, i0, rows, 0, p0 > 0);
+    let (b, _) = padded.0[..k * W].as_chunks::<W>();
+    let full = m - m % MR;
+    for i0 in (0..full).step_by(MR) {
+        let row = |r: usize| &a[(i0 + r) * k..][..k];
+        let steps = b.iter().zip(row(0)).zip(row(1)).zip(row(2)).zip(row(3));
+        let mut acc = [[T::ZERO; W]; MR];
+        for ((((b_row, &x0), &x1), &x2), &x3) in steps {
+            for (acc, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
+                for (s, &y) in acc.iter_mut().zip(b_row) {
+                    *s = s.add_product(x, y);
+                }
             }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
+        }
+    }
+    for i in full..m {
+        let mut acc = [T::ZERO; W];
+        for (b_row, &x) in b.iter().zip(&a[i * k..][..k]) {
+            for (s, &y) in acc.iter_mut().zip(b_row) {
+                *s = s.add_product(x, y);
+            }
+        }
+        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc);
+    }
+}
+
+/// `row.copy_from_slice(&acc[..row.len()])` for a row of at most `W` (two vectors of `L`):
+/// whole vectors where it can, rather than a call to `memcpy` for a few values.
+#[inline(always)]
+fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T], acc: &[T; W]) {
+    if row.len() > W - L {
+        store_row::<T, W, L>(row, acc);
+    } else {
+        for (v, &s) in row.iter_mut().zip(acc) {
+            *v = s;
         }
     }
 }
@@ -143,10 +173,10 @@ fn narrow_blocks<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n:
 /// `c = aᵀ · b` at most `W` (two vectors) wide (MNIST's second layer's `dW`, 50×100·100×10):
 /// blocks of four rows of `c` in eight vectors of sums, each step adding four values of A
 /// (contiguous: a row of `a`) times a row of B, copied two vectors apart as in
-/// [`narrow_blocks`]. Nothing packed, no step skipped: the same sums (MNIST's: 3.6 µs so
-/// packed by `driver`, 1.8 this way).
+/// [`narrow_blocks`]. Nothing packed, no step skipped: the same sums (MNIST's: 3.7 µs packed
+/// by `driver`, 2.1 this way).
 #[inline(never)]
-fn narrow_tn<T: Float, const W: usize>(
+fn narrow_tn<T: Float, const W: usize, const L: usize>(
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -173,7 +203,7 @@ fn narrow_tn<T: Float, const W: usize>(
             }
         }
         for (r, acc) in acc.iter().enumerate() {
-            c[(i0 + r) * n..][..n].copy_from_slice(&acc[..n]);
+            store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
         }
     }
     for i in full..m {
@@ -183,7 +213,7 @@ fn narrow_tn<T: Float, const W: usize>(
                 *s = s.add_product(a_row[i], y);
             }
         }
-        c[i * n..][..n].copy_from_slice(&acc[..n]);
+        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc);
     }
 }
 
