@@ -170,7 +170,7 @@ macro_rules! check_kernels_bit_for_bit {
 /// several row tiles (130 > 64), inner dimensions chunked by `KC` (128) and `KR` (1024),
 /// Aᵀ·B's last one or two columns run down 32 rows at a time (37 rows: 32 so, the rest not),
 /// A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
-/// 100×10·10×50) or not, and A·B and Aᵀ·B at most two vectors wide in blocks whatever their
+/// 100×10·10×50; row by row when wider than four vectors) or not, and A·B and Aᵀ·B at most two vectors wide in blocks whatever their
 /// zeros (MNIST's 100×50·50×10 and 50×100·100×10; 1 to 16 columns, rows not a multiple of
 /// four, inner dimensions past `KC` and past what the padded copy of B holds).
 const SHAPES: &[(usize, usize, usize)] = &[

@@ -239,12 +239,47 @@ pub fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: u
 /// [`nt_small`]): 8 KB of f32.
 const NT_SMALL: usize = 2048;
 
+/// `0, 1, 2, …`: every step of a dense row, for the one-row tiles (see [`nt_small`]).
+const STEPS: [u16; NT_SMALL] = {
+    let mut steps = [0; NT_SMALL];
+    let mut q = 0;
+    while q < NT_SMALL {
+        steps[q] = q as u16;
+        q += 1;
+    }
+    steps
+};
+
 /// `c = a · bᵀ` for a small `b` (as the 50×10 weights of MNIST's second layer, whose `dX`
 /// backpropagation needs): `b` transposed onto the stack once, then [`gemm_nn`]'s blocks,
 /// which read A in place, where [`nt_driver`] would pack A again for every 16 columns of `c`
-/// (the 100×10·10×50 product: 5.4 µs so, 2.9 this way). The same sums in the same order.
+/// (the 100×10·10×50 product: 5.4 µs so, 2.9 this way). Wider than four vectors, each row
+/// runs alone through the one-row tiles instead, over every step (dense), with `bᵀ`'s rows
+/// a whole number of vectors apart: its seven vectors of sums keep the adders busy, and it
+/// stores them as vectors where a block's tiles store through `memcpy` (2.2 µs). The same
+/// sums in the same order.
 #[inline(never)]
 fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    let lanes = 32 / T::BYTES;
+    if n > 4 * lanes {
+        // n·k ≤ NT_SMALL and n > 4·lanes, so k·ldb < 2·NT_SMALL = BAND.
+        let ldb = n.next_multiple_of(lanes);
+        let mut bt = Band([T::ZERO; BAND]);
+        for (j, row) in b.chunks_exact(k).enumerate() {
+            for (q, &v) in row.iter().enumerate() {
+                bt.0[q * ldb + j] = v;
+            }
+        }
+        let (bt, steps) = (&bt.0[..k * ldb], &STEPS[..k]);
+        for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            if T::BYTES == 4 {
+                row_into::<T, 8>(a_row, steps, bt, ldb, c_row, false);
+            } else {
+                row_into::<T, 4>(a_row, steps, bt, ldb, c_row, false);
+            }
+        }
+        return;
+    }
     let mut bt = [T::ZERO; NT_SMALL];
     for (j, row) in b.chunks_exact(k).enumerate() {
         for (q, &v) in row.iter().enumerate() {
