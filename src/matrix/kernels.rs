@@ -125,11 +125,8 @@ fn narrow_blocks<T: Float, const W: usize, const L: usize>(
     k: usize,
     n: usize,
 ) {
-    let mut padded = Band([T::ZERO; BAND]);
-    for (dst, src) in padded.0.chunks_exact_mut(W).zip(b.chunks_exact(n)) {
-        dst[..n].copy_from_slice(src);
-    }
-    let (b, _) = padded.0[..k * W].as_chunks::<W>();
+    let mut band = Band([T::ZERO; BAND]);
+    let b = pad_rows::<T, W>(&mut band, b, k, n);
     let full = m - m % MR;
     for i0 in (0..full).step_by(MR) {
         let row = |r: usize| &a[(i0 + r) * k..][..k];
@@ -155,6 +152,19 @@ fn narrow_blocks<T: Float, const W: usize, const L: usize>(
         }
         store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc);
     }
+}
+
+/// `b`'s `k` rows of `n` copied into `band` `W` apart (zeros between), 64-byte aligned.
+fn pad_rows<'a, T: Float, const W: usize>(
+    band: &'a mut Band<T>,
+    b: &[T],
+    k: usize,
+    n: usize,
+) -> &'a [[T; W]] {
+    for (dst, src) in band.0.chunks_exact_mut(W).zip(b.chunks_exact(n)) {
+        dst[..n].copy_from_slice(src);
+    }
+    band.0[..k * W].as_chunks::<W>().0
 }
 
 /// `row.copy_from_slice(&acc[..row.len()])` for a row of at most `W` (two vectors of `L`):
@@ -184,11 +194,8 @@ fn narrow_tn<T: Float, const W: usize, const L: usize>(
     k: usize,
     n: usize,
 ) {
-    let mut padded = Band([T::ZERO; BAND]);
-    for (dst, src) in padded.0.chunks_exact_mut(W).zip(b.chunks_exact(n)) {
-        dst[..n].copy_from_slice(src);
-    }
-    let (b, _) = padded.0[..k * W].as_chunks::<W>();
+    let mut band = Band([T::ZERO; BAND]);
+    let b = pad_rows::<T, W>(&mut band, b, k, n);
     let full = m - m % MR;
     for i0 in (0..full).step_by(MR) {
         let mut acc = [[T::ZERO; W]; MR];
