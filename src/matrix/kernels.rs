@@ -133,24 +133,18 @@ fn narrow_blocks<T: Float, const W: usize, const L: usize>(
         let steps = b.iter().zip(row(0)).zip(row(1)).zip(row(2)).zip(row(3));
         let mut acc = [[T::ZERO; W]; MR];
         for ((((b_row, &x0), &x1), &x2), &x3) in steps {
-            for (acc, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
-                for (s, &y) in acc.iter_mut().zip(b_row) {
-                    *s = s.add_product(x, y);
-                }
-            }
+            fma_tile(&mut acc, &[x0, x1, x2, x3], b_row);
         }
         for (r, acc) in acc.iter().enumerate() {
             store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
         }
     }
     for i in full..m {
-        let mut acc = [T::ZERO; W];
+        let mut acc = [[T::ZERO; W]];
         for (b_row, &x) in b.iter().zip(&a[i * k..][..k]) {
-            for (s, &y) in acc.iter_mut().zip(b_row) {
-                *s = s.add_product(x, y);
-            }
+            fma_tile(&mut acc, &[x], b_row);
         }
-        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc);
+        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc[0]);
     }
 }
 
@@ -203,24 +197,18 @@ fn narrow_tn<T: Float, const W: usize, const L: usize>(
             let Ok(av) = <&[T; MR]>::try_from(&a_row[i0..i0 + MR]) else {
                 unreachable!("MR values")
             };
-            for (acc, &x) in acc.iter_mut().zip(av) {
-                for (s, &y) in acc.iter_mut().zip(b_row) {
-                    *s = s.add_product(x, y);
-                }
-            }
+            fma_tile(&mut acc, av, b_row);
         }
         for (r, acc) in acc.iter().enumerate() {
             store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
         }
     }
     for i in full..m {
-        let mut acc = [T::ZERO; W];
+        let mut acc = [[T::ZERO; W]];
         for (a_row, b_row) in a.chunks_exact(m).zip(b) {
-            for (s, &y) in acc.iter_mut().zip(b_row) {
-                *s = s.add_product(a_row[i], y);
-            }
+            fma_tile(&mut acc, &[a_row[i]], b_row);
         }
-        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc);
+        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc[0]);
     }
 }
 
@@ -272,11 +260,7 @@ fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usiz
         // n·k ≤ NT_SMALL and n > 4·lanes, so k·ldb < 2·NT_SMALL = BAND.
         let ldb = n.next_multiple_of(lanes);
         let mut bt = Band([T::ZERO; BAND]);
-        for (j, row) in b.chunks_exact(k).enumerate() {
-            for (q, &v) in row.iter().enumerate() {
-                bt.0[q * ldb + j] = v;
-            }
-        }
+        transpose_into(b, k, ldb, &mut bt.0);
         let (bt, steps) = (&bt.0[..k * ldb], &STEPS[..k]);
         for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             if T::BYTES == 4 {
@@ -288,16 +272,21 @@ fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usiz
         return;
     }
     let mut bt = [T::ZERO; NT_SMALL];
-    for (j, row) in b.chunks_exact(k).enumerate() {
-        for (q, &v) in row.iter().enumerate() {
-            bt[q * n + j] = v;
-        }
-    }
+    transpose_into(b, k, n, &mut bt);
     let bt = &bt[..k * n];
     if T::BYTES == 4 {
         driver::<T, false, 16, 8>(a, k, bt, c, m, k, n);
     } else {
         driver::<T, false, 8, 4>(a, k, bt, c, m, k, n);
+    }
+}
+
+/// `b`'s rows of `k` as the columns of `out`, whose rows are `ld` apart.
+fn transpose_into<T: Float>(b: &[T], k: usize, ld: usize, out: &mut [T]) {
+    for (j, row) in b.chunks_exact(k).enumerate() {
+        for (q, &v) in row.iter().enumerate() {
+            out[q * ld + j] = v;
+        }
     }
 }
 
