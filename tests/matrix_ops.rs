@@ -172,8 +172,9 @@ macro_rules! check_kernels_bit_for_bit {
 /// A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
 /// 100×10·10×50; row by row when wider than four vectors) or not, and A·B and Aᵀ·B at most two vectors wide in blocks whatever their
 /// zeros (MNIST's 100×50·50×10 and 50×100·100×10; 1 to 16 columns, rows not a multiple of
-/// four, inner dimensions past `KC` and past what the padded copy of B holds); A·Bᵀ's B
-/// transposed 64 columns at a time, the last strip narrower than a tile.
+/// four, inner dimensions past `KC` and past what the padded copy of B holds); a dense Aᵀ
+/// copied four blocks at a time, in groups of 64 blocks with one to three left over (300
+/// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile.
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -193,6 +194,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (21, 200, 16),
     (33, 256, 8),
     (16, 257, 5),
+    (300, 150, 50),
     (10, 140, 150),
 ];
 
