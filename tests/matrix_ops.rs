@@ -174,7 +174,9 @@ macro_rules! check_kernels_bit_for_bit {
 /// zeros (MNIST's 100×50·50×10 and 50×100·100×10; 1 to 16 columns, rows not a multiple of
 /// four, inner dimensions past `KC` and past what the padded copy of B holds); a dense Aᵀ
 /// copied four blocks at a time, in groups of 64 blocks with one to three left over (300
-/// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile.
+/// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile; A·B's
+/// last tile at each width it takes (17 to 24 columns of f32, 9 to 12 of f64; 40 and 44 make
+/// the widest).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -196,6 +198,8 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (16, 257, 5),
     (300, 150, 50),
     (10, 140, 150),
+    (8, 40, 40),
+    (8, 40, 44),
 ];
 
 /// The kernels accumulate every output in the order of the inner index, one `add_product` per
