@@ -803,7 +803,7 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize, const
 /// line for f32). Packed one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of
 /// its time packing: each block reads a line of each of its 100 steps, 3 KB apart, which the
 /// tiles between two blocks push out of the L1 cache, and lists its non-zero steps one by one.
-/// This way: 102 → 92 µs. The same steps in the same order as `pack` (which would list them
+/// This way: 102 → 91 µs. The same steps in the same order as `pack` (which would list them
 /// all), so the same sums.
 #[inline(always)]
 fn copy_t4<T: Float, const R: usize>(
@@ -1208,7 +1208,7 @@ fn micro_cols<T: Float, const R: usize, const W: usize>(
 /// loaded and stored as vectors, not by calls to `memcpy` (two per row, on every `KC` steps).
 /// In a function of its own: inlined into `row_blocks`, the 4×24 tile's loop kept its
 /// accumulators in registers only with the calls; with a constant width there it spilled
-/// them (dense x·W 1.2–1.3× as slow). This way, dense x·W 101 → 94 µs.
+/// them (dense x·W 1.2–1.3× as slow). This way, dense x·W 101 → 95 µs.
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize>(
@@ -1335,7 +1335,7 @@ const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
 /// `c = a · bᵀ`: `KC` steps and `NT_STRIP` rows of `b` at a time are copied transposed into an
 /// aligned buffer, through which every block of rows of A runs, read in place if it has no
 /// all-zero step, as in [`gemm_nn`]. A dense 100×50·50×784 product (a first layer's `dX`):
-/// 92 µs, against 230 when B was transposed 16 columns at a time and A packed again for each
+/// 90 µs, against 230 when B was transposed 16 columns at a time and A packed again for each
 /// of them.
 fn nt_driver<T: Float, const NR: usize>(
     a: &[T],
