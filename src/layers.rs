@@ -18,7 +18,7 @@ use core::marker::PhantomData;
 
 use crate::float::Float;
 use crate::init::randn;
-use crate::matrix::sparse::{self, SparseInput, SparseRow};
+use crate::matrix::sparse::SparseInput;
 use crate::matrix::{
     Inline, Storage, TrainStorage, Zeros, add_row, matmul, matmul_at, matmul_bt, sum_rows,
 };
@@ -442,21 +442,22 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
         S::get(&self.w)
     }
 
-    /// [`forward`](Layer::forward) for a batch of sparse rows: the same numbers, bit for bit,
-    /// without going over the zeros (see [`matrix::sparse`](crate::matrix::sparse)).
+    /// [`forward`](Layer::forward) for a batch of sparse rows (an array of them or a
+    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)): the same numbers, bit for bit, without going over
+    /// the zeros (see [`matrix::sparse`](crate::matrix::sparse)).
     pub fn forward_sparse<const N: usize>(
         &self,
-        x: &[SparseRow<'_, T, I>; N],
+        x: &impl SparseInput<T, N, I>,
         out: &mut [[T; O]; N],
     ) {
-        sparse::matmul(x, S::get(&self.w), out);
+        x.matmul(S::get(&self.w), out);
         add_row(out, &self.b);
     }
 }
 
 impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, S> {
     /// [`backward`](Train::backward) for a batch of sparse rows (an array of them or a
-    /// [`SparseBatch`](sparse::SparseBatch)), as the first layer of a network:
+    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)), as the first layer of a network:
     /// `dW = xᵀ · dout` and `db`, but no `dx` (nobody needs a gradient of the data). The same
     /// numbers as the dense pass, bit for bit, for finite `dout`.
     pub fn backward_sparse<const N: usize>(

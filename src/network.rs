@@ -343,7 +343,7 @@ where
         t: &impl Targets<T, O, N>,
     ) -> Result<T, BatchError> {
         let mut mid = [[T::ZERO; H]; N];
-        self.layers.first.forward_sparse(x.rows(), &mut mid);
+        self.layers.first.forward_sparse(x, &mut mid);
         let mut tape: B::Tape<N> = Zeros::zeros();
         let mut logits = [[T::ZERO; O]; N];
         self.layers.rest.forward_train(&mid, &mut tape, &mut logits);

@@ -73,7 +73,19 @@ macro_rules! check_products {
         );
 
         let batch = Box::new(SparseBatch::from_rows(xs));
+        let (mut dense, mut sparse) = (boxed_zeros::<$t, $n, $o>(), boxed_zeros::<$t, $n, $o>());
         sparse.as_flattened_mut().fill(<$t>::NAN);
+        matmul(&x, &w, &mut dense);
+        batch.matmul(&w, &mut sparse);
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(sparse.as_flattened()),
+            "x·W by columns {what}"
+        );
+
+        let (mut dense, mut sparse) = (boxed_zeros::<$t, $i, $o>(), boxed_zeros::<$t, $i, $o>());
+        sparse.as_flattened_mut().fill(<$t>::NAN);
+        matmul_at(&x, &dy, &mut dense);
         batch.matmul_at(&dy, &mut sparse);
         assert_eq!(
             bits(dense.as_flattened()),
@@ -83,11 +95,12 @@ macro_rules! check_products {
     }};
 }
 
-/// x·W and xᵀ·dY from sparse rows (xᵀ·dY also from a `SparseBatch`, by column) equal the dense
-/// products bit for bit, for f32 and f64, for rows all zero, sparse and dense, at widths that
-/// reach every tile of the one-row kernel (1 to 8 vectors, a last vector part-filled, several
-/// tiles), at MNIST's shapes, and with more rows of `dY` than the column kernel copies (200 of
-/// 56 or 52 values: it reads them in place).
+/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` by column, equal the dense products
+/// bit for bit, for f32 and f64, for rows all zero, sparse and dense, at widths that reach every
+/// tile of the one-row kernel and every strip of the column kernel (1 to 8 vectors, a last
+/// vector part-filled, several tiles), at MNIST's shapes, and with more rows than the column
+/// kernels hold at once (200 of 56 or 52 values for xᵀ·dY, which then reads `dY` in place; 200
+/// rows of 56 and 300 of 32 for x·W, which then sums a group of rows at a time).
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
@@ -101,6 +114,7 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f64, 100, 784, 50);
     check_products!(f32, 200, 20, 50);
     check_products!(f64, 200, 20, 50);
+    check_products!(f64, 300, 20, 50);
 }
 
 /// A `SparseBatch` lists every value of its rows under its column, rows increasing, and a
