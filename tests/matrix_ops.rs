@@ -100,6 +100,24 @@ fn add_product_is_fused_exactly_when_fused_says_so() {
     );
 }
 
+/// The one way skipping zero steps differs from adding `0·b`: fused, a product too small to
+/// round to anything but zero (−10⁻³⁰ × 10⁻²⁰) turns an accumulator's +0 into −0, and adding
+/// the skipped `0·5` would turn it back into +0. Equal as numbers, not in the sign bit; unfused,
+/// the product itself rounds to −0 and +0 + −0 is +0, so skipping changes nothing at all.
+#[test]
+fn skipping_a_zero_step_keeps_the_sign_of_an_underflowed_zero() {
+    use constnn::float::FUSED;
+    let (x, w) = ([[-1e-30f32, 0.0]], [[1e-20f32], [5.0]]);
+    let mut out = [[9.0f32]];
+    matmul(&x, &w, &mut out);
+    let skipped = 0.0f32.add_product(x[0][0], w[0][0]);
+    let plain = skipped.add_product(x[0][1], w[1][0]);
+    assert_eq!(out[0][0].to_bits(), skipped.to_bits());
+    assert_eq!(out[0][0], plain);
+    assert_eq!(out[0][0].is_sign_negative(), FUSED);
+    assert!(plain.is_sign_positive());
+}
+
 /// Checks `gemm_nn`, `gemm_tn` and `gemm_nt` on `$t` against a plain sequential sum, bit for
 /// bit, for each shape and each kind of input: dense, sparse, very sparse, and "mixed" (blocks
 /// of four rows alternately dense and 80% zeros, so that one product runs both its block path
@@ -203,9 +221,10 @@ const SHAPES: &[(usize, usize, usize)] = &[
 ];
 
 /// The kernels accumulate every output in the order of the inner index, one `add_product` per
-/// step (fused or not, see `FUSED`), so they must equal a plain sequential sum bit for bit, whatever the tiling, zero skipping
-/// (sparse inputs, row by row or in blocks), column tails, and chunking of a long inner
-/// dimension.
+/// step (fused or not, see `FUSED`), so they must equal a plain sequential sum bit for bit,
+/// whatever the tiling, zero skipping (sparse inputs, row by row or in blocks), column tails,
+/// and chunking of a long inner dimension (for values such as these, whose products do not
+/// underflow: see the test above).
 #[test]
 fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
     check_kernels_bit_for_bit!(f32, SHAPES);

@@ -16,14 +16,18 @@
 //! in the order of the inner index, one [`Float::add_product`] per step: fused (one rounding)
 //! where the build has FMA, else a multiply then an add (see [`crate::float::FUSED`]). So a
 //! product is bit-for-bit the same whatever the tiling, the batch size or the zero skipping,
-//! and equal to a plain sequential sum with the same `add_product`: a host built without the
-//! `fma` feature computes the very numbers the Cortex-M4 does.
+//! and equal to a plain sequential sum with the same `add_product` (but for the sign of an
+//! underflowed zero, below): a host built without the `fma` feature computes the very numbers
+//! the Cortex-M4 does.
 //!
 //! **Zero skipping is exact.** A step whose `MR` values of A are all zero is left out when A
-//! is packed: adding `0·b` to an accumulator changes nothing (accumulators start at +0 and
-//! never become −0), unless `b` is infinite or NaN. MNIST images are about 80% zero pixels, so
-//! the products with a batch of images (Affine's `x·W` and `xᵀ·dY`) skip most of their work;
-//! on dense data the list of steps is simply all of them.
+//! is packed: adding `0·b` to an accumulator changes nothing, unless `b` is infinite or NaN, or
+//! the accumulator is −0. Accumulators start at +0; unfused, they never become −0 (a product
+//! that rounds to −0, added to +0, gives +0), but fused, a negative product too small to round
+//! to anything but zero (below 2⁻¹⁵⁰ in f32) leaves −0, which an added `0·b` would make +0
+//! again: equal as numbers, not in the sign bit (`tests/matrix_ops.rs` pins it). MNIST images
+//! are about 80% zero pixels, so the products with a batch of images (Affine's `x·W` and
+//! `xᵀ·dY`) skip most of their work; on dense data the list of steps is simply all of them.
 //!
 //! **Sparse rows run alone.** Four MNIST images share few of their non-zero pixels: a block
 //! of four has non-zero steps wherever any of them does (314 of 784 on average, against 156

@@ -7,11 +7,13 @@
 //! - `xᵀ·dY` ([`matmul_at`]) adds each image's pixels into the rows of `dW` they touch, image by
 //!   image, instead of running blocks of pixels over the steps where any of them is non-zero;
 //!   a [`SparseBatch`] (with the `alloc` feature) also lists a batch's values by column, so
-//!   that each row of `dW` is summed in registers and stored once, about twice as fast.
+//!   that each row of `dW` is summed in registers and stored once, about twice as fast, and
+//!   `x·W` reads one run of memory.
 //!
 //! Both give the dense product's numbers bit for bit (for finite `W` and `dY`): each output is
 //! still accumulated in the order of the inner index, and the zeros left out would have added
-//! `0·b = 0`. A [`SparseRow`] borrows its two slices, so a batch is an array of views into a
+//! `0·b = 0` (but for the sign of a zero that a fused product underflowed to: see
+//! [`kernels`]). A [`SparseRow`] borrows its two slices, so a batch is an array of views into a
 //! data set kept sparse once ([`SparseRows`], with the `alloc` feature) and costs no copy.
 
 use core::fmt;
