@@ -70,6 +70,26 @@ pub const KC: usize = if WIDE_ROWS { 128 } else { 256 };
 /// image, so that its outputs are loaded and stored once (6 KB of stack for f32).
 pub const KR: usize = 1024;
 
+/// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 whole vectors of `lanes` (8 or 4)
+/// lanes that `cols` values take, `L = lanes`: a tile whose width is a constant in each
+/// branch. Const generics cannot compute `v · L` for a generic `L`, so both lane counts are
+/// spelt out.
+macro_rules! by_vectors {
+    ($lanes:expr, $cols:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
+        if $lanes == 8 {
+            by_vectors!(@8 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8)
+        } else {
+            by_vectors!(@4 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8)
+        }
+    };
+    (@$lanes:literal $cols:expr, $f:ident, $t:ty, $args:tt; $($v:literal)*) => {
+        match $cols.div_ceil($lanes) {
+            $($v => $f::<$t, { $v * $lanes }, $lanes> $args,)*
+            _ => unreachable!("1 to 8 vectors"),
+        }
+    };
+}
+
 /// `c (m×n) = a (m×k) · b (k×n)`.
 pub fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
     assert!(
@@ -486,22 +506,12 @@ pub fn sparse_columns_nn<T: Float>(
     while j0 < n {
         let cols = (n - j0).min(8 * lanes);
         let (b_part, c_part, zeroed) = (&b[j0..], &mut c[j0..], j0 == 0);
-        // As in `row_into`: both lane counts spelt out.
-        macro_rules! strips {
-            ($lanes:literal: $($v:literal)*) => {
-                match cols.div_ceil($lanes) {
-                    $($v => column_strip::<T, { $v * $lanes }, $lanes>(
-                        starts, rows, values, b_part, c_part, n, cols, &mut buf.0, zeroed,
-                    ),)*
-                    _ => unreachable!("1 to 8 vectors"),
-                }
-            };
-        }
-        if lanes == 8 {
-            strips!(8: 1 2 3 4 5 6 7 8);
-        } else {
-            strips!(4: 1 2 3 4 5 6 7 8);
-        }
+        let buf = &mut buf.0;
+        by_vectors!(
+            lanes,
+            cols,
+            column_strip::<T>(starts, rows, values, b_part, c_part, n, cols, buf, zeroed,)
+        );
         j0 += cols;
     }
 }
@@ -1143,22 +1153,11 @@ fn row_into<T: Float, const L: usize>(
         let b_rows = &b[j0..];
         let cols = (n - j0).min(8 * L);
         let c_part = &mut c_row[j0..j0 + cols];
-        // const generics cannot compute `v * L` for a generic `L`: spell out both lane counts.
-        macro_rules! tiles {
-            ($lanes:literal: $($v:literal)*) => {
-                match cols.div_ceil($lanes) {
-                    $($v => row_tile::<T, { $v * $lanes }, $lanes>(
-                        values, steps, b_rows, ldb, c_part, accumulate,
-                    ),)*
-                    _ => unreachable!("1 to 8 vectors"),
-                }
-            };
-        }
-        if L == 8 {
-            tiles!(8: 1 2 3 4 5 6 7 8);
-        } else {
-            tiles!(4: 1 2 3 4 5 6 7 8);
-        }
+        by_vectors!(
+            L,
+            cols,
+            row_tile::<T>(values, steps, b_rows, ldb, c_part, accumulate)
+        );
         j0 += cols;
     }
 }
