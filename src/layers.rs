@@ -443,8 +443,8 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
     }
 
     /// [`forward`](Layer::forward) for a batch of sparse rows (an array of them or a
-    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)): the same numbers, bit for bit, without going over
-    /// the zeros (see [`matrix::sparse`](crate::matrix::sparse)).
+    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)): the same numbers, bit for bit,
+    /// without going over the zeros (see [`matrix::sparse`](crate::matrix::sparse)).
     pub fn forward_sparse<const N: usize>(
         &self,
         x: &impl SparseInput<T, N, I>,
