@@ -127,12 +127,16 @@ macro_rules! check_kernels_bit_for_bit {
         use constnn::matrix::kernels::{gemm_nn, gemm_nt, gemm_tn};
         let mut rng = common::rng(9);
         for &(m, k, n) in $shapes {
-            for kind in ["dense", "80% zeros", "97% zeros", "mixed"] {
+            for kind in ["dense", "80% zeros", "97% zeros", "mixed", "sparse firsts"] {
                 let zeros = |i: usize| match kind {
                     "dense" => 0.0,
                     "80% zeros" => 0.8,
                     "97% zeros" => 0.97,
-                    _ => [0.0, 0.8][(i / 4) % 2],
+                    // Blocks of four rows alternately dense and sparse.
+                    "mixed" => [0.0, 0.8][(i / 4) % 2],
+                    // Each block's first row sparse, the other three dense: the block runs row
+                    // by row, and its rows fill the values listed ahead of their products.
+                    _ => [0.8, 0.0, 0.0, 0.0][i % 4],
                 };
                 // `rows` × `cols` values; row `i`'s share of zeros is `zeros(i)`.
                 let mut draw = |rows: usize, cols: usize| -> Vec<$t> {
@@ -194,7 +198,8 @@ macro_rules! check_kernels_bit_for_bit {
 /// copied four blocks at a time, in groups of 64 blocks with one to three left over (300
 /// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile; A·B's
 /// last tile at each width it takes (17 to 24 columns of f32, 9 to 12 of f64; 40 and 44 make
-/// the widest).
+/// the widest); sparse rows listed a run at a time, with their values past what a run holds
+/// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -218,6 +223,8 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (10, 140, 150),
     (8, 40, 40),
     (8, 40, 44),
+    (12, 1024, 20),
+    (24, 1000, 9),
 ];
 
 /// The kernels accumulate every output in the order of the inner index, one `add_product` per

@@ -33,8 +33,10 @@
 //! of four has non-zero steps wherever any of them does (314 of 784 on average, against 156
 //! per image). So on x86 a block whose first row is at most half non-zero runs row by row
 //! instead, each row over its own steps, with a tile of up to 64 columns (eight vectors of
-//! accumulators, enough to keep the adders busy with one row). The Cortex-M4 keeps the
-//! blocks: it has no vectors to fill.
+//! accumulators, enough to keep the adders busy with one row). Its non-zero values are found
+//! with vector compares, a bit each in a mask per 64 values, and listed bit by bit; eight rows
+//! are listed before their products run, so that their reads from memory overlap (see
+//! `Listed`). The Cortex-M4 keeps the blocks: it has no vectors to fill.
 //!
 //! **Sparse rows by column.** For `xᵀ·dY` of a batch of sparse rows, each row of the result
 //! is one column of `x` times `dY`: given `x`'s values listed by column, it is a sparse row's
@@ -674,9 +676,19 @@ impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
                 }
                 push(q, v);
             }
+        } else if R == 1 && WIDE_ROWS {
+            // One row: its non-zero values marked and listed (see `list_nonzero`).
+            let row = &a[i0 * lda + p0..][..kc];
+            let mut masks = [0u64; KR / 64];
+            nonzero_masks(row, &mut masks);
+            let count = list_nonzero(row, &masks, self.values.as_flattened_mut(), &mut self.steps);
+            self.count = count;
+            self.dense = count == kc;
+            return;
         } else if R == 1 {
-            // Eight values at a time, and only those with a non-zero among them: a sparse
-            // row's zeros come in runs (an image's border), which this skips at a glance.
+            // (On a Cortex-M4, which has no vectors to mark values with.) Eight values at a
+            // time, and only those with a non-zero among them: a sparse row's zeros come in
+            // runs (an image's border), which this skips at a glance.
             let row = &a[i0 * lda + p0..][..kc];
             let mut chunks = row.chunks_exact(8);
             let mut q0 = 0;
@@ -823,10 +835,27 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
     if full > 0 {
         // Aᵀ without a single zero has no step to skip: its blocks are copied four at a time
         // (see `copy_t4`). Checking stops at the first zero, so sparse data pay nothing.
-        if TA && WIDE_ROWS && no_zero(a) {
-            row_blocks::<T, TA, NR, NR2, true>(a, lda, b, c, 0..full, k, n);
+        let dense = TA && WIDE_ROWS && no_zero(a);
+        if TA || !WIDE_ROWS {
+            if dense {
+                row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0);
+            } else {
+                row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, 0..full, k, n, 0);
+            }
         } else {
-            row_blocks::<T, TA, NR, NR2, false>(a, lda, b, c, 0..full, k, n);
+            // Up to 64 blocks at a time: those whose first row is sparse run first, row by row
+            // (`sparse_blocks`); the others (a bit each in `blocks`) run together after, so
+            // that each `KC` rows of B serve all of them in turn from the L1 cache.
+            for g0 in (0..full).step_by(64 * MR) {
+                let group = g0..full.min(g0 + 64 * MR);
+                let all = u64::MAX >> (64 - group.len() / MR);
+                let blocks = sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
+                if blocks == all {
+                    row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, group, k, n, 0);
+                } else if blocks != 0 {
+                    row_blocks::<T, TA, NR, NR2, false, false>(a, lda, b, c, group, k, n, blocks);
+                }
+            }
         }
     }
     if full < m {
@@ -834,10 +863,20 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
     }
 }
 
-/// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`. `DENSE`: A is Aᵀ and has no
-/// zero (see [`copy_t4`]); a separate instance, so that the usual one compiles as before.
+/// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`: all of them (`ALL`), or
+/// those whose bit is set in `blocks` (`rows` then make one group of at most 64 blocks).
+/// `DENSE`: A is Aᵀ and has no zero (see [`copy_t4`]). Separate instances, so that the usual
+/// one compiles as before.
 #[inline(never)]
-fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize, const DENSE: bool>(
+#[allow(clippy::too_many_arguments)]
+fn row_blocks<
+    T: Float,
+    const TA: bool,
+    const NR: usize,
+    const NR2: usize,
+    const DENSE: bool,
+    const ALL: bool,
+>(
     a: &[T],
     lda: usize,
     b: &[T],
@@ -845,9 +884,9 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize, const
     rows: core::ops::Range<usize>,
     k: usize,
     n: usize,
+    blocks: u64,
 ) {
     let mut packed = PackedA::<T, MR>::new();
-    let mut single = PackedA::<T, 1, KR>::new();
     // Four blocks of a dense Aᵀ (set up only for those).
     let mut quad: Option<[PackedA<T, MR>; 4]> = None;
     let mut dense_before = true;
@@ -857,26 +896,10 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize, const
     } else {
         0
     };
-    // Up to 64 blocks at a time. A block whose first row is sparse runs at once, row by row;
-    // the others (a bit each in `blocks`) run together after, so that each `KC` rows of B
-    // serve all of them in turn from the L1 cache.
+    // Up to 64 blocks at a time, so that each `KC` rows of B serve all of them in turn from
+    // the L1 cache.
     for g0 in rows.clone().step_by(64 * MR) {
         let group = g0..rows.end.min(g0 + 64 * MR);
-        let mut blocks = 0u64;
-        for (bit, i0) in group.clone().step_by(MR).enumerate() {
-            if TA || !WIDE_ROWS || !sparse_row(&mut single, a, lda, i0, k) {
-                blocks |= 1 << bit;
-                continue;
-            }
-            let (values, steps) = single.row();
-            row_strip::<T, NR2>(values, steps, b, c, n, i0, 0);
-            for i in i0 + 1..i0 + MR {
-                whole_row::<T, TA, NR2>(&mut single, a, lda, b, c, i, k, n);
-            }
-        }
-        if blocks == 0 {
-            continue;
-        }
         // Aᵀ's last one or two columns, down the rows (see `column_tail`), for as many rows of
         // the group as make whole tiles; the blocks leave those columns out.
         let down = if tail > 0 {
@@ -917,7 +940,7 @@ fn row_blocks<T: Float, const TA: bool, const NR: usize, const NR2: usize, const
                     strip::<T, TA, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
                     continue;
                 }
-                if blocks & (1 << bit) != 0 {
+                if ALL || blocks & (1 << bit) != 0 {
                     // Blocks of one product are alike: a block is checked for reading in
                     // place only if the one before had no all-zero step either, so sparse
                     // data do not pay for a check that would fail. (Measured on x86 only;
@@ -1026,40 +1049,190 @@ fn column_tail<T: Float, const W: usize, const TAIL: usize>(
     }
 }
 
-/// Whether at most half the values of row `i` of A (not transposed) are non-zero; if so, the
-/// row is packed whole into `single`. Such rows run faster one by one, each over its own
-/// non-zero steps ([`row_strip`]), than in a block over the steps where any row of the block
-/// is non-zero: MNIST images (about 20% non-zero pixels) share few of theirs, so a block of
-/// four would do twice the work. Rows of a batch are alike: the first row of a block stands
-/// for the block.
+/// `c`'s rows of the sparse blocks of `group` (see [`sparse_row`]), listed and multiplied
+/// row by row, up to [`RUN`] rows at a time (see [`Listed`]); returns which blocks are not
+/// sparse, a bit each, for `row_blocks` to run. A function of its own, called before that
+/// one, so that it compiles as before: run from inside it, inlined or not, this made a dense
+/// x·W 1–9% slower (the compiler kept a row pointer of the dense tiles' loop on the stack).
+#[inline(never)]
+fn sparse_blocks<T: Float, const L: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    group: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+) -> u64 {
+    let mut dense = 0u64;
+    // Set up for the first sparse block.
+    let mut listed: Option<Listed<T>> = None;
+    for (bit, i0) in group.step_by(MR).enumerate() {
+        let mut masks = [0u64; KR / 64];
+        if !sparse_row(a, lda, i0, k, &mut masks) {
+            dense |= 1 << bit;
+            continue;
+        }
+        let listed = listed.get_or_insert_with(Listed::new);
+        listed.push::<L>(&a[i0 * lda..][..k], i0, Some(&masks), b, c, n);
+        for i in i0 + 1..i0 + MR {
+            listed.push::<L>(&a[i * lda..][..k], i, None, b, c, n);
+        }
+    }
+    if let Some(listed) = &mut listed {
+        listed.run::<L>(b, c, n);
+    }
+    dense
+}
+
+/// Whether at most half the values of row `i` of A (not transposed) are non-zero; if so, they
+/// are marked in `masks` (zeroed; see [`nonzero_masks`]). Such rows run faster one by one,
+/// each over its own non-zero steps ([`row_strip`]), than in a block over the steps where any
+/// row of the block is non-zero: MNIST images (about 20% non-zero pixels) share few of
+/// theirs, so a block of four would do twice the work. Rows of a batch are alike: the first
+/// row of a block stands for the block.
 #[inline(always)]
 fn sparse_row<T: Float>(
-    single: &mut PackedA<T, 1, KR>,
     a: &[T],
     lda: usize,
     i: usize,
     k: usize,
+    masks: &mut [u64; KR / 64],
 ) -> bool {
     if k > KR {
         return false;
     }
-    // Counted first, eight lanes at a time (one vector compare and subtract per eight
-    // values), so that a dense row costs no packing.
-    let row = &a[i * lda..][..k];
-    let mut lanes = [0u32; 8];
-    let mut chunks = row.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (n, x) in lanes.iter_mut().zip(chunk) {
-            *n += u32::from(*x != T::ZERO);
+    2 * nonzero_masks(&a[i * lda..][..k], masks) <= k
+}
+
+/// How many rows (two blocks) and values (two rows of [`KR`]) are listed ahead of their
+/// products at most (see [`Listed`]): on x86 and aarch64; none elsewhere (the Cortex-M4 runs
+/// blocks), so that they take no stack there.
+const RUN: usize = if WIDE_ROWS { 2 * MR } else { 0 };
+const POOL: usize = if WIDE_ROWS { 2 * KR } else { 0 };
+
+/// The sparse rows of a product, listed up to [`RUN`] at a time before their products run
+/// ([`row_strip`]). Listing reads a row whole (an MNIST image: 3 KB); listed one at a time,
+/// each row's reads from memory wait for the product before to finish, where eight rows
+/// listed in turn keep their reads going together: `x·W₁` for 100 MNIST images streamed from
+/// memory took 73 against 88 µs here (in the cache, 54 against 52).
+struct Listed<T> {
+    values: [T; POOL],
+    steps: [u16; POOL],
+    /// Each listed row's row of the product and where its entries end.
+    rows: [(usize, usize); RUN],
+    len: usize,
+}
+
+impl<T: Float> Listed<T> {
+    fn new() -> Self {
+        Self {
+            values: [T::ZERO; POOL],
+            steps: [0; POOL],
+            rows: [(0, 0); RUN],
+            len: 0,
         }
     }
-    let rest = chunks.remainder().iter().filter(|x| **x != T::ZERO).count();
-    let nonzero = lanes.iter().map(|&n| n as usize).sum::<usize>() + rest;
-    if 2 * nonzero > k {
-        return false;
+
+    /// Lists `row` (at most [`KR`] values), row `i` of `c`, first running the rows listed if
+    /// there is no room left; `masks`: its non-zero values, if marked already.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn push<const L: usize>(
+        &mut self,
+        row: &[T],
+        i: usize,
+        masks: Option<&[u64; KR / 64]>,
+        b: &[T],
+        c: &mut [T],
+        n: usize,
+    ) {
+        let mut used = self.len.checked_sub(1).map_or(0, |last| self.rows[last].1);
+        if self.len == RUN || POOL - used < row.len() {
+            self.run::<L>(b, c, n);
+            used = 0;
+        }
+        let mut marked = [0u64; KR / 64];
+        let masks = masks.unwrap_or_else(|| {
+            nonzero_masks(row, &mut marked);
+            &marked
+        });
+        let count = list_nonzero(
+            row,
+            masks,
+            &mut self.values[used..],
+            &mut self.steps[used..],
+        );
+        self.rows[self.len] = (i, used + count);
+        self.len += 1;
     }
-    single.pack::<false>(a, lda, i, 1, 0, k);
-    true
+
+    /// `c`'s rows of the rows listed (`b` is `k × n`), which are then no longer listed.
+    #[inline(always)]
+    fn run<const L: usize>(&mut self, b: &[T], c: &mut [T], n: usize) {
+        let mut start = 0;
+        for &(i, end) in &self.rows[..self.len] {
+            let (values, steps) = (&self.values[start..end], &self.steps[start..end]);
+            row_strip::<T, L>(values, steps, b, c, n, i, 0);
+            start = end;
+        }
+        self.len = 0;
+    }
+}
+
+/// Lists the non-zero values of `row` and their steps into `values` and `steps`, given which
+/// they are (see [`nonzero_masks`]), and returns how many: each set bit in turn, a few
+/// instructions a value, with one branch to mispredict for every 64 values. Testing every
+/// value instead costs a store and an add each and, eight at a time with a branch for those
+/// with none (an image's border), a branch that mispredicts about as often as not: MNIST's 100
+/// images listed in 17 against 31 µs here with the rows in the cache, 26 against 45 from
+/// memory.
+#[inline(always)]
+fn list_nonzero<T: Float>(
+    row: &[T],
+    masks: &[u64; KR / 64],
+    values: &mut [T],
+    steps: &mut [u16],
+) -> usize {
+    let mut count = 0;
+    for (w, &mask) in masks.iter().enumerate().take(row.len().div_ceil(64)) {
+        let mut mask = mask;
+        while mask != 0 {
+            let q = 64 * w + mask.trailing_zeros() as usize;
+            values[count] = row[q];
+            steps[count] = q as u16;
+            count += 1;
+            mask &= mask - 1;
+        }
+    }
+    count
+}
+
+/// Sets bit `j` of `masks[w]` where `row[64·w + j]` is not zero (nor −0) and returns how many
+/// are, for a `row` of at most [`KR`] values, whose set bits [`list_nonzero`] then visits.
+#[inline(always)]
+fn nonzero_masks<T: Float>(row: &[T], masks: &mut [u64; KR / 64]) -> usize {
+    assert!(row.len() <= KR, "a row of at most KR values");
+    let bits = |chunk: &[T]| {
+        chunk
+            .iter()
+            .enumerate()
+            .fold(0, |m, (j, x)| m | u64::from(*x != T::ZERO) << j)
+    };
+    // Whole chunks as arrays, so that the compares unroll into vectors (1.6× as fast as
+    // chunks of a length not known to be 64).
+    let mut chunks = row.chunks_exact(64);
+    for (mask, chunk) in masks.iter_mut().zip(&mut chunks) {
+        let chunk: &[T; 64] = match chunk.try_into() {
+            Ok(chunk) => chunk,
+            Err(_) => unreachable!("a chunk of 64 values"),
+        };
+        *mask = bits(chunk);
+    }
+    if !chunks.remainder().is_empty() {
+        masks[row.len() / 64] = bits(chunks.remainder());
+    }
+    masks.iter().map(|m| m.count_ones() as usize).sum()
 }
 
 /// Row `i` through [`row_strip`], [`KR`] steps at a time.
