@@ -355,3 +355,39 @@ fn sparse_rows_round_trip_through_a_data_set() {
     assert!(set.row(0).is_empty(), "row 0 is all zeros");
     assert_eq!(set.row(12).first_non_finite(), Some(0));
 }
+
+/// A row wider than the kernels list at a time (1024 values) is listed part by part: its
+/// values in every part come back at their columns (part boundaries included), and −0 is left
+/// out as 0 is.
+#[test]
+fn wide_rows_are_listed_part_by_part() {
+    let mut row = [0.0f32; 2100];
+    let given = [
+        (0, 1.0),
+        (63, 2.0),
+        (64, -3.0),
+        (1023, 4.0),
+        (1024, 5.0),
+        (1500, f32::NAN),
+        (2047, 6.0),
+        (2048, 7.0),
+        (2099, -8.0),
+    ];
+    for (c, v) in given {
+        row[c] = v;
+    }
+    row[700] = -0.0;
+    let mut set = SparseRows::<f32, 2100>::new();
+    set.push_dense(&row);
+    set.push_dense(&[0.0; 2100]);
+    let listed = set.row(0);
+    let columns: Vec<u16> = given.iter().map(|&(c, _)| c as u16).collect();
+    assert_eq!(listed.indices(), &columns[..]);
+    let values: Vec<f32> = given.iter().map(|&(_, v)| v).collect();
+    assert_eq!(bits(listed.values()), bits(&values));
+    let mut back = [9.0f32; 2100];
+    listed.to_dense(&mut back);
+    row[700] = 0.0;
+    assert_eq!(bits(&back), bits(&row));
+    assert!(set.row(1).is_empty());
+}

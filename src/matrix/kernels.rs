@@ -1188,7 +1188,7 @@ impl<T: Float> Listed<T> {
 /// images listed in 17 against 31 µs here with the rows in the cache, 26 against 45 from
 /// memory.
 #[inline(always)]
-fn list_nonzero<T: Float>(
+pub(crate) fn list_nonzero<T: Float>(
     row: &[T],
     masks: &[u64; KR / 64],
     values: &mut [T],
@@ -1200,6 +1200,7 @@ fn list_nonzero<T: Float>(
         while mask != 0 {
             let q = 64 * w + mask.trailing_zeros() as usize;
             values[count] = row[q];
+            // `row` has at most `KR` values.
             steps[count] = q as u16;
             count += 1;
             mask &= mask - 1;
@@ -1211,7 +1212,7 @@ fn list_nonzero<T: Float>(
 /// Sets bit `j` of `masks[w]` where `row[64·w + j]` is not zero (nor −0) and returns how many
 /// are, for a `row` of at most [`KR`] values, whose set bits [`list_nonzero`] then visits.
 #[inline(always)]
-fn nonzero_masks<T: Float>(row: &[T], masks: &mut [u64; KR / 64]) -> usize {
+pub(crate) fn nonzero_masks<T: Float>(row: &[T], masks: &mut [u64; KR / 64]) -> usize {
     assert!(row.len() <= KR, "a row of at most KR values");
     let bits = |chunk: &[T]| {
         chunk
