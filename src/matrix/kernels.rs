@@ -1085,12 +1085,12 @@ fn sparse_blocks<T: Float, const L: usize>(
     dense
 }
 
-/// Whether at most half the values of row `i` of A (not transposed) are non-zero; if so, they
-/// are marked in `masks` (zeroed; see [`nonzero_masks`]). Such rows run faster one by one,
-/// each over its own non-zero steps ([`row_strip`]), than in a block over the steps where any
-/// row of the block is non-zero: MNIST images (about 20% non-zero pixels) share few of
-/// theirs, so a block of four would do twice the work. Rows of a batch are alike: the first
-/// row of a block stands for the block.
+/// Whether at most half the values of row `i` of A (not transposed) are non-zero, marking
+/// them in `masks` (zeroed; see [`nonzero_masks`]) if it has at most [`KR`]. Such rows run
+/// faster one by one, each over its own non-zero steps ([`row_strip`]), than in a block over
+/// the steps where any row of the block is non-zero: MNIST images (about 20% non-zero pixels)
+/// share few of theirs, so a block of four would do twice the work. Rows of a batch are
+/// alike: the first row of a block stands for the block.
 #[inline(always)]
 fn sparse_row<T: Float>(
     a: &[T],
