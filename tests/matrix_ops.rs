@@ -118,6 +118,30 @@ fn skipping_a_zero_step_keeps_the_sign_of_an_underflowed_zero() {
     assert!(plain.is_sign_positive());
 }
 
+/// The same in a block of four rows: a step where all four are zero is skipped, even in a
+/// block whose first row is mostly non-zero (which runs in blocks, not row by row), so the
+/// underflowed −0 stays. A block whose first row has no zero at all is read in place without
+/// looking for such steps; this one has a zero, so it must be looked at.
+#[test]
+fn a_block_skips_its_all_zero_steps() {
+    use constnn::float::FUSED;
+    let mut x = [[0.0f32; 8]; 4];
+    x[0] = [-1e-30, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0];
+    // B's first column: the underflowing product, −0 for the other non-zero steps (whose
+    // products leave a −0 as it is) and 5 at the all-zero step 7. Wider than two vectors, so
+    // that the product runs in blocks of four rows.
+    let mut w = [[0.0f32; 20]; 8];
+    w[0][0] = 1e-20;
+    for row in &mut w[1..7] {
+        row[0] = -0.0;
+    }
+    w[7][0] = 5.0;
+    let mut out = [[9.0f32; 20]; 4];
+    matmul(&x, &w, &mut out);
+    let skipped = (0..7).fold(0.0f32, |s, p| s.add_product(x[0][p], w[p][0]));
+    assert_eq!(out[0][0].to_bits(), skipped.to_bits());
+    assert_eq!(out[0][0].is_sign_negative(), FUSED);
+}
 /// Checks `gemm_nn`, `gemm_tn` and `gemm_nt` on `$t` against a plain sequential sum, bit for
 /// bit, for each shape and each kind of input: dense, sparse, very sparse, and "mixed" (blocks
 /// of four rows alternately dense and 80% zeros, so that one product runs both its block path

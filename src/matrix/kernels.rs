@@ -796,8 +796,10 @@ impl<T: Float, const R: usize> Panel<'_, T, R> {
 
 /// Rows `i0 .. i0 + R` of A (not transposed), steps `p0 .. p0 + kc`, to be read in place
 /// ([`Panel::Rows`]) if no step has all its `R` values zero. Checking costs a fraction of
-/// packing (about 5 µs of the 27 that packing takes in a dense 100×784·784×50 product).
-/// (Aᵀ's steps are strided, and read in place they ran no faster than packed.)
+/// packing (about 5 µs of the 27 that packing takes in a dense 100×784·784×50 product), and
+/// nothing when `known`: the block's first row has no zero (see [`sparse_blocks`]), so no
+/// step can be all zero. (Aᵀ's steps are strided, and read in place they ran no faster than
+/// packed.)
 #[inline(always)]
 fn in_place<T: Float, const R: usize>(
     a: &[T],
@@ -805,8 +807,12 @@ fn in_place<T: Float, const R: usize>(
     i0: usize,
     p0: usize,
     kc: usize,
+    known: bool,
 ) -> Option<Panel<'_, T, R>> {
     let rows: [&[T]; R] = core::array::from_fn(|r| &a[(i0 + r) * lda + p0..][..kc]);
+    if known {
+        return Some(Panel::Rows(rows));
+    }
     // Counted, not searched: the count vectorises, a search stopping early would not.
     let mut zero_steps = 0u32;
     for q in 0..kc {
@@ -838,9 +844,9 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
         let dense = TA && WIDE_ROWS && no_zero(a);
         if TA || !WIDE_ROWS {
             if dense {
-                row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0);
+                row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0, 0);
             } else {
-                row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, 0..full, k, n, 0);
+                row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, 0..full, k, n, 0, 0);
             }
         } else {
             // Up to 64 blocks at a time: those whose first row is sparse run first, row by row
@@ -849,11 +855,13 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
             for g0 in (0..full).step_by(64 * MR) {
                 let group = g0..full.min(g0 + 64 * MR);
                 let all = u64::MAX >> (64 - group.len() / MR);
-                let blocks = sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
+                let (blocks, filled) = sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
                 if blocks == all {
-                    row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, group, k, n, 0);
+                    row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, group, k, n, 0, filled);
                 } else if blocks != 0 {
-                    row_blocks::<T, TA, NR, NR2, false, false>(a, lda, b, c, group, k, n, blocks);
+                    row_blocks::<T, TA, NR, NR2, false, false>(
+                        a, lda, b, c, group, k, n, blocks, filled,
+                    );
                 }
             }
         }
@@ -865,6 +873,7 @@ fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
 
 /// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`: all of them (`ALL`), or
 /// those whose bit is set in `blocks` (`rows` then make one group of at most 64 blocks).
+/// `filled`: the blocks of such a group whose first row has no zero (see [`in_place`]).
 /// `DENSE`: A is Aᵀ and has no zero (see [`copy_t4`]). Separate instances, so that the usual
 /// one compiles as before.
 #[inline(never)]
@@ -885,6 +894,7 @@ fn row_blocks<
     k: usize,
     n: usize,
     blocks: u64,
+    filled: u64,
 ) {
     let mut packed = PackedA::<T, MR>::new();
     // Four blocks of a dense Aᵀ (set up only for those).
@@ -945,8 +955,13 @@ fn row_blocks<
                     // place only if the one before had no all-zero step either, so sparse
                     // data do not pay for a check that would fail. (Measured on x86 only;
                     // the Cortex-M4 firmware runs single rows, and keeps the smaller code.)
-                    let direct = (!TA && WIDE_ROWS && dense_before)
-                        .then(|| in_place::<T, MR>(a, lda, i0, p0, kc));
+                    // A block whose first row has no zero (a bit in `filled`) is read in place
+                    // unchecked: a dense x·W spent 4% of its time checking (and 1–2% more
+                    // with the check's rows made a second way: LLVM then kept a row pointer
+                    // of the 4×16 loop on the stack).
+                    let known = filled & (1 << bit) != 0;
+                    let direct = (!TA && WIDE_ROWS && (dense_before || known))
+                        .then(|| in_place::<T, MR>(a, lda, i0, p0, kc, known));
                     let panel = match direct.flatten() {
                         Some(panel) => panel,
                         None => {
@@ -1049,11 +1064,19 @@ fn column_tail<T: Float, const W: usize, const TAIL: usize>(
     }
 }
 
-/// `c`'s rows of the sparse blocks of `group` (see [`sparse_row`]), listed and multiplied
-/// row by row, up to [`RUN`] rows at a time (see [`Listed`]); returns which blocks are not
-/// sparse, a bit each, for `row_blocks` to run. A function of its own, called before that
-/// one, so that it compiles as before: run from inside it, inlined or not, this made a dense
-/// x·W 1–9% slower (the compiler kept a row pointer of the dense tiles' loop on the stack).
+/// `c`'s rows of the sparse blocks of `group`, listed and multiplied row by row, up to
+/// [`RUN`] rows at a time (see [`Listed`]); returns which blocks are not sparse, a bit each,
+/// for `row_blocks` to run, and which of those have no zero in their first row.
+///
+/// A block is sparse if at most half the values of its first row are non-zero (rows of a
+/// batch are alike: the first row stands for the block). Such rows run faster one by one,
+/// each over its own non-zero steps ([`row_strip`]), than in a block over the steps where any
+/// of its rows is non-zero: MNIST images (about 20% non-zero pixels) share few of theirs, so a
+/// block of four would do twice the work.
+///
+/// A function of its own, called before `row_blocks`, so that that one compiles as before:
+/// run from inside it, inlined or not, this made a dense x·W 1–9% slower (the compiler kept a
+/// row pointer of the dense tiles' loop on the stack).
 #[inline(never)]
 fn sparse_blocks<T: Float, const L: usize>(
     a: &[T],
@@ -1063,15 +1086,23 @@ fn sparse_blocks<T: Float, const L: usize>(
     group: core::ops::Range<usize>,
     k: usize,
     n: usize,
-) -> u64 {
-    let mut dense = 0u64;
+) -> (u64, u64) {
+    let (mut dense, mut filled) = (0u64, 0u64);
     // Set up for the first sparse block.
     let mut listed: Option<Listed<T>> = None;
     for (bit, i0) in group.step_by(MR).enumerate() {
         let mut masks = [0u64; KR / 64];
-        if !sparse_row(a, lda, i0, k, &mut masks) {
-            dense |= 1 << bit;
-            continue;
+        // Rows longer than `KR` are not marked, and run in blocks.
+        let count = (k <= KR).then(|| nonzero_masks(&a[i0 * lda..][..k], &mut masks));
+        match count {
+            Some(count) if 2 * count <= k => {}
+            _ => {
+                dense |= 1 << bit;
+                if count == Some(k) {
+                    filled |= 1 << bit;
+                }
+                continue;
+            }
         }
         let listed = listed.get_or_insert_with(Listed::new);
         listed.push::<L>(&a[i0 * lda..][..k], i0, Some(&masks), b, c, n);
@@ -1082,27 +1113,7 @@ fn sparse_blocks<T: Float, const L: usize>(
     if let Some(listed) = &mut listed {
         listed.run::<L>(b, c, n);
     }
-    dense
-}
-
-/// Whether at most half the values of row `i` of A (not transposed) are non-zero, marking
-/// them in `masks` (zeroed; see [`nonzero_masks`]) if it has at most [`KR`]. Such rows run
-/// faster one by one, each over its own non-zero steps ([`row_strip`]), than in a block over
-/// the steps where any row of the block is non-zero: MNIST images (about 20% non-zero pixels)
-/// share few of theirs, so a block of four would do twice the work. Rows of a batch are
-/// alike: the first row of a block stands for the block.
-#[inline(always)]
-fn sparse_row<T: Float>(
-    a: &[T],
-    lda: usize,
-    i: usize,
-    k: usize,
-    masks: &mut [u64; KR / 64],
-) -> bool {
-    if k > KR {
-        return false;
-    }
-    2 * nonzero_masks(&a[i * lda..][..k], masks) <= k
+    (dense, filled)
 }
 
 /// How many rows (two blocks) and values (two rows of [`KR`]) are listed ahead of their
@@ -1672,7 +1683,7 @@ fn nt_driver<T: Float, const NR: usize>(
             for i0 in (0..m).step_by(MR) {
                 let rows = (m - i0).min(MR);
                 let direct = (WIDE_ROWS && rows == MR && dense_before)
-                    .then(|| in_place::<T, MR>(a, k, i0, p0, kc));
+                    .then(|| in_place::<T, MR>(a, k, i0, p0, kc, false));
                 let panel = match direct.flatten() {
                     Some(panel) => panel,
                     None => {
