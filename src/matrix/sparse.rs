@@ -467,11 +467,13 @@ mod owned {
             let next = &mut starts[..I];
             for (r, row) in self.rows.iter().enumerate() {
                 for (&c, &v) in row.indices().iter().zip(row.values()) {
-                    let at = &mut next[usize::from(c)];
+                    // Read once and moved on before the stores: with `+= 1` after them, the
+                    // compiler read it again after each (it cannot tell the vectors apart).
+                    let at = next[usize::from(c)];
+                    next[usize::from(c)] = at + 1;
                     // `new` checked that N ≤ 65536.
-                    row_of[*at as usize] = r as u16;
-                    value[*at as usize] = v;
-                    *at += 1;
+                    row_of[at as usize] = r as u16;
+                    value[at as usize] = v;
                 }
             }
             // Each `next[p]` has moved on to column p + 1's start: shift them back.
