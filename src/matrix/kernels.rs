@@ -9,7 +9,8 @@
 //! each step are first packed side by side on the stack ([`KC`] steps at a time), so the inner
 //! loop reads A contiguously whatever its layout, and B's rows are read in place (or, for
 //! A·Bᵀ, copied transposed 64 columns at a time). A block of rows of A with no all-zero step is
-//! read in place instead: packing it would copy every value to skip nothing. An Aᵀ without a
+//! read in place instead: packing it would copy every value to skip nothing (one whose first
+//! row has no zero, unchecked: see `in_place`). An Aᵀ without a
 //! zero is copied four blocks at a time, its steps unlisted (see `copy_t4`).
 //!
 //! **Same order everywhere.** Every output element is accumulated as `((a₀b₀ + a₁b₁) + a₂b₂) …`
