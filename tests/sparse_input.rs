@@ -5,8 +5,11 @@
 
 mod common;
 
-use constnn::matrix::sparse::{self, SparseBatch, SparseError, SparseInput, SparseRow, SparseRows};
+use constnn::matrix::sparse::{
+    self, LinedRows, SparseBatch, SparseError, SparseInput, SparseRow, SparseRows,
+};
 use constnn::matrix::{boxed_zeros, matmul, matmul_at};
+use constnn::network::SparseReady;
 use constnn::{BatchError, Sgd, TwoLayerNet};
 
 /// Fills `rows` with values in [-1, 1), row `i` having the share `zeros(i)` of zeros, and
@@ -61,6 +64,13 @@ macro_rules! check_products {
             bits(sparse.as_flattened()),
             "x·W {what}"
         );
+        sparse.as_flattened_mut().fill(<$t>::NAN);
+        LinedRows::new(&w).matmul(&xs, &mut sparse[..]);
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(sparse.as_flattened()),
+            "x·W with W on lines {what}"
+        );
 
         let (mut dense, mut sparse) = (boxed_zeros::<$t, $i, $o>(), boxed_zeros::<$t, $i, $o>());
         sparse.as_flattened_mut().fill(<$t>::NAN);
@@ -95,12 +105,15 @@ macro_rules! check_products {
     }};
 }
 
-/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` by column, equal the dense products
-/// bit for bit, for f32 and f64, for rows all zero, sparse and dense, at widths that reach every
-/// tile of the one-row kernel and every strip of the column kernel (1 to 8 vectors, a last
-/// vector part-filled, several tiles), at MNIST's shapes, and with more rows than the column
-/// kernels hold at once (200 of 56 or 52 values for xᵀ·dY, which then reads `dY` in place; 200
-/// rows of 56 and 300 of 32 for x·W, which then sums a group of rows at a time).
+/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` by column, and x·W with W on lines
+/// (`LinedRows`), equal the dense products bit for bit, for f32 and f64, for rows all zero,
+/// sparse and dense, at widths that reach every tile of the one-row kernel and every strip of
+/// the column kernel (1 to 8 vectors, a last vector part-filled, several tiles), at MNIST's
+/// shapes, and with more rows than the column kernels hold at once (200 of 56 or 52 values for
+/// xᵀ·dY, which then reads `dY` in place; 200 rows of 56 and 300 of 32 for x·W, which then sums
+/// a group of rows at a time). Lines: no whole line (1, 7, 10, 15), whole lines only (16, 32,
+/// 64 f32; 16, 32 f64), lines and a tail (17, 50, 63 f32; 20 f64), and rows too wide for them
+/// (130 f32; 50 and 130 f64), which `LinedRows` keeps as they are.
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
@@ -115,6 +128,16 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 200, 20, 50);
     check_products!(f64, 200, 20, 50);
     check_products!(f64, 300, 20, 50);
+    check_products!(f32, 6, 9, 10);
+    check_products!(f32, 6, 9, 15);
+    check_products!(f32, 6, 9, 16);
+    check_products!(f32, 6, 9, 17);
+    check_products!(f32, 6, 9, 32);
+    check_products!(f32, 6, 9, 63);
+    check_products!(f32, 6, 9, 64);
+    check_products!(f64, 6, 9, 16);
+    check_products!(f64, 6, 9, 20);
+    check_products!(f64, 6, 9, 32);
 }
 
 /// A `SparseBatch` lists every value of its rows under its column, rows increasing, and a
@@ -248,6 +271,47 @@ fn classify_and_accuracy_on_sparse_rows_equal_dense() {
         .filter(|(c, t)| **c == usize::from(**t))
         .count();
     assert_eq!(accuracy, right as f64 / 150.0);
+}
+
+/// A network with its first layer's weights on lines (`SparseReady`) predicts, classifies and
+/// scores sparse rows as the network itself does, bit for bit, in chunks and in the tail, and
+/// names a NaN the same way; it gives the network back unchanged.
+#[test]
+fn a_network_ready_for_sparse_rows_gives_the_same_numbers() {
+    let net = TwoLayerNet::<30, 20, 4>::new(1.0, &mut common::rng(8));
+    let mut x = vec![[0.0f32; 30]; 150];
+    let set = fill(&mut x, 9, kind);
+    let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
+    let ready = SparseReady::new(net.clone());
+    let batch: [SparseRow<'_, f32, 30>; 8] = std::array::from_fn(|i| xs[i]);
+    let (mut a, mut b) = ([[0.0f32; 4]; 8], [[9.0f32; 4]; 8]);
+    net.predict_sparse(&batch, &mut a);
+    ready.predict_sparse(&batch, &mut b);
+    assert_eq!(bits(a.as_flattened()), bits(b.as_flattened()));
+    let (mut a, mut b) = (vec![9; 150], vec![8; 150]);
+    net.classify_sparse(&xs, &mut a).unwrap();
+    ready.classify_sparse(&xs, &mut b).unwrap();
+    assert_eq!(a, b);
+    let t: Vec<u8> = (0..150).map(|i| (i % 4) as u8).collect();
+    assert_eq!(
+        net.accuracy_sparse(&xs, &t).unwrap(),
+        ready.accuracy_sparse(&xs, &t).unwrap()
+    );
+    let mut bad = x.clone();
+    bad[141][3] = f32::NAN;
+    let mut set = SparseRows::new();
+    for row in &bad {
+        set.push_dense(row);
+    }
+    let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
+    assert_eq!(
+        ready.classify_sparse(&xs, &mut b),
+        Err(BatchError::NonFiniteInput {
+            row: 141,
+            column: 3
+        })
+    );
+    assert_eq!(ready.into_network().w1(), net.w1());
 }
 
 /// A NaN listed in a sparse row is named by its row and column, in a chunk and in the tail,
