@@ -1,8 +1,9 @@
 //! Inference throughput of TwoLayerNet<784, 50, 10> (f32) on MNIST test images, at batch 1 and
 //! batch 100: prints the median images/s over repeated passes, from dense f32 rows (as the
-//! PyTorch side of `bench/compare.sh` takes them) and from the same rows kept sparse (as
-//! `train_mnist` keeps them), and how fast dense rows convert to sparse ones. Used by
-//! `bench/compare.sh`.
+//! PyTorch side of `bench/compare.sh` takes them), from the same rows kept sparse (as
+//! `train_mnist` keeps them), from those with the first layer's weights on whole cache lines
+//! (`SparseReady`, as `train_mnist` evaluates), and how fast dense rows convert to sparse ones.
+//! Used by `bench/compare.sh`.
 //!
 //! ```text
 //! cargo run --release --example inference_speed -- [--model out/model.cnnm]
@@ -19,6 +20,7 @@ use common::{Args, Error};
 use constnn::TwoLayerNet;
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::{SparseRow, SparseRows};
+use constnn::network::SparseReady;
 use rand_core::SeedableRng;
 
 fn main() -> ExitCode {
@@ -92,10 +94,27 @@ fn measure() -> Result<(), Error> {
             std::hint::black_box(&out100);
         }
     });
+    // The copy of the weights is made once, as a model is loaded once.
+    let ready = SparseReady::new(net.clone());
+    let lined1 = rate(n, || {
+        for img in &sparse {
+            ready.predict_sparse(std::array::from_ref(img), &mut out1);
+            std::hint::black_box(&out1);
+        }
+    });
+    let lined100 = rate(n, || {
+        for chunk in sparse.chunks_exact(100) {
+            let batch: &[SparseRow<'_, f32, 784>; 100] = chunk.try_into().expect("100 rows");
+            ready.predict_sparse(batch, &mut out100[0]);
+            std::hint::black_box(&out100);
+        }
+    });
     println!("batch 1, dense rows: {dense1:.0} images/s");
     println!("batch 100, dense rows: {dense100:.0} images/s");
     println!("batch 1, sparse rows: {sparse1:.0} images/s");
     println!("batch 100, sparse rows: {sparse100:.0} images/s");
+    println!("batch 1, sparse rows, weights on lines: {lined1:.0} images/s");
+    println!("batch 100, sparse rows, weights on lines: {lined100:.0} images/s");
     println!("dense to sparse rows: {converts:.0} images/s");
     Ok(())
 }

@@ -23,7 +23,8 @@ use common::{Args, Error, PIXELS};
 use constnn::init::{NumpyRandom, below, randn};
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::{SparseBatch, SparseRow};
-use constnn::{BatchError, Sgd, TwoLayerNet};
+use constnn::network::SparseReady;
+use constnn::{Affine, BatchError, Chain, Relu, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::SeedableRng;
 
@@ -31,6 +32,10 @@ use rand_core::SeedableRng;
 const BATCH: usize = 100;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Heap>;
+
+/// The network as evaluations take it: its first layer's weights laid out for sparse rows
+/// (see [`SparseReady`]), once for each evaluation's 70 000 images.
+type Ready = SparseReady<f32, 784, 50, Heap, Chain<Relu<f32, 50>, Affine<f32, 50, 10, Heap>>>;
 
 /// An image kept sparse: its non-zero pixels, scaled to [0, 1], and their columns.
 type Image<'a> = SparseRow<'a, f32, PIXELS>;
@@ -102,7 +107,7 @@ struct Epoch {
 /// taking the next chunk (see [`Snapshot::step`]).
 struct Snapshot {
     iteration: usize,
-    net: Net,
+    net: Ready,
     /// The next chunk to take (see [`Snapshot::CHUNK`]): of the training set, then the test set.
     next: AtomicUsize,
     /// Chunks done, images classified right in each set, nanoseconds spent, by all threads.
@@ -119,7 +124,7 @@ impl Snapshot {
     fn new(iteration: usize, net: Net) -> Self {
         Self {
             iteration,
-            net,
+            net: Ready::new(net),
             next: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             correct: [AtomicUsize::new(0), AtomicUsize::new(0)],
@@ -447,7 +452,7 @@ fn touch(images: &[Image<'_>]) {
 /// How many images of `range` of `set` the network classifies right. A NaN or infinite output
 /// means that training diverged by `iteration`.
 fn count_correct(
-    net: &Net,
+    net: &Ready,
     set: &Set<'_>,
     range: Range<usize>,
     iteration: usize,
@@ -474,7 +479,7 @@ type Evaluated = (usize, f64, f64, f64);
 /// Train and test accuracy, the rows split over `threads` threads (the counts, hence the
 /// figures, do not depend on how many).
 fn evaluate(
-    net: &Net,
+    net: &Ready,
     sets: [&Set<'_>; 2],
     threads: usize,
     iteration: usize,
@@ -717,7 +722,7 @@ fn train() -> Result<(), Error> {
                     snapshot,
                 });
                 if inline {
-                    let result = evaluate(&net, [&train, &test], 1, i, lr);
+                    let result = evaluate(&Ready::new(net.clone()), [&train, &test], 1, i, lr);
                     complete(result, &mut pending, &mut log, &bar)?;
                 }
                 (loss_sum, loss_n) = (0.0, 0);
@@ -764,7 +769,8 @@ fn train() -> Result<(), Error> {
             ""
         }
     );
-    let (_, train_acc, test_acc, seconds) = evaluate(&net, [&train, &test], threads, iters, lr)?;
+    let ready = Ready::new(net.clone());
+    let (_, train_acc, test_acc, seconds) = evaluate(&ready, [&train, &test], threads, iters, lr)?;
     println!("final evaluation: {seconds:.3} s (after the time above, as in the references)");
 
     let csv_path = out.join("train_log.csv");

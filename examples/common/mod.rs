@@ -7,12 +7,13 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use constnn::BatchError;
 use constnn::format::idx::{IdxError, Images, LabeledImages, Labels};
 use constnn::format::model::{self, ModelError};
-use constnn::layers::{Affine, Chain, Layer};
+use constnn::layers::Layer;
 use constnn::matrix::Storage;
 use constnn::matrix::sparse::{SparseRow, SparseRows};
-use constnn::{BatchError, Network};
+use constnn::network::SparseReady;
 
 pub mod plot;
 
@@ -314,7 +315,7 @@ impl Split {
 /// How many of `images` (kept sparse) `net` classifies as their `labels`: the network's
 /// accuracy over them times their number, which is that count exactly once rounded.
 pub fn correct<const H: usize, const O: usize, S, B>(
-    net: &Network<Chain<Affine<f32, PIXELS, H, S>, B>>,
+    net: &SparseReady<f32, PIXELS, H, S, B>,
     images: &[SparseRow<'_, f32, PIXELS>],
     labels: &[u8],
 ) -> Result<usize, BatchError>
