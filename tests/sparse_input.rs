@@ -65,11 +65,19 @@ macro_rules! check_products {
             "x·W {what}"
         );
         sparse.as_flattened_mut().fill(<$t>::NAN);
-        LinedRows::new(&w).matmul(&xs, &mut sparse[..]);
+        let lined = LinedRows::new(&w);
+        lined.matmul(&xs, &mut sparse[..]);
         assert_eq!(
             bits(dense.as_flattened()),
             bits(sparse.as_flattened()),
             "x·W with W on lines {what}"
+        );
+        sparse.as_flattened_mut().fill(<$t>::NAN);
+        lined.matmul_dense(&x[..], &mut sparse[..]);
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(sparse.as_flattened()),
+            "x·W with W on lines, from dense rows {what}"
         );
 
         let (mut dense, mut sparse) = (boxed_zeros::<$t, $i, $o>(), boxed_zeros::<$t, $i, $o>());
@@ -113,7 +121,9 @@ macro_rules! check_products {
 /// xᵀ·dY, which then reads `dY` in place; 200 rows of 56 and 300 of 32 for x·W, which then sums
 /// a group of rows at a time). Lines: no whole line (1, 7, 10, 15), whole lines only (16, 32,
 /// 64 f32; 16, 32 f64), lines and a tail (17, 50, 63 f32; 20 f64), and rows too wide for them
-/// (130 f32; 50 and 130 f64), which `LinedRows` keeps as they are.
+/// (130 f32; 50 and 130 f64), which `LinedRows` keeps as they are; from dense rows, listed
+/// eight at a time (19 rows: two runs and three more), and rows listed in parts (1100 > 1024
+/// values).
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
@@ -138,6 +148,8 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f64, 6, 9, 16);
     check_products!(f64, 6, 9, 20);
     check_products!(f64, 6, 9, 32);
+    check_products!(f32, 19, 1100, 20);
+    check_products!(f64, 9, 1100, 20);
 }
 
 /// A `SparseBatch` lists every value of its rows under its column, rows increasing, and a
@@ -311,6 +323,24 @@ fn a_network_ready_for_sparse_rows_gives_the_same_numbers() {
             column: 3
         })
     );
+    assert_eq!(
+        ready.classify(&bad, &mut b),
+        Err(BatchError::NonFiniteInput {
+            row: 141,
+            column: 3
+        })
+    );
+    // From dense rows, listed first: the network's numbers again.
+    let dense: &[[f32; 30]; 8] = x[..8].try_into().unwrap();
+    let (mut a, mut b) = ([[0.0f32; 4]; 8], [[9.0f32; 4]; 8]);
+    net.predict(dense, &mut a);
+    ready.predict(dense, &mut b);
+    assert_eq!(bits(a.as_flattened()), bits(b.as_flattened()));
+    let (mut a, mut b) = (vec![9; 150], vec![8; 150]);
+    net.classify(&x, &mut a).unwrap();
+    ready.classify(&x, &mut b).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(net.accuracy(&x, &t), ready.accuracy(&x, &t));
     assert_eq!(ready.into_network().w1(), net.w1());
 }
 

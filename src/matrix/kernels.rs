@@ -375,31 +375,102 @@ pub fn sparse_lined<T: Float, const K: usize, const O: usize>(
     tail: &[T],
     c: &mut [[T; O]],
 ) {
-    let (lines, rest) = (O / LINE, O % LINE);
     assert!(
-        main.len() == K * lines && tail.len() == K * rest && c.len() == x.len(),
+        main.len() == K * (O / LINE) && tail.len() == K * (O % LINE) && c.len() == x.len(),
         "sparse_lined: sizes"
     );
     for (row, out) in x.iter().zip(c) {
-        // Whole-array reads and writes of `acc`, and loops of constant length: it stays in
-        // registers.
-        let mut acc = [T::ZERO; O];
-        for (&p, &v) in row.indices().iter().zip(row.values()) {
-            let p = usize::from(p);
-            for (l, line) in main[p * lines..][..lines].iter().enumerate() {
-                for (s, &w) in acc[l * LINE..][..LINE].iter_mut().zip(&line.0) {
-                    *s = s.add_product(v, w);
-                }
-            }
-            for (s, &w) in acc[lines * LINE..]
-                .iter_mut()
-                .zip(&tail[p * rest..][..rest])
-            {
+        *out = lined_row(row.values(), row.indices(), main, tail);
+    }
+}
+
+/// [`sparse_lined`] for dense rows `x (m×K)`: each row's non-zero values found and listed as
+/// a sparse row's (see `nonzero_masks`), eight rows before their products, so that their
+/// reads from memory overlap (see `Listed`). For rows mostly zero, such as MNIST images given
+/// as f32; a dense row runs too, at the speed of a sparse row as long.
+pub fn dense_lined<T: Float, const K: usize, const O: usize>(
+    x: &[[T; K]],
+    main: &[Line<T>],
+    tail: &[T],
+    c: &mut [[T; O]],
+) {
+    const AHEAD: usize = 8;
+    assert!(
+        main.len() == K * (O / LINE) && tail.len() == K * (O % LINE) && c.len() == x.len(),
+        "dense_lined: sizes"
+    );
+    assert!(K <= 1 << 16, "dense_lined: steps are u16");
+    if let ([row], [out]) = (x, &mut *c) {
+        // One row: room for one (zeroing room for eight took longer than the product).
+        let (mut values, mut steps) = ([T::ZERO; K], [0u16; K]);
+        let count = list_row(row, &mut values, &mut steps);
+        *out = lined_row(&values[..count], &steps[..count], main, tail);
+        return;
+    }
+    let mut values = [[T::ZERO; K]; AHEAD];
+    let mut steps = [[0u16; K]; AHEAD];
+    for (rows, outs) in x.chunks(AHEAD).zip(c.chunks_mut(AHEAD)) {
+        let mut counts = [0usize; AHEAD];
+        for (((row, values), steps), count) in rows
+            .iter()
+            .zip(&mut values)
+            .zip(&mut steps)
+            .zip(&mut counts)
+        {
+            *count = list_row(row, values, steps);
+        }
+        for (((out, values), steps), &count) in
+            outs.iter_mut().zip(&values).zip(&steps).zip(&counts)
+        {
+            *out = lined_row(&values[..count], &steps[..count], main, tail);
+        }
+    }
+}
+
+/// Lists `row`'s non-zero values and their steps, [`KR`] values at a time (each part's steps
+/// moved on by where it starts), and returns how many.
+#[inline(always)]
+fn list_row<T: Float>(row: &[T], values: &mut [T], steps: &mut [u16]) -> usize {
+    let mut count = 0;
+    for (k, part) in row.chunks(KR).enumerate() {
+        let mut masks = [0u64; KR / 64];
+        nonzero_masks(part, &mut masks);
+        let n = list_nonzero(part, &masks, &mut values[count..], &mut steps[count..]);
+        for q in &mut steps[count..count + n] {
+            *q += (k * KR) as u16;
+        }
+        count += n;
+    }
+    count
+}
+
+/// One row of [`sparse_lined`]: `Σ values[k] · b[steps[k]]`, `b`'s rows as `main` and `tail`.
+#[inline(always)]
+fn lined_row<T: Float, const O: usize>(
+    values: &[T],
+    steps: &[u16],
+    main: &[Line<T>],
+    tail: &[T],
+) -> [T; O] {
+    let (lines, rest) = (O / LINE, O % LINE);
+    // Whole-array reads and writes of `acc`, and loops of constant length: it stays in
+    // registers.
+    let mut acc = [T::ZERO; O];
+    for (&p, &v) in steps.iter().zip(values) {
+        let p = usize::from(p);
+        for (l, line) in main[p * lines..][..lines].iter().enumerate() {
+            for (s, &w) in acc[l * LINE..][..LINE].iter_mut().zip(&line.0) {
                 *s = s.add_product(v, w);
             }
         }
-        *out = acc;
+        for (s, &w) in acc[lines * LINE..]
+            .iter_mut()
+            .zip(&tail[p * rest..][..rest])
+        {
+            *s = s.add_product(v, w);
+        }
     }
+    acc
 }
 
 /// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: each row's values add

@@ -604,5 +604,27 @@ mod owned {
                 kernels::sparse_nn(x, &self.tail, out.as_flattened_mut(), O);
             }
         }
+
+        /// `out = x · W` for dense rows that are mostly zeros (see
+        /// [`kernels::dense_lined`]); rows too wide for lines go through the dense kernels.
+        ///
+        /// # Panics
+        /// If `out` and `x` differ in length.
+        pub fn matmul_dense(&self, x: &[[T; I]], out: &mut [[T; O]]) {
+            assert_eq!(x.len(), out.len(), "LinedRows::matmul_dense: rows");
+            if Self::LINED {
+                kernels::dense_lined(x, &self.main, &self.tail, out);
+            } else {
+                let m = x.len();
+                kernels::gemm_nn(
+                    x.as_flattened(),
+                    &self.tail,
+                    out.as_flattened_mut(),
+                    m,
+                    I,
+                    O,
+                );
+            }
+        }
     }
 }
