@@ -103,7 +103,8 @@ print()
 print("| inference, 1 thread | constnn images/s | PyTorch images/s (dense f32) | ratio |")
 print("|---|---|---|---|")
 for i, (b, rows) in enumerate([(1, "dense f32 rows"), (100, "dense f32 rows"), (1, "rows kept sparse"), (100, "rows kept sparse"),
-                               (1, "rows kept sparse, weights on lines (`SparseReady`)"), (100, "rows kept sparse, weights on lines (`SparseReady`)")]):
+                               (1, "rows kept sparse, weights on lines (`SparseReady`)"), (100, "rows kept sparse, weights on lines (`SparseReady`)"),
+                               (1, "dense f32 rows, weights on lines (`SparseReady`)"), (100, "dense f32 rows, weights on lines (`SparseReady`)")]):
     ratios = [c[r][i] / t[r][i % 2] for r in range(rounds)]
     cm, tm = median(x[i] for x in c), median(x[i % 2] for x in t)
     print(f"| batch {b}, {rows} | {cm:,.0f} | {tm:,.0f} | {median(ratios):.1f}×{spread(ratios, 1)} |")

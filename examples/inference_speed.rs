@@ -1,8 +1,9 @@
 //! Inference throughput of TwoLayerNet<784, 50, 10> (f32) on MNIST test images, at batch 1 and
 //! batch 100: prints the median images/s over repeated passes, from dense f32 rows (as the
 //! PyTorch side of `bench/compare.sh` takes them), from the same rows kept sparse (as
-//! `train_mnist` keeps them), from those with the first layer's weights on whole cache lines
-//! (`SparseReady`, as `train_mnist` evaluates), and how fast dense rows convert to sparse ones.
+//! `train_mnist` keeps them), with the first layer's weights on whole cache lines
+//! (`SparseReady`, as `train_mnist` evaluates; from sparse rows and from dense ones), and how
+//! fast dense rows convert to sparse ones.
 //! Used by `bench/compare.sh`.
 //!
 //! ```text
@@ -96,6 +97,19 @@ fn measure() -> Result<(), Error> {
     });
     // The copy of the weights is made once, as a model is loaded once.
     let ready = SparseReady::new(net.clone());
+    let ready1 = rate(n, || {
+        for img in images {
+            ready.predict(std::array::from_ref(img), &mut out1);
+            std::hint::black_box(&out1);
+        }
+    });
+    let ready100 = rate(n, || {
+        for chunk in images.chunks_exact(100) {
+            let batch: &[[f32; 784]; 100] = chunk.try_into().expect("100 rows");
+            ready.predict(batch, &mut out100[0]);
+            std::hint::black_box(&out100);
+        }
+    });
     let lined1 = rate(n, || {
         for img in &sparse {
             ready.predict_sparse(std::array::from_ref(img), &mut out1);
@@ -115,6 +129,8 @@ fn measure() -> Result<(), Error> {
     println!("batch 100, sparse rows: {sparse100:.0} images/s");
     println!("batch 1, sparse rows, weights on lines: {lined1:.0} images/s");
     println!("batch 100, sparse rows, weights on lines: {lined100:.0} images/s");
+    println!("batch 1, dense rows, weights on lines: {ready1:.0} images/s");
+    println!("batch 100, dense rows, weights on lines: {ready100:.0} images/s");
     println!("dense to sparse rows: {converts:.0} images/s");
     Ok(())
 }
