@@ -2,7 +2,8 @@
 //! inference at batch 1 and batch 100, in f32 and f64; each from dense rows and from the same
 //! rows kept sparse (`matrix::sparse`); the training step also from a `SparseBatch`, which
 //! lists them by column too (as `train_mnist` runs, the listing made ahead on another thread),
-//! and that listing alone.
+//! and that listing alone; inference also through `SparseReady` (the first layer's weights on
+//! whole cache lines; f64's rows of 50 are too wide for them, and run as without).
 //!
 //! `cargo bench --bench network`.
 
@@ -11,6 +12,7 @@ mod common;
 
 use constnn::matrix::sparse::{SparseBatch, SparseRow, SparseRows};
 use constnn::matrix::{Heap, boxed_zeros};
+use constnn::network::SparseReady;
 use constnn::{Float, Sgd, TwoLayerNet};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand_core::SeedableRng;
@@ -58,6 +60,13 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
     g.bench_function("inference batch 100, sparse rows", |b| {
         b.iter(|| net.predict_sparse(black_box(&xs), &mut out))
     });
+    let ready = SparseReady::new(net.clone());
+    g.bench_function("inference batch 100, SparseReady", |b| {
+        b.iter(|| ready.predict(black_box(&*x), &mut out))
+    });
+    g.bench_function("inference batch 100, sparse rows, SparseReady", |b| {
+        b.iter(|| ready.predict_sparse(black_box(&xs), &mut out))
+    });
     g.throughput(Throughput::Elements(1));
     let one: &[[T; 784]; 1] = (&x[..1]).try_into().unwrap();
     let mut out1 = [[T::ZERO; 10]; 1];
@@ -66,6 +75,12 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
     });
     g.bench_function("inference batch 1, sparse row", |b| {
         b.iter(|| net.predict_sparse(black_box(&[xs[0]]), &mut out1))
+    });
+    g.bench_function("inference batch 1, SparseReady", |b| {
+        b.iter(|| ready.predict(black_box(one), &mut out1))
+    });
+    g.bench_function("inference batch 1, sparse row, SparseReady", |b| {
+        b.iter(|| ready.predict_sparse(black_box(&[xs[0]]), &mut out1))
     });
     g.finish();
 }
