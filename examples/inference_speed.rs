@@ -42,6 +42,18 @@ fn rate(images: usize, mut pass: impl FnMut()) -> f64 {
     rates[rates.len() / 2]
 }
 
+/// [`rate`] of `predict` over `rows`, `B` at a time.
+fn rate_by<X, const B: usize>(rows: &[X], predict: impl Fn(&[X; B], &mut [[f32; 10]; B])) -> f64 {
+    let mut out = [[0.0f32; 10]; B];
+    rate(rows.len(), || {
+        for chunk in rows.chunks_exact(B) {
+            let batch: &[X; B] = chunk.try_into().expect("B rows");
+            predict(batch, &mut out);
+            std::hint::black_box(&out);
+        }
+    })
+}
+
 fn measure() -> Result<(), Error> {
     let args = Args::parse(std::env::args().skip(1), &["--model", "--data"], &[])?;
     args.no_positional()?;
@@ -59,21 +71,8 @@ fn measure() -> Result<(), Error> {
     let images = &test.images(0..10_000);
 
     let n = images.len();
-    let mut out1 = [[0.0f32; 10]; 1];
-    let mut out100 = vec![[[0.0f32; 10]; 100]; 1];
-    let dense1 = rate(n, || {
-        for img in images {
-            net.predict(std::array::from_ref(img), &mut out1);
-            std::hint::black_box(&out1);
-        }
-    });
-    let dense100 = rate(n, || {
-        for chunk in images.chunks_exact(100) {
-            let batch: &[[f32; 784]; 100] = chunk.try_into().expect("100 rows");
-            net.predict(batch, &mut out100[0]);
-            std::hint::black_box(&out100);
-        }
-    });
+    let dense1 = rate_by::<_, 1>(images, |x, out| net.predict(x, out));
+    let dense100 = rate_by::<_, 100>(images, |x, out| net.predict(x, out));
     let mut set = SparseRows::new();
     let converts = rate(n, || {
         set = SparseRows::new();
@@ -82,47 +81,14 @@ fn measure() -> Result<(), Error> {
         }
     });
     let sparse: Vec<SparseRow<'_, f32, 784>> = set.iter().collect();
-    let sparse1 = rate(n, || {
-        for img in &sparse {
-            net.predict_sparse(std::array::from_ref(img), &mut out1);
-            std::hint::black_box(&out1);
-        }
-    });
-    let sparse100 = rate(n, || {
-        for chunk in sparse.chunks_exact(100) {
-            let batch: &[SparseRow<'_, f32, 784>; 100] = chunk.try_into().expect("100 rows");
-            net.predict_sparse(batch, &mut out100[0]);
-            std::hint::black_box(&out100);
-        }
-    });
+    let sparse1 = rate_by::<_, 1>(&sparse, |x, out| net.predict_sparse(x, out));
+    let sparse100 = rate_by::<_, 100>(&sparse, |x, out| net.predict_sparse(x, out));
     // The copy of the weights is made once, as a model is loaded once.
     let ready = SparseReady::new(net.clone());
-    let ready1 = rate(n, || {
-        for img in images {
-            ready.predict(std::array::from_ref(img), &mut out1);
-            std::hint::black_box(&out1);
-        }
-    });
-    let ready100 = rate(n, || {
-        for chunk in images.chunks_exact(100) {
-            let batch: &[[f32; 784]; 100] = chunk.try_into().expect("100 rows");
-            ready.predict(batch, &mut out100[0]);
-            std::hint::black_box(&out100);
-        }
-    });
-    let lined1 = rate(n, || {
-        for img in &sparse {
-            ready.predict_sparse(std::array::from_ref(img), &mut out1);
-            std::hint::black_box(&out1);
-        }
-    });
-    let lined100 = rate(n, || {
-        for chunk in sparse.chunks_exact(100) {
-            let batch: &[SparseRow<'_, f32, 784>; 100] = chunk.try_into().expect("100 rows");
-            ready.predict_sparse(batch, &mut out100[0]);
-            std::hint::black_box(&out100);
-        }
-    });
+    let ready1 = rate_by::<_, 1>(images, |x, out| ready.predict(x, out));
+    let ready100 = rate_by::<_, 100>(images, |x, out| ready.predict(x, out));
+    let lined1 = rate_by::<_, 1>(&sparse, |x, out| ready.predict_sparse(x, out));
+    let lined100 = rate_by::<_, 100>(&sparse, |x, out| ready.predict_sparse(x, out));
     println!("batch 1, dense rows: {dense1:.0} images/s");
     println!("batch 100, dense rows: {dense100:.0} images/s");
     println!("batch 1, sparse rows: {sparse1:.0} images/s");

@@ -141,6 +141,42 @@ impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix:
     }
 }
 
+/// A pair of methods, `classify` and `accuracy` over rows of one kind, from a `predict` method
+/// over arrays of them (see [`classify_rows`] and [`accuracy_rows`]).
+macro_rules! classify_and_accuracy {
+    (
+        $(#[$classify_doc:meta])* fn $classify:ident;
+        $(#[$accuracy_doc:meta])* fn $accuracy:ident;
+        rows: $row:ty, predict: $predict:ident, non_finite: $non_finite:expr
+    ) => {
+        $(#[$classify_doc])*
+        ///
+        /// # Panics
+        /// If `classes` is shorter than `x`.
+        pub fn $classify(&self, x: &[$row], classes: &mut [usize]) -> Result<(), BatchError> {
+            classify_rows(
+                x,
+                classes,
+                |x, out| self.$predict(x, out),
+                |x, out| self.$predict(x, out),
+                $non_finite,
+            )
+        }
+
+        $(#[$accuracy_doc])*
+        ///
+        /// # Panics
+        /// If `x` and `t` differ in length.
+        pub fn $accuracy<Lbl: Copy + Into<usize>>(
+            &self,
+            x: &[$row],
+            t: &[Lbl],
+        ) -> Result<f64, BatchError> {
+            accuracy_rows(x, t, |x, classes| self.$classify(x, classes))
+        }
+    };
+}
+
 impl<L, T, const I: usize, const O: usize> Network<L>
 where
     L: Layer<Input = [T; I], Output = [T; O], Scalar = T>,
@@ -163,34 +199,18 @@ where
         Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
-    /// Classifies every row of `x` (any number of rows) into `classes`, in chunks of [`CHUNK`].
-    ///
-    /// A row whose scores are not finite is an error, not a class: it names the first NaN or
-    /// infinite input value of the row, or, if the input is finite, blames the parameters.
-    ///
-    /// # Panics
-    /// If `classes` is shorter than `x`.
-    pub fn classify(&self, x: &[[T; I]], classes: &mut [usize]) -> Result<(), BatchError> {
-        classify_rows(
-            x,
-            classes,
-            |x, out| self.predict(x, out),
-            |x, out| self.predict(x, out),
-            dense_non_finite,
-        )
-    }
-
-    /// The fraction of rows of `x` whose predicted class is their label in `t`; an error for a
-    /// row with non-finite scores (see [`classify`](Self::classify)).
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn accuracy<Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[[T; I]],
-        t: &[Lbl],
-    ) -> Result<f64, BatchError> {
-        accuracy_rows(x, t, |x, classes| self.classify(x, classes))
+    classify_and_accuracy! {
+        /// Classifies every row of `x` (any number of rows) into `classes`, in chunks of
+        /// [`CHUNK`].
+        ///
+        /// A row whose scores are not finite is an error, not a class: it names the first NaN
+        /// or infinite input value of the row, or, if the input is finite, blames the
+        /// parameters.
+        fn classify;
+        /// The fraction of rows of `x` whose predicted class is their label in `t`; an error
+        /// for a row with non-finite scores (see [`classify`](Self::classify)).
+        fn accuracy;
+        rows: [T; I], predict: predict, non_finite: dense_non_finite
     }
 }
 
@@ -295,34 +315,12 @@ where
         self.layers.rest.forward(&mid, out);
     }
 
-    /// [`classify`](Self::classify) for sparse rows.
-    ///
-    /// # Panics
-    /// If `classes` is shorter than `x`.
-    pub fn classify_sparse(
-        &self,
-        x: &[SparseRow<'_, T, I>],
-        classes: &mut [usize],
-    ) -> Result<(), BatchError> {
-        classify_rows(
-            x,
-            classes,
-            |x, out| self.predict_sparse(x, out),
-            |x, out| self.predict_sparse(x, out),
-            SparseRow::first_non_finite,
-        )
-    }
-
-    /// [`accuracy`](Self::accuracy) for sparse rows.
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn accuracy_sparse<Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[SparseRow<'_, T, I>],
-        t: &[Lbl],
-    ) -> Result<f64, BatchError> {
-        accuracy_rows(x, t, |x, classes| self.classify_sparse(x, classes))
+    classify_and_accuracy! {
+        /// [`classify`](Self::classify) for sparse rows.
+        fn classify_sparse;
+        /// [`accuracy`](Self::accuracy) for sparse rows.
+        fn accuracy_sparse;
+        rows: SparseRow<'_, T, I>, predict: predict_sparse, non_finite: SparseRow::first_non_finite
     }
 }
 
@@ -386,30 +384,12 @@ where
         self.net.layers.rest.forward(&mid, out);
     }
 
-    /// [`Network::classify`], as [`predict`](Self::predict).
-    ///
-    /// # Panics
-    /// If `classes` is shorter than `x`.
-    pub fn classify(&self, x: &[[T; I]], classes: &mut [usize]) -> Result<(), BatchError> {
-        classify_rows(
-            x,
-            classes,
-            |x, out| self.predict(x, out),
-            |x, out| self.predict(x, out),
-            dense_non_finite,
-        )
-    }
-
-    /// [`Network::accuracy`], as [`predict`](Self::predict).
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn accuracy<Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[[T; I]],
-        t: &[Lbl],
-    ) -> Result<f64, BatchError> {
-        accuracy_rows(x, t, |x, classes| self.classify(x, classes))
+    classify_and_accuracy! {
+        /// [`Network::classify`], as [`predict`](Self::predict).
+        fn classify;
+        /// [`Network::accuracy`], as [`predict`](Self::predict).
+        fn accuracy;
+        rows: [T; I], predict: predict, non_finite: dense_non_finite
     }
 
     /// [`Network::predict_sparse`].
@@ -424,34 +404,12 @@ where
         self.net.layers.rest.forward(&mid, out);
     }
 
-    /// [`Network::classify_sparse`].
-    ///
-    /// # Panics
-    /// If `classes` is shorter than `x`.
-    pub fn classify_sparse(
-        &self,
-        x: &[SparseRow<'_, T, I>],
-        classes: &mut [usize],
-    ) -> Result<(), BatchError> {
-        classify_rows(
-            x,
-            classes,
-            |x, out| self.predict_sparse(x, out),
-            |x, out| self.predict_sparse(x, out),
-            SparseRow::first_non_finite,
-        )
-    }
-
-    /// [`Network::accuracy_sparse`].
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn accuracy_sparse<Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[SparseRow<'_, T, I>],
-        t: &[Lbl],
-    ) -> Result<f64, BatchError> {
-        accuracy_rows(x, t, |x, classes| self.classify_sparse(x, classes))
+    classify_and_accuracy! {
+        /// [`Network::classify_sparse`].
+        fn classify_sparse;
+        /// [`Network::accuracy_sparse`].
+        fn accuracy_sparse;
+        rows: SparseRow<'_, T, I>, predict: predict_sparse, non_finite: SparseRow::first_non_finite
     }
 }
 
