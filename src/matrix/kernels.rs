@@ -380,31 +380,49 @@ pub fn sparse_lined<T: Float, const K: usize, const O: usize>(
         "sparse_lined: sizes"
     );
     for (row, out) in x.iter().zip(c) {
-        *out = lined_row(row.values(), row.indices(), main, tail);
+        *out = lined_row([T::ZERO; O], row.values(), row.indices(), main, tail);
     }
 }
 
 /// [`sparse_lined`] for dense rows `x (m×K)`: each row's non-zero values found and listed as
 /// a sparse row's (see `nonzero_masks`), eight rows before their products, so that their
-/// reads from memory overlap (see `Listed`). For rows mostly zero, such as MNIST images given
-/// as f32; a dense row runs too, at the speed of a sparse row as long.
+/// reads from memory overlap (see `Listed`); rows longer than [`KR`], a part at a time. For
+/// rows mostly zero, such as MNIST images given as f32; a dense row runs too, at the speed of
+/// a sparse row as long. The stack it takes is bounded whatever `K`: at most eight rows of
+/// [`KR`] values and their steps (48 KB for f32).
 pub fn dense_lined<T: Float, const K: usize, const O: usize>(
     x: &[[T; K]],
     main: &[Line<T>],
     tail: &[T],
     c: &mut [[T; O]],
 ) {
-    const AHEAD: usize = 8;
     assert!(
         main.len() == K * (O / LINE) && tail.len() == K * (O % LINE) && c.len() == x.len(),
         "dense_lined: sizes"
     );
     assert!(K <= 1 << 16, "dense_lined: steps are u16");
+    if K <= KR {
+        lined_ahead(x, main, tail, c);
+    } else {
+        lined_parts(x, main, tail, c);
+    }
+}
+
+/// [`dense_lined`] for rows of at most [`KR`] values. A function of its own, so that its
+/// room for eight rows is on the stack only when it runs.
+#[inline(never)]
+fn lined_ahead<T: Float, const K: usize, const O: usize>(
+    x: &[[T; K]],
+    main: &[Line<T>],
+    tail: &[T],
+    c: &mut [[T; O]],
+) {
+    const AHEAD: usize = 8;
     if let ([row], [out]) = (x, &mut *c) {
         // One row: room for one (zeroing room for eight took longer than the product).
         let (mut values, mut steps) = ([T::ZERO; K], [0u16; K]);
-        let count = list_row(row, &mut values, &mut steps);
-        *out = lined_row(&values[..count], &steps[..count], main, tail);
+        let count = list_part(row, 0, &mut values, &mut steps);
+        *out = lined_row([T::ZERO; O], &values[..count], &steps[..count], main, tail);
         return;
     }
     let mut values = [[T::ZERO; K]; AHEAD];
@@ -417,36 +435,57 @@ pub fn dense_lined<T: Float, const K: usize, const O: usize>(
             .zip(&mut steps)
             .zip(&mut counts)
         {
-            *count = list_row(row, values, steps);
+            *count = list_part(row, 0, values, steps);
         }
         for (((out, values), steps), &count) in
             outs.iter_mut().zip(&values).zip(&steps).zip(&counts)
         {
-            *out = lined_row(&values[..count], &steps[..count], main, tail);
+            *out = lined_row([T::ZERO; O], &values[..count], &steps[..count], main, tail);
         }
     }
 }
 
-/// Lists `row`'s non-zero values and their steps, [`KR`] values at a time (each part's steps
-/// moved on by where it starts), and returns how many.
-#[inline(always)]
-fn list_row<T: Float>(row: &[T], values: &mut [T], steps: &mut [u16]) -> usize {
-    let mut count = 0;
-    for (k, part) in row.chunks(KR).enumerate() {
-        let mut masks = [0u64; KR / 64];
-        nonzero_masks(part, &mut masks);
-        let n = list_nonzero(part, &masks, &mut values[count..], &mut steps[count..]);
-        for q in &mut steps[count..count + n] {
-            *q += (k * KR) as u16;
+/// [`dense_lined`] for rows longer than [`KR`]: row by row, [`KR`] values at a time, the sums
+/// carried from part to part (so still in the order of the columns).
+#[inline(never)]
+fn lined_parts<T: Float, const K: usize, const O: usize>(
+    x: &[[T; K]],
+    main: &[Line<T>],
+    tail: &[T],
+    c: &mut [[T; O]],
+) {
+    let (mut values, mut steps) = ([T::ZERO; KR], [0u16; KR]);
+    for (row, out) in x.iter().zip(c) {
+        let mut acc = [T::ZERO; O];
+        for (k, part) in row.chunks(KR).enumerate() {
+            let count = list_part(part, k * KR, &mut values, &mut steps);
+            acc = lined_row(acc, &values[..count], &steps[..count], main, tail);
         }
-        count += n;
+        *out = acc;
+    }
+}
+
+/// Lists the non-zero values of `part` (at most [`KR`] of them), the part of a row from step
+/// `start` on, and their steps, and returns how many.
+#[inline(always)]
+fn list_part<T: Float>(part: &[T], start: usize, values: &mut [T], steps: &mut [u16]) -> usize {
+    let mut masks = [0u64; KR / 64];
+    nonzero_masks(part, &mut masks);
+    let count = list_nonzero(part, &masks, values, steps);
+    if start > 0 {
+        for q in &mut steps[..count] {
+            // `dense_lined` checked that a row has at most 2¹⁶ steps.
+            *q += start as u16;
+        }
     }
     count
 }
 
-/// One row of [`sparse_lined`]: `Σ values[k] · b[steps[k]]`, `b`'s rows as `main` and `tail`.
+/// One row of [`sparse_lined`]: `acc + Σ values[k] · b[steps[k]]`, one `add_product` a value
+/// in turn, `b`'s rows as `main` and `tail`.
 #[inline(always)]
 fn lined_row<T: Float, const O: usize>(
+    mut acc: [T; O],
     values: &[T],
     steps: &[u16],
     main: &[Line<T>],
@@ -455,7 +494,6 @@ fn lined_row<T: Float, const O: usize>(
     let (lines, rest) = (O / LINE, O % LINE);
     // Whole-array reads and writes of `acc`, and loops of constant length: it stays in
     // registers.
-    let mut acc = [T::ZERO; O];
     for (&p, &v) in steps.iter().zip(values) {
         let p = usize::from(p);
         for (l, line) in main[p * lines..][..lines].iter().enumerate() {
