@@ -841,11 +841,9 @@ impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
                 push(q, v);
             }
         } else if R == 1 && WIDE_ROWS {
-            // One row: its non-zero values marked and listed (see `list_nonzero`).
+            // One row: its non-zero values marked and listed (see `list_part`).
             let row = &a[i0 * lda + p0..][..kc];
-            let mut masks = [0u64; KR / 64];
-            nonzero_masks(row, &mut masks);
-            let count = list_nonzero(row, &masks, self.values.as_flattened_mut(), &mut self.steps);
+            let count = list_part(row, 0, self.values.as_flattened_mut(), &mut self.steps);
             self.count = count;
             self.dense = count == kc;
             return;
