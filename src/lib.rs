@@ -37,15 +37,8 @@
 extern crate alloc;
 
 // For `f32::mul_add` and `f64::mul_add` only: `core` has no fused multiply-add on stable Rust
-// (see `float::FUSED`).
-#[cfg(all(
-    not(test),
-    feature = "fma",
-    any(
-        all(target_arch = "x86_64", target_feature = "fma"),
-        target_arch = "aarch64"
-    )
-))]
+// (see `float::FUSED`; `build.rs` sets `fused`, never on a bare-metal target).
+#[cfg(all(not(test), fused))]
 extern crate std;
 
 pub mod float;

@@ -45,17 +45,32 @@ fn normalize<T: Float>(values: &mut [T]) {
 }
 
 /// Cross-entropy error of a batch of probabilities against class labels:
-/// `−Σₙ log(y[n][tₙ] + 1e-7) / N`, as the book computes it.
+/// `−Σₙ log(y[n][tₙ] + 1e-7) / N`, as the book computes it. A label not below `O` is an error.
+///
+/// ```
+/// use constnn::loss::cross_entropy_error;
+/// let y = [[0.1f64, 0.9], [0.5, 0.5]];
+/// let e = cross_entropy_error(&y, &[1, 0]).unwrap();
+/// assert!((e - (-(0.9f64 + 1e-7).ln() - (0.5f64 + 1e-7).ln()) / 2.0).abs() < 1e-15);
+/// assert_eq!(cross_entropy_error(&y, &[1, 2]).unwrap_err().row, 1);
+/// ```
 pub fn cross_entropy_error<T: Float, const O: usize, const N: usize>(
     y: &Matrix<T, N, O>,
     labels: &[usize; N],
-) -> T {
+) -> Result<T, LabelOutOfRange> {
     let delta = T::from_f64(CROSS_ENTROPY_DELTA);
     let mut sum = T::ZERO;
-    for (row, &t) in y.iter().zip(labels) {
-        sum += (row[t] + delta).ln();
+    for (row, (y, &t)) in y.iter().zip(labels).enumerate() {
+        let Some(p) = y.get(t) else {
+            return Err(LabelOutOfRange {
+                row,
+                label: t,
+                classes: O,
+            });
+        };
+        sum += (*p + delta).ln();
     }
-    -sum / T::from_f64(N as f64)
+    Ok(-sum / T::from_f64(N as f64))
 }
 
 /// A class label that is not below the number of classes.
@@ -160,7 +175,7 @@ impl<T: Float, const O: usize, const N: usize> SoftmaxWithLoss<T, O, N> {
         }
         // As the book: one-hot targets count through their argmax.
         let labels: [usize; N] = core::array::from_fn(|n| argmax(&self.t[n]));
-        Ok(cross_entropy_error(&self.y, &labels))
+        cross_entropy_error(&self.y, &labels)
     }
 
     /// `dx = dout · (y − t) / N`.

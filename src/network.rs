@@ -97,7 +97,7 @@ impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, F
             Affine<f32, I, H, Frozen>,
             Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>,
         > as Layer>::SHAPES;
-        let start = match model::validate(bytes, &shapes, model::dtype_code::<f32>(), 4) {
+        let start = match model::validate(bytes, &shapes, model::dtype_code::<f32>()) {
             Ok(start) => start,
             Err(e) => panic!("{}", e.kind()),
         };
@@ -165,6 +165,9 @@ macro_rules! classify_and_accuracy {
 
         $(#[$accuracy_doc])*
         ///
+        /// A label not below the number of classes is an error ([`BatchError::Label`]), as
+        /// in [`loss`](Network::loss) and [`gradient`](Network::gradient).
+        ///
         /// # Panics
         /// If `x` and `t` differ in length.
         pub fn $accuracy<Lbl: Copy + Into<usize>>(
@@ -172,7 +175,7 @@ macro_rules! classify_and_accuracy {
             x: &[$row],
             t: &[Lbl],
         ) -> Result<f64, BatchError> {
-            accuracy_rows(x, t, |x, classes| self.$classify(x, classes))
+            accuracy_rows(x, t, O, |x, classes| self.$classify(x, classes))
         }
     };
 }
@@ -203,9 +206,8 @@ where
         /// Classifies every row of `x` (any number of rows) into `classes`, in chunks of
         /// [`CHUNK`].
         ///
-        /// A row whose scores are not finite is an error, not a class: it names the first NaN
-        /// or infinite input value of the row, or, if the input is finite, blames the
-        /// parameters.
+        /// A row with a NaN or infinite input value is an error naming its first such column,
+        /// not a class; a finite row whose scores are not finite blames the parameters.
         fn classify;
         /// The fraction of rows of `x` whose predicted class is their label in `t`; an error
         /// for a row with non-finite scores (see [`classify`](Self::classify)).
@@ -251,10 +253,12 @@ fn classify_rows<X, T: Float, const O: usize>(
     Ok(())
 }
 
-/// The fraction of `x`'s rows that `classify` puts in their class `t`.
+/// The fraction of `x`'s rows that `classify` puts in their class `t`; a label not below
+/// `classes` is an error.
 fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
     x: &[X],
     t: &[Lbl],
+    classes: usize,
     classify: impl Fn(&[X], &mut [usize]) -> Result<(), BatchError>,
 ) -> Result<f64, BatchError> {
     assert_eq!(
@@ -264,14 +268,21 @@ fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
         x.len(),
         t.len()
     );
+    if let Some(row) = t.iter().position(|l| (*l).into() >= classes) {
+        return Err(BatchError::Label(LabelOutOfRange {
+            row,
+            label: t[row].into(),
+            classes,
+        }));
+    }
     if x.is_empty() {
         return Ok(0.0);
     }
     let mut correct = 0usize;
-    let mut classes = [0usize; CHUNK];
+    let mut predicted = [0usize; CHUNK];
     for (k, (xs, ts)) in x.chunks(CHUNK).zip(t.chunks(CHUNK)).enumerate() {
-        classify(xs, &mut classes[..xs.len()]).map_err(|e| e.offset_rows(k * CHUNK))?;
-        correct += classes
+        classify(xs, &mut predicted[..xs.len()]).map_err(|e| e.offset_rows(k * CHUNK))?;
+        correct += predicted
             .iter()
             .zip(ts)
             .filter(|(c, t)| **c == (**t).into())
@@ -327,8 +338,8 @@ where
 /// A network whose first layer's weights are also laid out for sparse rows ([`LinedRows`]), to
 /// run it on many rows that are mostly zeros, kept sparse or dense (whose non-zero values it
 /// finds first): the same numbers as [`Network::predict_sparse`], [`Network::predict`] and
-/// their kin, bit for bit; an MNIST evaluation's `x·W₁` in 0.84–0.85 of the time, 100 MNIST
-/// images given as f32 in about 0.9. It owns the network, so the copy cannot go stale;
+/// their kin, bit for bit while W₁ is finite (a skipped zero input times an infinite weight
+/// would be NaN in a dense product). It owns the network, so the copy cannot go stale;
 /// [`into_network`](Self::into_network) gives it back. (The `alloc` feature.)
 ///
 /// ```
@@ -664,12 +675,13 @@ impl core::error::Error for BatchError {}
 
 /// The column of the first NaN or infinite value of a dense row.
 fn dense_non_finite<T: Float, const I: usize>(row: &[T; I]) -> Option<usize> {
-    row.iter().position(|v| !v.is_finite())
+    crate::float::first_non_finite(row)
 }
 
-/// Checks that every row's scores are finite; if one is not, finds the cause in its input
-/// (`non_finite` gives the column of a row's first NaN or ∞). Cheaper than scanning every
-/// input: a NaN or ∞ in the input always reaches the scores.
+/// Checks a batch row by row: an input with a NaN or ∞ is an error naming its first such
+/// column (`non_finite`); a finite input whose scores are not finite blames the parameters.
+/// The input is checked itself, not through the scores: a saturating layer (σ(±∞) is finite;
+/// ReLU maps −∞ to 0) can hide an infinite input from them.
 fn check_finite<X, T: Float, const O: usize>(
     x: &[X],
     scores: &[[T; O]],
@@ -677,12 +689,12 @@ fn check_finite<X, T: Float, const O: usize>(
     non_finite: impl Fn(&X) -> Option<usize>,
 ) -> Result<(), BatchError> {
     for (r, (xr, sr)) in x.iter().zip(scores).enumerate() {
-        if sr.iter().any(|v| !v.is_finite()) {
-            let row = first_row + r;
-            return Err(match non_finite(xr) {
-                Some(column) => BatchError::NonFiniteInput { row, column },
-                None => BatchError::NonFiniteOutput { row },
-            });
+        let row = first_row + r;
+        if let Some(column) = non_finite(xr) {
+            return Err(BatchError::NonFiniteInput { row, column });
+        }
+        if crate::float::first_non_finite(sr).is_some() {
+            return Err(BatchError::NonFiniteOutput { row });
         }
     }
     Ok(())

@@ -53,7 +53,7 @@ fn f32_exp_is_libm_expf_bit_for_bit() {
 }
 
 /// The same on every `f32`, through a loop over a slice (the vectorised path in a release
-/// build). About 30 s in release mode:
+/// build). About a minute in release mode (CI runs it):
 /// `cargo test --release --test exp -- --ignored`.
 #[test]
 #[ignore = "every f32: run in release mode with --ignored"]

@@ -56,8 +56,8 @@ fn the_image_files_are_60000_and_10000_images_of_28x28_paired_with_labels() {
     let train =
         LabeledImages::new(Images::parse(&ti).unwrap(), Labels::parse(&tl, 10).unwrap()).unwrap();
     assert_eq!(train.len(), 60_000);
-    assert_eq!(train.images.dims(), (28, 28));
-    train.images.require_pixels(784).unwrap();
+    assert_eq!(train.images().dims(), (28, 28));
+    train.images().require_pixels(784).unwrap();
     // The first image (a 5) has ink near its centre and none in the corner.
     let (img, label) = train.get(0).unwrap();
     assert_eq!(label, 5);
@@ -155,6 +155,20 @@ fn dimensions_whose_product_overflows_are_refused() {
     if usize::BITS == 64 {
         assert_eq!(e, IdxError::SizeOverflow);
     }
+}
+
+#[test]
+fn a_set_of_no_images_is_refused_as_empty() {
+    let images = idx(&[0, 28, 28], &[]);
+    let labels = idx(&[0], &[]);
+    let (i, l) = (
+        Images::parse(&images).unwrap(),
+        Labels::parse(&labels, 10).unwrap(),
+    );
+    assert_eq!((i.len(), l.len()), (0, 0), "valid, empty files");
+    let e = LabeledImages::new(i, l).unwrap_err();
+    assert_eq!(e, IdxError::Empty);
+    assert!(e.to_string().contains("no images"), "{e}");
 }
 
 #[test]

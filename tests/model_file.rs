@@ -88,6 +88,22 @@ fn f64_models_round_trip_and_are_refused_by_an_f32_network() {
 }
 
 #[test]
+fn validate_refuses_a_dtype_the_format_does_not_have_before_reading_values() {
+    let net = small(4);
+    let bytes = encoded(&net);
+    fn shapes_of<L: constnn::Layer>(_: &L) -> constnn::layers::ShapeList {
+        L::SHAPES
+    }
+    let shapes = shapes_of(&net.layers);
+    assert!(model::validate(&bytes, &shapes, 1).is_ok());
+    for code in [0u8, 3, 255] {
+        let e = model::validate(&bytes, &shapes, code).unwrap_err();
+        assert_eq!(e, ModelError::UnknownDtype { code });
+        assert!(e.to_string().contains("none the model format has"), "{e}");
+    }
+}
+
+#[test]
 fn a_model_of_another_shape_is_refused_naming_the_tensor() {
     let bytes = encoded(&small(1));
     let mut other = TwoLayerNet::<6, 5, 3>::zeros();

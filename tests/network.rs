@@ -45,8 +45,41 @@ fn gradient_check_reports_w1_b1_w2_b2_in_order() {
     let names: Vec<String> = lines.iter().map(|c| c.param.to_string()).collect();
     assert_eq!(names, ["W1", "b1", "W2", "b2"]);
     for c in &lines {
-        assert!(c.mean_abs_diff < 1e-6 && c.max >= c.mean_abs_diff, "{c:?}");
+        // Both figures are real comparisons: small, but not the zero of backprop against
+        // itself (the central difference's truncation error is about 1e-10 here).
+        assert!(c.mean_abs_diff > 0.0 && c.mean_abs_diff < 1e-6, "{c:?}");
+        assert!(c.max < 1e-5, "{c:?}");
     }
+}
+
+#[test]
+fn accuracy_refuses_a_label_out_of_range_as_loss_does() {
+    let mut rng = common::rng(27);
+    let net = TwoLayerNet::<4, 3, 2>::new(0.5, &mut rng);
+    let x = [[0.5f32; 4]; 3];
+    let t = [0u8, 2, 1];
+    let expected = constnn::BatchError::Label(constnn::LabelOutOfRange {
+        row: 1,
+        label: 2,
+        classes: 2,
+    });
+    assert_eq!(net.loss(&x, &t), Err(expected));
+    assert_eq!(net.accuracy(&x[..], &t), Err(expected));
+    let xs = [constnn::matrix::sparse::SparseRow::EMPTY; 3];
+    assert_eq!(net.accuracy_sparse(&xs, &t), Err(expected));
+    // Past the first chunk, the row is counted from the start of the slice.
+    let many = vec![[0.5f32; 4]; 100];
+    let mut labels = vec![1u8; 100];
+    labels[70] = 9;
+    let e = net.accuracy(&many, &labels).unwrap_err();
+    assert_eq!(
+        e,
+        constnn::BatchError::Label(constnn::LabelOutOfRange {
+            row: 70,
+            label: 9,
+            classes: 2
+        })
+    );
 }
 
 #[test]

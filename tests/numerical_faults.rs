@@ -4,6 +4,7 @@
 mod common;
 
 use constnn::loss::{SoftmaxWithLoss, cross_entropy_error, softmax};
+use constnn::matrix::sparse::SparseRow;
 use constnn::{BatchError, TwoLayerNet};
 
 #[test]
@@ -36,7 +37,7 @@ fn softmax_and_cross_entropy_stay_finite_for_logits_of_plus_minus_1e30() {
 #[test]
 fn cross_entropy_of_a_zero_probability_is_finite_thanks_to_the_delta() {
     let y = [[0.0f64, 1.0]];
-    let e = cross_entropy_error(&y, &[0]);
+    let e = cross_entropy_error(&y, &[0]).unwrap();
     assert!((e - -(1e-7f64).ln()).abs() < 1e-9, "{e}");
     let mut p = [0.0f32; 2];
     softmax(&[-1e30, 1e30], &mut p);
@@ -74,6 +75,44 @@ fn an_infinite_input_is_reported_too_even_past_the_first_chunk() {
             column: 0
         }
     );
+}
+
+/// A Sigmoid saturates: σ(+∞) = 1 and σ(−∞) = 0 are finite, so an infinite input can give
+/// finite scores. It is still an input error, not a class.
+#[test]
+fn an_infinite_input_before_a_sigmoid_is_reported_not_classified() {
+    use constnn::layers::{Affine, Sigmoid};
+    let mut rng = common::rng(5);
+    let net = constnn::Network::from_layers(constnn::chain![
+        Sigmoid::<f32, 6>::new(),
+        Affine::<f32, 6, 3>::new(0.5, &mut rng),
+    ]);
+    let mut x = [[0.25f32; 6]; 3];
+    x[1][4] = f32::NEG_INFINITY;
+    let mut scores = [[0.0f32; 3]; 3];
+    net.predict(&x, &mut scores);
+    assert!(scores.as_flattened().iter().all(|s| s.is_finite()));
+    let want = BatchError::NonFiniteInput { row: 1, column: 4 };
+    let mut classes = [0usize; 3];
+    assert_eq!(net.classify(&x, &mut classes), Err(want));
+    assert_eq!(net.accuracy(&x, &[0u8; 3]), Err(want));
+    assert_eq!(net.loss(&x, &[0u8; 3]), Err(want));
+    let mut trained = net.clone();
+    assert_eq!(trained.gradient(&x, &[0u8; 3]), Err(want));
+    // Sparse rows too, through a network whose first layer is an Affine.
+    let net = constnn::Network::from_layers(constnn::chain![
+        Affine::<f32, 6, 3>::new(0.5, &mut rng),
+        Sigmoid::<f32, 3>::new(),
+        Affine::<f32, 3, 2>::new(0.5, &mut rng),
+    ]);
+    let rows = [
+        SparseRow::new(&[0], &[1.0]).unwrap(),
+        SparseRow::new(&[2, 5], &[0.5, f32::INFINITY]).unwrap(),
+    ];
+    let want = BatchError::NonFiniteInput { row: 1, column: 5 };
+    assert_eq!(net.accuracy_sparse(&rows, &[0u8; 2]), Err(want));
+    let mut trained = net.clone();
+    assert_eq!(trained.gradient_sparse(&rows, &[0u8; 2]), Err(want));
 }
 
 #[test]

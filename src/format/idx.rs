@@ -79,6 +79,8 @@ pub enum IdxError {
         /// Labels in the labels file.
         labels: usize,
     },
+    /// The images and labels files hold no items: there is nothing to train on or evaluate.
+    Empty,
     /// The images are not the size the network takes.
     ImageSize {
         /// Rows per image in the file.
@@ -138,6 +140,11 @@ impl fmt::Display for IdxError {
             IdxError::CountMismatch { images, labels } => write!(
                 f,
                 "the images file has {images} images but the labels file has {labels} labels"
+            ),
+            IdxError::Empty => write!(
+                f,
+                "the files hold no images (valid headers with a count of 0): nothing to train \
+                 on or evaluate"
             ),
             IdxError::ImageSize {
                 rows,
@@ -338,17 +345,17 @@ impl<'a> Labels<'a> {
     }
 }
 
-/// Images with their labels, checked to be equally many.
+/// Images with their labels, checked to be equally many and at least one: a data set that can
+/// be trained on or evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LabeledImages<'a> {
-    /// The images.
-    pub images: Images<'a>,
-    /// Their labels.
-    pub labels: Labels<'a>,
+    images: Images<'a>,
+    labels: Labels<'a>,
 }
 
 impl<'a> LabeledImages<'a> {
-    /// Pairs images with labels; their counts must agree.
+    /// Pairs images with labels; their counts must agree, and be more than zero (a set with no
+    /// images has no batch to draw and no accuracy).
     pub fn new(images: Images<'a>, labels: Labels<'a>) -> Result<Self, IdxError> {
         if images.len() != labels.len() {
             return Err(IdxError::CountMismatch {
@@ -356,7 +363,20 @@ impl<'a> LabeledImages<'a> {
                 labels: labels.len(),
             });
         }
+        if images.is_empty() {
+            return Err(IdxError::Empty);
+        }
         Ok(Self { images, labels })
+    }
+
+    /// The images.
+    pub fn images(&self) -> Images<'a> {
+        self.images
+    }
+
+    /// Their labels.
+    pub fn labels(&self) -> Labels<'a> {
+        self.labels
     }
 
     /// Number of labelled images.

@@ -50,6 +50,15 @@ pub const fn dtype_code<T: Float>() -> u8 {
     if T::BYTES == 4 { 1 } else { 2 }
 }
 
+/// The bytes of one value of dtype `code`; `None` for a code this crate does not know.
+const fn dtype_size(code: u8) -> Option<usize> {
+    match code {
+        1 => Some(4),
+        2 => Some(8),
+        _ => None,
+    }
+}
+
 const fn dtype_name(code: u8) -> &'static str {
     match code {
         1 => "f32",
@@ -91,6 +100,11 @@ pub enum ModelError {
         expected: &'static str,
         /// The dtype byte found.
         found: u8,
+    },
+    /// The dtype asked for is none this format has (1: f32, 2: f64).
+    UnknownDtype {
+        /// The dtype byte asked for.
+        code: u8,
     },
     /// The file has another number of tensors than the network.
     TensorCount {
@@ -168,6 +182,10 @@ impl fmt::Display for ModelError {
                 f,
                 "model file holds {} (dtype byte {found}) but the network is {expected}",
                 dtype_name(found)
+            ),
+            ModelError::UnknownDtype { code } => write!(
+                f,
+                "dtype byte {code} is none the model format has (1: f32, 2: f64)"
             ),
             ModelError::TensorCount { expected, found } => write!(
                 f,
@@ -374,19 +392,17 @@ const fn finite_at(bytes: &[u8], i: usize, elem: usize) -> bool {
     }
 }
 
-/// Checks a whole model file against a network's tensor shapes and dtype — magic, version,
-/// dtype, tensor count, every shape, the exact length, the CRC-32 and that every value is
-/// finite — and returns the offset where the data starts.
+/// Checks a whole model file against a network's tensor shapes and dtype (a [`dtype_code`]) —
+/// magic, version, dtype, tensor count, every shape, the exact length, the CRC-32 and that every
+/// value is finite — and returns the offset where the data starts.
 ///
 /// A `const fn`, so a model embedded in firmware is checked when the firmware is built (see
 /// [`TwoLayerNet::from_model`](crate::TwoLayerNet::from_model)).
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // sums bounded by bytes.len() or checked; header is 8 bytes, tail 4
-pub const fn validate(
-    bytes: &[u8],
-    shapes: &ShapeList,
-    dtype: u8,
-    elem: usize,
-) -> Result<usize, ModelError> {
+pub const fn validate(bytes: &[u8], shapes: &ShapeList, dtype: u8) -> Result<usize, ModelError> {
+    let Some(elem) = dtype_size(dtype) else {
+        return Err(ModelError::UnknownDtype { code: dtype });
+    };
     let found = bytes.len();
     if found < FIXED_HEADER {
         return Err(ModelError::Truncated {
@@ -520,12 +536,7 @@ const fn shape_eq(a: Shape, b: Shape) -> bool {
 /// Validates a model file against `layers` ([`validate`]) and, only if all of it is valid,
 /// loads its parameters into them. On error `layers` is untouched.
 pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelError> {
-    let start = validate(
-        bytes,
-        &L::SHAPES,
-        dtype_code::<L::Scalar>(),
-        L::Scalar::BYTES,
-    )?;
+    let start = validate(bytes, &L::SHAPES, dtype_code::<L::Scalar>())?;
     let data = bytes
         .get(start..bytes.len().saturating_sub(4))
         .ok_or(ModelError::TooLarge)?;
@@ -551,6 +562,7 @@ impl ModelError {
             ModelError::BadMagic { .. } => "not a constnn model file (bad magic)",
             ModelError::UnsupportedVersion { .. } => "unsupported model format version",
             ModelError::DtypeMismatch { .. } => "the model file's dtype is not the network's",
+            ModelError::UnknownDtype { .. } => "the dtype asked for is none the format has",
             ModelError::TensorCount { .. } => {
                 "the model file has another number of tensors than the network"
             }
@@ -568,13 +580,16 @@ impl ModelError {
 
 /// The little-endian `f32` at byte `at` (`const`; the caller has validated the file).
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // validated by the caller
-pub const fn f32_at(bytes: &[u8], at: usize) -> f32 {
+pub(crate) const fn f32_at(bytes: &[u8], at: usize) -> f32 {
     f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
 /// An `R`×`C` f32 matrix stored row-major from byte `at` (`const`, for embedded models).
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // r < R; validated by the caller
-pub const fn f32_matrix<const R: usize, const C: usize>(bytes: &[u8], at: usize) -> [[f32; C]; R] {
+pub(crate) const fn f32_matrix<const R: usize, const C: usize>(
+    bytes: &[u8],
+    at: usize,
+) -> [[f32; C]; R] {
     let mut m = [[0.0; C]; R];
     let mut r = 0;
     while r < R {
@@ -586,7 +601,7 @@ pub const fn f32_matrix<const R: usize, const C: usize>(bytes: &[u8], at: usize)
 
 /// A length-`N` f32 vector stored from byte `at` (`const`, for embedded models).
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // i < N; validated by the caller
-pub const fn f32_vector<const N: usize>(bytes: &[u8], at: usize) -> [f32; N] {
+pub(crate) const fn f32_vector<const N: usize>(bytes: &[u8], at: usize) -> [f32; N] {
     let mut v = [0.0; N];
     let mut i = 0;
     while i < N {

@@ -168,7 +168,7 @@ impl<'a, T: Float, const I: usize> SparseRow<'a, T, I> {
 
     /// The first listed value that is NaN or infinite, as its column.
     pub fn first_non_finite(&self) -> Option<usize> {
-        let at = self.value.iter().position(|v| !v.is_finite())?;
+        let at = crate::float::first_non_finite(self.value)?;
         Some(usize::from(self.index[at]))
     }
 }
@@ -278,11 +278,18 @@ mod owned {
     /// assert_eq!(set.iter().map(|row| row.len()).collect::<Vec<_>>(), [2, 0]);
     /// assert!(set.row(1).is_empty());
     /// ```
-    #[derive(Debug, Clone, Default)]
+    #[derive(Debug, Clone)]
     pub struct SparseRows<T, const I: usize> {
         index: Vec<u16>,
         value: Vec<T>,
         ends: Vec<usize>,
+    }
+
+    /// [`SparseRows::new`], with its check that the columns fit `u16`.
+    impl<T: Float, const I: usize> Default for SparseRows<T, I> {
+        fn default() -> Self {
+            Self::new()
+        }
     }
 
     impl<T: Float, const I: usize> SparseRows<T, I> {
