@@ -791,17 +791,13 @@ fn train() -> Result<(), Error> {
     let png_path = out.join("accuracy.png");
     let train_curve: Vec<f64> = log.iter().map(|e| e.train_acc).collect();
     let test_curve: Vec<f64> = log.iter().map(|e| e.test_acc).collect();
-    if common::plot::accuracy_png(&png_path, &train_curve, &test_curve)? {
-        println!(
-            "wrote {}, {}, {}",
-            csv_path.display(),
-            png_path.display(),
-            model_path.display()
-        );
-    } else {
-        println!("wrote {}, {}", csv_path.display(), model_path.display());
-        println!("(no accuracy.png: no TrueType font found; apt-get install fonts-dejavu-core)");
-    }
+    common::plot::accuracy_png(&png_path, &train_curve, &test_curve)?;
+    println!(
+        "wrote {}, {}, {}",
+        csv_path.display(),
+        png_path.display(),
+        model_path.display()
+    );
     println!("final train_acc={train_acc:.4} test_acc={test_acc:.4}");
     Ok(())
 }

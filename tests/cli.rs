@@ -14,11 +14,19 @@ fn example(name: &str) -> PathBuf {
         .parent()
         .unwrap()
         .to_owned();
-    let bin = deps.parent().unwrap().join("examples").join(name);
+    let profile_dir = deps.parent().unwrap();
+    let bin = profile_dir.join("examples").join(name);
+    // Build the example in the profile this test binary was built in, so that it lands where
+    // `bin` looks: `target/debug` for `cargo test`, `target/release` for `cargo test --release`.
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev",
+        Some(other) => other,
+        None => panic!("no profile directory above {}", deps.display()),
+    };
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if !built.iter().any(|b| b == name) {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", name])
+            .args(["build", "--quiet", "--profile", profile, "--example", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap();
@@ -220,6 +228,16 @@ fn corrupt_files_are_refused_naming_the_file_and_the_problem() {
 }
 
 #[test]
+fn an_empty_training_set_is_refused_before_training() {
+    let dir = tmpdir("empty");
+    small_mnist(&dir, 0, 10);
+    let r = train(&dir, &dir.join("out"), &["--iters", "5"]);
+    assert_clean_failure(&r, "train-images-idx3-ubyte and ");
+    assert!(r.stderr.contains("hold no images"), "{}", r.stderr);
+    assert!(!dir.join("out").join("model.cnnm").exists());
+}
+
+#[test]
 fn a_diverging_learning_rate_stops_training_and_keeps_the_previous_model() {
     let dir = tmpdir("diverge");
     small_mnist(&dir, 1200, 100);
@@ -255,12 +273,9 @@ fn a_short_run_on_a_small_dataset_writes_every_output() {
         "epoch,iteration,mean_loss,train_acc,test_acc,elapsed_s"
     );
     assert_eq!(csv.lines().count(), 1 + 3); // iterations 0, 12, 24
-    assert!(
-        std::fs::read(out.join("accuracy.png"))
-            .unwrap()
-            .starts_with(b"\x89PNG")
-    );
-    // The model it wrote loads into classify.
+    assert_accuracy_png(&out.join("accuracy.png"));
+    // The model it wrote loads into classify, which prints the class the model gives each
+    // image: computed here from the same file, independently of classify.
     let model = out.join("model.cnnm");
     let r = run(
         "classify",
@@ -274,7 +289,67 @@ fn a_short_run_on_a_small_dataset_writes_every_output() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("true label: 7"), "{}", r.stdout);
+    let mut net = constnn::TwoLayerNet::<784, 50, 10, f32, constnn::matrix::Heap>::zeros();
+    let bytes = std::fs::read(&model).unwrap();
+    constnn::format::model::decode_into(&bytes, &mut net.layers).unwrap();
+    let images = test_images(&dir);
+    let blocks: Vec<&str> = r.stdout.split("test image #").skip(1).collect();
+    assert_eq!(blocks.len(), 2, "{}", r.stdout);
+    for (i, block) in blocks.iter().enumerate() {
+        let x: [f32; 784] = std::array::from_fn(|p| f32::from(images[i][p]) / 255.0);
+        let mut logits = [[0.0f32; 10]];
+        net.predict(&[x], &mut logits);
+        let class = constnn::matrix::argmax(&logits[0]);
+        assert!(
+            block.contains(&format!("predicted:  {class} ")),
+            "image {i}: the model gives {class}: {block}"
+        );
+    }
+}
+
+#[test]
+fn without_a_font_the_plot_has_its_curves_and_no_text() {
+    let dir = tmpdir("nofont");
+    small_mnist(&dir, 600, 100);
+    let out = dir.join("out");
+    let r = Command::new(example("train_mnist"))
+        .args([
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--iters", "24"])
+        .env("CONSTNN_FONT", "")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_accuracy_png(&out.join("accuracy.png"));
+}
+
+/// The test images of the small MNIST in `dir`, as bytes.
+fn test_images(dir: &Path) -> Vec<[u8; 784]> {
+    let bytes = std::fs::read(dir.join("t10k-images-idx3-ubyte")).unwrap();
+    bytes[16..]
+        .chunks_exact(784)
+        .map(|c| c.try_into().unwrap())
+        .collect()
+}
+
+/// `path` is a 640×480 PNG with both curves on it: pixels of the train curve's blue and of
+/// the test curve's red.
+fn assert_accuracy_png(path: &Path) {
+    let file = std::fs::File::open(path).unwrap();
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgb).unwrap();
+    assert_eq!((info.width, info.height), (640, 480));
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let count = |c: [u8; 3]| rgb.chunks_exact(3).filter(|p| **p == c).count();
+    assert!(count([0, 0, 255]) > 100, "no train curve (blue)");
+    assert!(count([255, 0, 0]) > 100, "no test curve (red)");
 }
 
 #[test]

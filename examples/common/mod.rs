@@ -355,12 +355,12 @@ pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error
         source,
     })?;
     let pixels = set
-        .images
+        .images()
         .as_bytes()
         .chunks_exact(PIXELS)
         .map(|img| std::array::from_fn(|i| img[i]))
         .collect();
-    let y = set.labels.as_slice().to_vec();
+    let y = set.labels().as_slice().to_vec();
     Ok(Split { pixels, y })
 }
 
