@@ -22,6 +22,10 @@ use crate::matrix::sparse::SparseInput;
 use crate::matrix::{
     Inline, Storage, TrainStorage, Zeros, add_row, matmul, matmul_at, matmul_bt, sum_rows,
 };
+use crate::params::{
+    Bias, Moments, Param, ParamId, ParamList, Params, ParamsMut, ParamsRef, Shape, Tensor,
+    TrainParams, Weights,
+};
 
 /// A layer: maps each row of a batch from `Input` to `Output`.
 pub trait Layer {
@@ -29,195 +33,60 @@ pub trait Layer {
     type Input: Copy + Zeros;
     /// One output row, `[T; width]`.
     type Output: Copy + Zeros;
-
     /// The scalar type of its rows and parameters.
     type Scalar: Float;
-    /// How many parameter tensors it has (Affine: 2, `W` and `b`; none by default).
-    const PARAMS: usize = 0;
-    /// The shapes of its parameter tensors, known at compile time (for checking a model file
-    /// against the network in a `const`).
-    const SHAPES: ShapeList = ShapeList::EMPTY;
+    /// Its parameter tensors, declared as a type ([`params`](crate::params)): `()` for none,
+    /// `(Weights<I, O, S>, Bias<O>)` for an [`Affine`]. Their names, shapes and count, and
+    /// the types [`params`](Self::params) returns, all follow from it.
+    type Params: Params;
 
     /// Computes `out` from `x` for a batch of any size `N`.
     fn forward<const N: usize>(&self, x: &[Self::Input; N], out: &mut [Self::Output; N]);
 
-    /// Parameter tensor `k` (`0..PARAMS`), flattened row-major; `None` past the end.
-    fn tensor(&self, _k: usize) -> Option<Tensor<'_, Self::Scalar>> {
-        None
+    /// Its parameters, typed as [`Params`](Self::Params) declares them.
+    fn params(&self) -> ParamsRef<'_, Self>;
+
+    /// Its parameters, mutably (to load a model).
+    fn params_mut(&mut self) -> ParamsMut<'_, Self>;
+
+    /// Calls `f` on each parameter tensor, in order, with its name in the network (`W1`, `b1`,
+    /// …), shape and values.
+    fn for_each_tensor(&self, mut f: impl FnMut(Tensor<'_, Self::Scalar>)) {
+        let list = <Self::Params as Params>::LIST;
+        let mut k = 0;
+        <Self::Params as Params>::each(self.params(), &mut |values| {
+            f(Tensor {
+                id: list.id(k),
+                shape: spec_shape(&list, k),
+                values,
+            });
+            k += 1;
+        });
     }
 
-    /// The values of parameter tensor `k`, mutably (to load a model); `None` past the end.
-    fn tensor_mut(&mut self, _k: usize) -> Option<&mut [Self::Scalar]> {
-        None
-    }
-}
-
-/// The shape of a parameter tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// A vector of this length (a bias).
-    Vector(usize),
-    /// A matrix of (rows, columns) (a weight matrix).
-    Matrix(usize, usize),
-}
-
-impl Shape {
-    /// The number of elements.
-    pub const fn len(self) -> usize {
-        match self {
-            Shape::Vector(n) => n,
-            Shape::Matrix(r, c) => r * c,
-        }
-    }
-    /// Whether it has no elements.
-    pub const fn is_empty(self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl core::fmt::Display for Shape {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Shape::Vector(n) => write!(f, "({n},)"),
-            Shape::Matrix(r, c) => write!(f, "({r}, {c})"),
-        }
+    /// Calls `f` on each parameter tensor's values, mutably, in order, with its name and
+    /// shape.
+    fn for_each_tensor_mut(&mut self, mut f: impl FnMut(ParamId, Shape, &mut [Self::Scalar])) {
+        let list = <Self::Params as Params>::LIST;
+        let mut k = 0;
+        <Self::Params as Params>::each_mut(self.params_mut(), &mut |values| {
+            f(list.id(k), spec_shape(&list, k), values);
+            k += 1;
+        });
     }
 }
 
-/// Most parameter tensors a network can have in a [`ShapeList`].
-pub const MAX_TENSORS: usize = 32;
-
-/// The shapes of a network's parameter tensors, in order: a list usable in `const` code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShapeList {
-    shapes: [Shape; MAX_TENSORS],
-    len: usize,
+/// The names and shapes of the parameter tensors of `L`, in order (a `const`).
+pub const fn param_list<L: Layer + ?Sized>() -> ParamList {
+    <L::Params as Params>::LIST
 }
 
-impl ShapeList {
-    /// No tensors.
-    pub const EMPTY: Self = Self {
-        shapes: [Shape::Vector(0); MAX_TENSORS],
-        len: 0,
-    };
-
-    /// These shapes (at most [`MAX_TENSORS`]; more fail the build when used in a `const`).
-    pub const fn of(shapes: &[Shape]) -> Self {
-        let mut list = Self::EMPTY;
-        let mut i = 0;
-        while i < shapes.len() {
-            list = list.push(shapes[i]);
-            i += 1;
-        }
-        list
-    }
-
-    /// This list with `shape` appended.
-    pub const fn push(mut self, shape: Shape) -> Self {
-        assert!(
-            self.len < MAX_TENSORS,
-            "a network has more parameter tensors than MAX_TENSORS"
-        );
-        self.shapes[self.len] = shape;
-        self.len += 1;
-        self
-    }
-
-    /// This list followed by `other`.
-    pub const fn concat(self, other: Self) -> Self {
-        let mut list = self;
-        let mut i = 0;
-        while i < other.len {
-            list = list.push(other.shapes[i]);
-            i += 1;
-        }
-        list
-    }
-
-    /// How many shapes.
-    pub const fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are none.
-    pub const fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Shape `k`, if `k < len`.
-    pub const fn get(&self, k: usize) -> Option<Shape> {
-        if k < self.len {
-            Some(self.shapes[k])
-        } else {
-            None
-        }
-    }
-
-    /// The book's name of tensor `k`: matrices are `W`, vectors `b`, numbered per name.
-    pub const fn id(&self, k: usize) -> ParamId {
-        let name = match self.get(k) {
-            Some(Shape::Matrix(..)) => "W",
-            _ => "b",
-        };
-        let mut index = 1;
-        let mut j = 0;
-        while j < k && j < self.len {
-            let same = matches!(
-                (self.shapes[j], self.get(k)),
-                (Shape::Matrix(..), Some(Shape::Matrix(..)))
-                    | (Shape::Vector(_), Some(Shape::Vector(_)))
-            );
-            if same {
-                index += 1;
-            }
-            j += 1;
-        }
-        ParamId { name, index }
-    }
+fn spec_shape(list: &ParamList, k: usize) -> Shape {
+    list.shape(k).unwrap_or(Shape::Vector(0))
 }
 
-/// A parameter's name as the book writes it: `W1`, `b2`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParamId {
-    /// `"W"` or `"b"`.
-    pub name: &'static str,
-    /// 1 for the first layer that has one, 2 for the next, …
-    pub index: usize,
-}
-
-impl ParamId {
-    /// The name of parameter tensor `k` of `layers`, numbered per name: `W1`, `b1`, `W2`, …
-    pub fn of<L: Layer + ?Sized>(layers: &L, k: usize) -> Self {
-        let name = layers.tensor(k).map_or("?", |t| t.name);
-        let before = (0..k)
-            .filter(|&j| layers.tensor(j).is_some_and(|t| t.name == name))
-            .count();
-        ParamId {
-            name,
-            index: before + 1,
-        }
-    }
-}
-
-impl core::fmt::Display for ParamId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}{}", self.name, self.index)
-    }
-}
-
-/// A parameter tensor, read-only.
-#[derive(Debug, Clone, Copy)]
-pub struct Tensor<'a, T> {
-    /// The book's name for it within its layer: `"W"` or `"b"`.
-    pub name: &'static str,
-    /// Its shape.
-    pub shape: Shape,
-    /// Its values, flattened row-major.
-    pub values: &'a [T],
-}
-
-/// A layer that can be trained: it has a backward pass and (possibly) parameters.
-pub trait Train: Layer {
+/// A layer that can be trained: it has a backward pass and a gradient beside each parameter.
+pub trait Train: Layer<Params: TrainParams> {
     /// What its forward pass must keep for backward beyond its input and output (`()` for
     /// single layers; a [`Chain`] keeps its intermediate activations here).
     type Tape<const N: usize>: Zeros;
@@ -244,22 +113,42 @@ pub trait Train: Layer {
         dx: Option<&mut [Self::Input; N]>,
     );
 
-    /// Parameter tensor `k` (`0..PARAMS`) with its gradient, flattened; `None` past the end
-    /// (always, by default: a layer without parameters).
-    fn param(&mut self, _k: usize) -> Option<Param<'_, Self::Scalar>> {
-        None
-    }
-}
+    /// Its parameters and their gradients (as the last backward pass left them), mutably,
+    /// both typed as [`Params`](Layer::Params) declares them.
+    fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, ParamsMut<'_, Self>);
 
-/// One parameter tensor and its gradient, as flat slices of equal length.
-#[derive(Debug)]
-pub struct Param<'a, T> {
-    /// The book's name for it within its layer: `"W"` or `"b"`.
-    pub name: &'static str,
-    /// The values.
-    pub value: &'a mut [T],
-    /// dL/d(value), as the last `backward` (or numerical gradient) left it.
-    pub grad: &'a mut [T],
+    /// Calls `f` on each parameter tensor with its gradient, in order.
+    fn for_each_param(&mut self, mut f: impl FnMut(Param<'_, Self::Scalar>)) {
+        let mut none = <Self::Params as TrainParams>::moments::<Self::Scalar, 0>();
+        self.for_each_param_with(&mut none, |p, []| f(p));
+    }
+
+    /// Calls `f` on each parameter tensor with its gradient and its `K` buffers in `moments`
+    /// (an optimiser's state, made by [`moments`](Self::moments)), in order.
+    fn for_each_param_with<const K: usize>(
+        &mut self,
+        moments: &mut Moments<Self, K>,
+        mut f: impl FnMut(Param<'_, Self::Scalar>, [&mut [Self::Scalar]; K]),
+    ) {
+        let list = <Self::Params as Params>::LIST;
+        let mut k = 0;
+        let (values, grads) = self.params_and_grads();
+        <Self::Params as TrainParams>::each_with(values, grads, moments, &mut |value, grad, m| {
+            let param = Param {
+                id: list.id(k),
+                shape: spec_shape(&list, k),
+                value,
+                grad,
+            };
+            f(param, m);
+            k += 1;
+        });
+    }
+
+    /// `K` zeroed buffers shaped like each parameter tensor: an optimiser's state.
+    fn moments<const K: usize>() -> Moments<Self, K> {
+        <Self::Params as TrainParams>::moments()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +169,9 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
     type Input = [T; W];
     type Output = [T; W];
     type Scalar = T;
+    type Params = ();
+    fn params(&self) {}
+    fn params_mut(&mut self) {}
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
         for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
@@ -291,6 +183,9 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
 
 impl<T: Float, const W: usize> Train for Relu<T, W> {
     type Tape<const N: usize> = ();
+    fn params_and_grads(&mut self) -> ((), ()) {
+        ((), ())
+    }
 
     fn backward<const N: usize>(
         &mut self,
@@ -323,6 +218,9 @@ impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
     type Input = [T; W];
     type Output = [T; W];
     type Scalar = T;
+    type Params = ();
+    fn params(&self) {}
+    fn params_mut(&mut self) {}
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
         for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
@@ -333,6 +231,9 @@ impl<T: Float, const W: usize> Layer for Sigmoid<T, W> {
 
 impl<T: Float, const W: usize> Train for Sigmoid<T, W> {
     type Tape<const N: usize> = ();
+    fn params_and_grads(&mut self) -> ((), ()) {
+        ((), ())
+    }
 
     fn backward<const N: usize>(
         &mut self,
@@ -363,8 +264,8 @@ pub struct Affine<T: Float, const I: usize, const O: usize, S: Storage = Inline>
     pub b: [T; O],
     /// dL/dW from the last backward pass.
     pub dw: S::Grad<T, I, O>,
-    /// dL/db from the last backward pass.
-    pub db: [T; O],
+    /// dL/db from the last backward pass (nothing, for [`Frozen`](crate::matrix::Frozen)).
+    pub db: S::VecGrad<T, O>,
 }
 
 /// Shows the shape and bias; a weight matrix of 40 000 numbers is no help in a debug print.
@@ -382,13 +283,14 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Clone for Affine<T, I
 where
     S::Mat<T, I, O>: Clone,
     S::Grad<T, I, O>: Clone,
+    S::VecGrad<T, O>: Clone,
 {
     fn clone(&self) -> Self {
         Self {
             w: self.w.clone(),
             b: self.b,
             dw: self.dw.clone(),
-            db: self.db,
+            db: self.db.clone(),
         }
     }
 }
@@ -400,7 +302,7 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, 
             w: S::zeros(),
             b: [T::ZERO; O],
             dw: S::grad_zeros(),
-            db: [T::ZERO; O],
+            db: S::vec_grad_zeros(),
         }
     }
 
@@ -426,7 +328,7 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, 
             w,
             b,
             dw: S::grad_zeros(),
-            db: [T::ZERO; O],
+            db: S::vec_grad_zeros(),
         }
     }
 
@@ -466,7 +368,7 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, 
         dout: &[[T; O]; N],
     ) {
         x.matmul_at(dout, S::grad_mut(&mut self.dw));
-        sum_rows(dout, &mut self.db);
+        sum_rows(dout, S::vec_grad_mut(&mut self.db));
     }
 }
 
@@ -474,36 +376,19 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Layer for Affine<T, I
     type Input = [T; I];
     type Output = [T; O];
     type Scalar = T;
-    const PARAMS: usize = 2;
-    const SHAPES: ShapeList = ShapeList::of(&[Shape::Matrix(I, O), Shape::Vector(O)]);
+    type Params = (Weights<I, O, S>, Bias<O>);
 
     fn forward<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
         matmul(x, S::get(&self.w), out);
         add_row(out, &self.b);
     }
 
-    fn tensor(&self, k: usize) -> Option<Tensor<'_, T>> {
-        match k {
-            0 => Some(Tensor {
-                name: "W",
-                shape: Shape::Matrix(I, O),
-                values: S::get(&self.w).as_flattened(),
-            }),
-            1 => Some(Tensor {
-                name: "b",
-                shape: Shape::Vector(O),
-                values: &self.b,
-            }),
-            _ => None,
-        }
+    fn params(&self) -> (&[[T; O]; I], &[T; O]) {
+        (S::get(&self.w), &self.b)
     }
 
-    fn tensor_mut(&mut self, k: usize) -> Option<&mut [T]> {
-        match k {
-            0 => Some(S::get_mut(&mut self.w).as_flattened_mut()),
-            1 => Some(&mut self.b),
-            _ => None,
-        }
+    fn params_mut(&mut self) -> (&mut [[T; O]; I], &mut [T; O]) {
+        (S::get_mut(&mut self.w), &mut self.b)
     }
 }
 
@@ -519,26 +404,23 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine
         dx: Option<&mut [[T; I]; N]>,
     ) {
         matmul_at(x, dout, S::grad_mut(&mut self.dw));
-        sum_rows(dout, &mut self.db);
+        sum_rows(dout, S::vec_grad_mut(&mut self.db));
         if let Some(dx) = dx {
             matmul_bt(dout, S::get(&self.w), dx);
         }
     }
 
-    fn param(&mut self, k: usize) -> Option<Param<'_, T>> {
-        match k {
-            0 => Some(Param {
-                name: "W",
-                value: S::get_mut(&mut self.w).as_flattened_mut(),
-                grad: S::grad_mut(&mut self.dw).as_flattened_mut(),
-            }),
-            1 => Some(Param {
-                name: "b",
-                value: &mut self.b,
-                grad: &mut self.db,
-            }),
-            _ => None,
-        }
+    #[allow(clippy::type_complexity)] // the declaration's two tensors, values then gradients
+    fn params_and_grads(
+        &mut self,
+    ) -> (
+        (&mut [[T; O]; I], &mut [T; O]),
+        (&mut [[T; O]; I], &mut [T; O]),
+    ) {
+        (
+            (S::get_mut(&mut self.w), &mut self.b),
+            (S::grad_mut(&mut self.dw), S::vec_grad_mut(&mut self.db)),
+        )
     }
 }
 
@@ -586,23 +468,14 @@ impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<
     type Input = A::Input;
     type Output = B::Output;
     type Scalar = A::Scalar;
-    const PARAMS: usize = A::PARAMS + B::PARAMS;
-    const SHAPES: ShapeList = A::SHAPES.concat(B::SHAPES);
+    type Params = (A::Params, B::Params);
 
-    fn tensor(&self, k: usize) -> Option<Tensor<'_, A::Scalar>> {
-        if k < A::PARAMS {
-            self.first.tensor(k)
-        } else {
-            self.rest.tensor(k - A::PARAMS)
-        }
+    fn params(&self) -> ParamsRef<'_, Self> {
+        (self.first.params(), self.rest.params())
     }
 
-    fn tensor_mut(&mut self, k: usize) -> Option<&mut [A::Scalar]> {
-        if k < A::PARAMS {
-            self.first.tensor_mut(k)
-        } else {
-            self.rest.tensor_mut(k - A::PARAMS)
-        }
+    fn params_mut(&mut self) -> ParamsMut<'_, Self> {
+        (self.first.params_mut(), self.rest.params_mut())
     }
 
     fn forward<const N: usize>(&self, x: &[A::Input; N], out: &mut [B::Output; N]) {
@@ -663,11 +536,9 @@ where
             .backward(x, &mut tape.first, &tape.mid, &tape.dmid, dx);
     }
 
-    fn param(&mut self, k: usize) -> Option<Param<'_, A::Scalar>> {
-        if k < A::PARAMS {
-            self.first.param(k)
-        } else {
-            self.rest.param(k - A::PARAMS)
-        }
+    fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, ParamsMut<'_, Self>) {
+        let (first_values, first_grads) = self.first.params_and_grads();
+        let (rest_values, rest_grads) = self.rest.params_and_grads();
+        ((first_values, rest_values), (first_grads, rest_grads))
     }
 }

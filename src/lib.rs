@@ -10,7 +10,9 @@
 //! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, and `Chain` to compose them.
 //! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
 //! - [`network`]: `Network` and the book's `TwoLayerNet`, with backprop and numerical gradients.
-//! - [`optim`]: the `Sgd` optimiser.
+//! - [`params`]: each layer's parameters, declared once as a type: names, shapes, typed
+//!   access, an optimiser's state shaped like the network.
+//! - [`optim`]: the optimisers `Sgd` and `Momentum`.
 //! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
 //! - [`format`]: MNIST's IDX files and this crate's model files, parsed from `&[u8]`.
 //!
@@ -50,13 +52,14 @@ pub mod loss;
 pub mod matrix;
 pub mod network;
 pub mod optim;
+pub mod params;
 
 pub use float::Float;
 pub use layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};
 pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
 pub use network::{BatchError, Network, TwoLayerNet};
-pub use optim::{Optimizer, Sgd};
+pub use optim::{Momentum, Optimizer, Sgd};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -167,13 +167,15 @@ pub fn argmax<T: Float>(row: &[T]) -> usize {
 /// So layers are generic over where their matrices live:
 /// - [`Inline`]: by value, for small layers and for `static`s on a microcontroller;
 /// - [`Heap`] (feature `alloc`): each matrix in its own `Box`, made zeroed on the heap directly;
-/// - [`Frozen`]: inference only, by value with no gradient buffer, so a `static` model is just
-///   its weights (and sits in flash).
+/// - [`Frozen`]: inference only, by value with no gradient buffers at all, so a `static` model
+///   is just its weights and biases (and sits in flash).
 pub trait Storage {
     /// Holds a weight matrix.
     type Mat<T: Float, const R: usize, const C: usize>;
     /// Holds the gradient of a weight matrix (nothing, for inference-only storage).
     type Grad<T: Float, const R: usize, const C: usize>;
+    /// Holds the gradient of a bias vector (nothing, for inference-only storage).
+    type VecGrad<T: Float, const N: usize>;
     /// The matrix a `Mat` holds.
     fn get<T: Float, const R: usize, const C: usize>(m: &Self::Mat<T, R, C>) -> &Matrix<T, R, C>;
     /// The matrix a `Mat` holds, mutably.
@@ -194,6 +196,10 @@ pub trait TrainStorage: Storage {
     fn grad_mut<T: Float, const R: usize, const C: usize>(
         g: &mut Self::Grad<T, R, C>,
     ) -> &mut Matrix<T, R, C>;
+    /// A zeroed bias gradient.
+    fn vec_grad_zeros<T: Float, const N: usize>() -> Self::VecGrad<T, N>;
+    /// The gradient a `VecGrad` holds, mutably.
+    fn vec_grad_mut<T: Float, const N: usize>(g: &mut Self::VecGrad<T, N>) -> &mut [T; N];
 }
 
 /// Matrices stored by value inside the layer.
@@ -211,6 +217,7 @@ pub struct NoGrad;
 impl Storage for Inline {
     type Mat<T: Float, const R: usize, const C: usize> = Matrix<T, R, C>;
     type Grad<T: Float, const R: usize, const C: usize> = Matrix<T, R, C>;
+    type VecGrad<T: Float, const N: usize> = [T; N];
     #[inline]
     fn get<T: Float, const R: usize, const C: usize>(m: &Matrix<T, R, C>) -> &Matrix<T, R, C> {
         m
@@ -242,11 +249,20 @@ impl TrainStorage for Inline {
     ) -> &mut Matrix<T, R, C> {
         g
     }
+    #[inline]
+    fn vec_grad_zeros<T: Float, const N: usize>() -> [T; N] {
+        [T::ZERO; N]
+    }
+    #[inline]
+    fn vec_grad_mut<T: Float, const N: usize>(g: &mut [T; N]) -> &mut [T; N] {
+        g
+    }
 }
 
 impl Storage for Frozen {
     type Mat<T: Float, const R: usize, const C: usize> = Matrix<T, R, C>;
     type Grad<T: Float, const R: usize, const C: usize> = NoGrad;
+    type VecGrad<T: Float, const N: usize> = NoGrad;
     #[inline]
     fn get<T: Float, const R: usize, const C: usize>(m: &Matrix<T, R, C>) -> &Matrix<T, R, C> {
         m
@@ -292,6 +308,7 @@ mod heap {
     impl Storage for Heap {
         type Mat<T: Float, const R: usize, const C: usize> = Box<Matrix<T, R, C>>;
         type Grad<T: Float, const R: usize, const C: usize> = Box<Matrix<T, R, C>>;
+        type VecGrad<T: Float, const N: usize> = [T; N];
         #[inline]
         fn get<T: Float, const R: usize, const C: usize>(
             m: &Box<Matrix<T, R, C>>,
@@ -323,6 +340,14 @@ mod heap {
         fn grad_mut<T: Float, const R: usize, const C: usize>(
             g: &mut Box<Matrix<T, R, C>>,
         ) -> &mut Matrix<T, R, C> {
+            g
+        }
+        #[inline]
+        fn vec_grad_zeros<T: Float, const N: usize>() -> [T; N] {
+            [T::ZERO; N]
+        }
+        #[inline]
+        fn vec_grad_mut<T: Float, const N: usize>(g: &mut [T; N]) -> &mut [T; N] {
             g
         }
     }

@@ -5,7 +5,8 @@
 //! call. One MNIST training step at batch 100 keeps about 100 KB there.
 
 use crate::float::Float;
-use crate::layers::{Affine, Chain, Layer, ParamId, Relu, Train};
+use crate::layers::{Affine, Chain, Layer, Relu, Train, param_list};
+use crate::params::{Param, ParamId};
 use core::fmt;
 
 use crate::format::model;
@@ -93,10 +94,9 @@ impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, F
     /// ([`model::validate`]): a model of another shape or dtype, or a damaged one, fails the
     /// build with the reason, never the run.
     pub const fn from_model(bytes: &[u8]) -> Self {
-        let shapes = <Chain<
-            Affine<f32, I, H, Frozen>,
-            Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>,
-        > as Layer>::SHAPES;
+        let shapes = param_list::<
+            Chain<Affine<f32, I, H, Frozen>, Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>>,
+        >();
         let start = match model::validate(bytes, &shapes, model::dtype_code::<f32>()) {
             Ok(start) => start,
             Err(e) => panic!("{}", e.kind()),
@@ -108,13 +108,13 @@ impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, F
             w: model::f32_matrix::<I, H>(bytes, start),
             b: model::f32_vector::<H>(bytes, b1_at),
             dw: NoGrad,
-            db: [0.0; H],
+            db: NoGrad,
         };
         let second = Affine {
             w: model::f32_matrix::<H, O>(bytes, w2_at),
             b: model::f32_vector::<O>(bytes, b2_at),
             dw: NoGrad,
-            db: [0.0; O],
+            db: NoGrad,
         };
         Network::from_layers(Chain::new(first, Chain::new(Relu::new(), second)))
     }
@@ -464,7 +464,7 @@ where
         &mut self,
         x: &impl SparseInput<T, N, I>,
         t: &impl Targets<T, O, N>,
-        optimizer: &mut impl Optimizer<T>,
+        optimizer: &mut impl Optimizer<Chain<Affine<T, I, H, S>, B>>,
     ) -> Result<T, BatchError> {
         let loss = self.gradient_sparse(x, t)?;
         optimizer.update(&mut self.layers);
@@ -504,7 +504,7 @@ where
         &mut self,
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
-        optimizer: &mut impl Optimizer<T>,
+        optimizer: &mut impl Optimizer<L>,
     ) -> Result<T, BatchError> {
         let loss = self.gradient(x, t)?;
         optimizer.update(&mut self.layers);
@@ -519,12 +519,11 @@ where
         x: &[[T; I]; N],
         t: &impl Targets<T, O, N>,
     ) -> Result<(), BatchError> {
-        for k in 0..L::PARAMS {
-            for i in 0..self.param_len(k) {
+        let list = param_list::<L>();
+        for k in 0..list.len() {
+            for i in 0..list.shape(k).map_or(0, |s| s.len()) {
                 let g = self.numerical_derivative(k, i, x, t)?;
-                if let Some(p) = self.layers.param(k) {
-                    p.grad[i] = g;
-                }
+                self.with_param(k, |p| p.grad[i] = g);
             }
         }
         Ok(())
@@ -541,11 +540,13 @@ where
         mut report: impl FnMut(GradCheck),
     ) -> Result<(), BatchError> {
         self.gradient(x, t)?;
-        for k in 0..L::PARAMS {
-            let (mut sum, mut max, len) = (0.0f64, 0.0f64, self.param_len(k));
+        let list = param_list::<L>();
+        for k in 0..list.len() {
+            let len = list.shape(k).map_or(0, |s| s.len());
+            let (mut sum, mut max) = (0.0f64, 0.0f64);
             for i in 0..len {
                 let num = self.numerical_derivative(k, i, x, t)?;
-                let bp = self.layers.param(k).map_or(T::ZERO, |p| p.grad[i]);
+                let bp = self.with_param(k, |p| p.grad[i]).unwrap_or(T::ZERO);
                 let d = (num - bp).to_f64().abs();
                 sum += d;
                 max = max.max(d);
@@ -561,23 +562,26 @@ where
 
     /// How many parameter tensors the network has.
     pub const fn param_count(&self) -> usize {
-        L::PARAMS
+        param_list::<L>().len()
     }
 
     /// The book's name of parameter tensor `k`: `W1`, `b1`, `W2`, … (numbered per name).
-    pub fn param_id(&mut self, k: usize) -> ParamId {
-        let name = self.layers.param(k).map_or("?", |p| p.name);
-        let index = (0..k)
-            .filter(|&j| self.layers.param(j).is_some_and(|p| p.name == name))
-            .count();
-        ParamId {
-            name,
-            index: index + 1,
-        }
+    pub const fn param_id(&self, k: usize) -> ParamId {
+        param_list::<L>().id(k)
     }
 
-    fn param_len(&mut self, k: usize) -> usize {
-        self.layers.param(k).map_or(0, |p| p.value.len())
+    /// `f` applied to parameter tensor `k` (with its gradient); `None` past the last.
+    fn with_param<R>(&mut self, k: usize, f: impl FnOnce(Param<'_, T>) -> R) -> Option<R> {
+        let (mut f, mut result, mut j) = (Some(f), None, 0);
+        self.layers.for_each_param(|p| {
+            if j == k
+                && let Some(f) = f.take()
+            {
+                result = Some(f(p));
+            }
+            j += 1;
+        });
+        result
     }
 
     /// dL/dp for element `i` of parameter `k`, by central difference; the value is restored.
@@ -589,21 +593,15 @@ where
         t: &impl Targets<T, O, N>,
     ) -> Result<T, BatchError> {
         let h = T::from_f64(NUMERICAL_H);
-        let Some(orig) = self.layers.param(k).map(|p| p.value[i]) else {
+        let Some(orig) = self.with_param(k, |p| p.value[i]) else {
             return Ok(T::ZERO);
         };
-        self.set_param(k, i, orig + h);
+        self.with_param(k, |p| p.value[i] = orig + h);
         let fxh1 = self.loss(x, t);
-        self.set_param(k, i, orig - h);
+        self.with_param(k, |p| p.value[i] = orig - h);
         let fxh2 = self.loss(x, t);
-        self.set_param(k, i, orig);
+        self.with_param(k, |p| p.value[i] = orig);
         Ok((fxh1? - fxh2?) / (h + h))
-    }
-
-    fn set_param(&mut self, k: usize, i: usize, v: T) {
-        if let Some(p) = self.layers.param(k) {
-            p.value[i] = v;
-        }
     }
 }
 

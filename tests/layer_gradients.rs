@@ -62,20 +62,17 @@ fn check_param_gradients<L, const W: usize, const O: usize>(
     let mut out = [[0.0; O]; N];
     layer.forward_train(&x, &mut tape, &mut out);
     layer.backward(&x, &mut tape, &out, &r, None);
-    assert!(L::PARAMS > 0);
-    for k in 0..L::PARAMS {
-        let (name, analytic, mut values) = {
-            let p = layer.param(k).unwrap();
-            (p.name, p.grad.to_vec(), p.value.to_vec())
-        };
+    let params = common::params_of(layer);
+    assert!(!params.is_empty());
+    for (k, (name, mut values, analytic)) in params.into_iter().enumerate() {
         let num = numerical_grad(&mut values, H, |v| {
-            layer.param(k).unwrap().value.copy_from_slice(v);
+            common::set_tensor(layer, k, v);
             let mut o = [[0.0; O]; N];
             layer.forward(&x, &mut o);
             weighted_sum(&o, &r)
         });
         // The closure last saw the final element at −h: put the parameter back whole.
-        layer.param(k).unwrap().value.copy_from_slice(&values);
+        common::set_tensor(layer, k, &values);
         assert_close(&format!("{what} d{name}"), &num, &analytic, TOL);
     }
 }

@@ -5,8 +5,8 @@ mod common;
 
 use constnn::TwoLayerNet;
 use constnn::format::model::{self, ModelError};
-use constnn::layers::{ParamId, Shape};
 use constnn::matrix::Heap;
+use constnn::params::{ParamId, Shape};
 use rand_core::SeedableRng;
 
 type Small = TwoLayerNet<6, 4, 3>;
@@ -91,8 +91,8 @@ fn f64_models_round_trip_and_are_refused_by_an_f32_network() {
 fn validate_refuses_a_dtype_the_format_does_not_have_before_reading_values() {
     let net = small(4);
     let bytes = encoded(&net);
-    fn shapes_of<L: constnn::Layer>(_: &L) -> constnn::layers::ShapeList {
-        L::SHAPES
+    fn shapes_of<L: constnn::Layer>(_: &L) -> constnn::params::ParamList {
+        constnn::layers::param_list::<L>()
     }
     let shapes = shapes_of(&net.layers);
     assert!(model::validate(&bytes, &shapes, 1).is_ok());

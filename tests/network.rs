@@ -3,7 +3,7 @@
 
 mod common;
 
-use constnn::layers::{Affine, Relu, Sigmoid, Train};
+use constnn::layers::{Affine, Relu, Sigmoid};
 use constnn::matrix::{Heap, boxed_zeros};
 use constnn::{Network, Sgd, TwoLayerNet, chain};
 
@@ -15,16 +15,13 @@ fn two_layer_net_backprop_matches_numerical_gradient_in_f64() {
     let t = [1u8, 3, 0];
 
     net.numerical_gradient(&x, &t).unwrap();
-    let mut numerical = Vec::new();
-    for k in 0..net.param_count() {
-        numerical.push(net.layers.param(k).unwrap().grad.to_vec());
-    }
+    let numerical = common::params_of(&mut net.layers);
+    assert_eq!(numerical.len(), net.param_count());
     net.gradient(&x, &t).unwrap();
-    for (k, num) in numerical.iter().enumerate() {
-        let id = net.param_id(k);
-        let bp = net.layers.param(k).unwrap().grad.to_vec();
+    let backprop = common::params_of(&mut net.layers);
+    for ((id, _, num), (_, _, bp)) in numerical.iter().zip(&backprop) {
         let mean: f64 =
-            num.iter().zip(&bp).map(|(a, b)| (a - b).abs()).sum::<f64>() / bp.len() as f64;
+            num.iter().zip(bp).map(|(a, b)| (a - b).abs()).sum::<f64>() / bp.len() as f64;
         // h = 1e-4 and the 1e-7 delta bound the agreement (the book gets 1e-10 .. 1e-7).
         assert!(mean < 1e-6, "{id}: mean |numerical − backprop| = {mean:e}");
         assert!(
@@ -87,16 +84,13 @@ fn sgd_moves_every_parameter_by_minus_lr_times_its_gradient() {
     let mut rng = common::rng(23);
     let mut net = TwoLayerNet::<4, 3, 2, f64>::new(1.0, &mut rng);
     let x: [[f64; 4]; 2] = common::random_matrix(&mut rng, 0.0, 1.0, 0.0);
-    let mut before = net.clone();
     net.gradient(&x, &[0u8, 1]).unwrap();
-    let grads: Vec<Vec<f64>> = (0..4)
-        .map(|k| net.layers.param(k).unwrap().grad.to_vec())
-        .collect();
+    let before = common::params_of(&mut net.layers);
     constnn::Optimizer::update(&mut Sgd::new(0.25), &mut net.layers);
-    for (k, g) in grads.iter().enumerate() {
-        let old = before.layers.param(k).unwrap().value.to_vec();
-        let new = net.layers.param(k).unwrap().value.to_vec();
-        for ((o, n), g) in old.iter().zip(&new).zip(g) {
+    let after = common::params_of(&mut net.layers);
+    assert_eq!(before.len(), 4);
+    for ((_, old, g), (_, new, _)) in before.iter().zip(&after) {
+        for ((o, n), g) in old.iter().zip(new).zip(g) {
             assert_eq!(*n, o - 0.25 * g);
         }
     }

@@ -35,11 +35,11 @@ fn network() -> impl Strategy<Value = Net> {
     proptest::collection::vec(-1e6f32..1e6, 5 * 3 + 3 + 3 * 2 + 2).prop_map(|v| {
         let mut net = Net::zeros();
         let mut it = v.into_iter();
-        for k in 0..4 {
-            for x in constnn::Layer::tensor_mut(&mut net.layers, k).unwrap() {
+        constnn::Layer::for_each_tensor_mut(&mut net.layers, |_, _, values| {
+            for x in values {
                 *x = it.next().unwrap();
             }
-        }
+        });
         net
     })
 }

@@ -36,7 +36,8 @@
 use core::fmt;
 
 use crate::float::Float;
-use crate::layers::{Layer, ParamId, Shape, ShapeList};
+use crate::layers::{Layer, param_list};
+use crate::params::{ParamId, ParamList, Shape};
 
 /// The first four bytes of a model file.
 pub const MAGIC: [u8; 4] = *b"CNNM";
@@ -268,13 +269,15 @@ const fn shape_record_len(shape: Shape) -> usize {
 }
 
 /// The size in bytes of the encoded model of `layers`.
-pub fn encoded_len<L: Layer>(layers: &L) -> usize {
+pub fn encoded_len<L: Layer>(_layers: &L) -> usize {
+    let list = param_list::<L>();
     let mut n = FIXED_HEADER.saturating_add(4);
-    for t in (0..L::PARAMS).filter_map(|k| layers.tensor(k)) {
-        let data = t.values.len().saturating_mul(L::Scalar::BYTES);
-        n = n
-            .saturating_add(shape_record_len(t.shape))
-            .saturating_add(data);
+    for k in 0..list.len() {
+        if let Some(shape) = list.shape(k) {
+            n = n
+                .saturating_add(shape_record_len(shape))
+                .saturating_add(shape.len().saturating_mul(L::Scalar::BYTES));
+        }
     }
     n
 }
@@ -318,13 +321,14 @@ pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError>
             found: out.len(),
         });
     }
-    let count = u8::try_from(L::PARAMS).map_err(|_| ModelError::TooLarge)?;
+    let list = param_list::<L>();
+    let count = u8::try_from(list.len()).map_err(|_| ModelError::TooLarge)?;
     let mut w = Writer { out, at: 0 };
     w.put(&MAGIC)?;
     w.put(&VERSION.to_le_bytes())?;
     w.put(&[dtype_code::<L::Scalar>(), count])?;
-    for t in (0..L::PARAMS).filter_map(|k| layers.tensor(k)) {
-        match t.shape {
+    for shape in (0..list.len()).filter_map(|k| list.shape(k)) {
+        match shape {
             Shape::Vector(n) => {
                 w.put(&[1])?;
                 w.put(&dim_u32(n)?)?;
@@ -337,15 +341,19 @@ pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError>
         }
     }
     let mut buf = [0u8; 8];
-    for t in (0..L::PARAMS).filter_map(|k| layers.tensor(k)) {
+    let mut written = Ok(());
+    layers.for_each_tensor(|t| {
         for v in t.values {
-            let b = buf
-                .get_mut(..L::Scalar::BYTES)
-                .ok_or(ModelError::TooLarge)?;
-            v.write_le(b);
-            w.put(b)?;
+            written = written.and_then(|()| {
+                let b = buf
+                    .get_mut(..L::Scalar::BYTES)
+                    .ok_or(ModelError::TooLarge)?;
+                v.write_le(b);
+                w.put(b)
+            });
         }
-    }
+    });
+    written?;
     let body = w.out.get(..w.at).ok_or(ModelError::TooLarge)?;
     let crc = crc32(body);
     w.put(&crc.to_le_bytes())?;
@@ -399,7 +407,7 @@ const fn finite_at(bytes: &[u8], i: usize, elem: usize) -> bool {
 /// A `const fn`, so a model embedded in firmware is checked when the firmware is built (see
 /// [`TwoLayerNet::from_model`](crate::TwoLayerNet::from_model)).
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // sums bounded by bytes.len() or checked; header is 8 bytes, tail 4
-pub const fn validate(bytes: &[u8], shapes: &ShapeList, dtype: u8) -> Result<usize, ModelError> {
+pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usize, ModelError> {
     let Some(elem) = dtype_size(dtype) else {
         return Err(ModelError::UnknownDtype { code: dtype });
     };
@@ -437,7 +445,7 @@ pub const fn validate(bytes: &[u8], shapes: &ShapeList, dtype: u8) -> Result<usi
     let mut data_len: usize = 0;
     let mut k = 0;
     while k < shapes.len() {
-        let Some(expected) = shapes.get(k) else {
+        let Some(expected) = shapes.shape(k) else {
             return Err(ModelError::TooLarge);
         };
         let needed = at + shape_record_len(expected);
@@ -505,7 +513,7 @@ pub const fn validate(bytes: &[u8], shapes: &ShapeList, dtype: u8) -> Result<usi
     let mut k = 0;
     let mut i = data_start;
     while k < shapes.len() {
-        let len = match shapes.get(k) {
+        let len = match shapes.shape(k) {
             Some(s) => s.len(),
             None => 0,
         };
@@ -536,20 +544,18 @@ const fn shape_eq(a: Shape, b: Shape) -> bool {
 /// Validates a model file against `layers` ([`validate`]) and, only if all of it is valid,
 /// loads its parameters into them. On error `layers` is untouched.
 pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelError> {
-    let start = validate(bytes, &L::SHAPES, dtype_code::<L::Scalar>())?;
+    let start = validate(bytes, &param_list::<L>(), dtype_code::<L::Scalar>())?;
     let data = bytes
         .get(start..bytes.len().saturating_sub(4))
         .ok_or(ModelError::TooLarge)?;
     let mut values = data
         .chunks_exact(L::Scalar::BYTES)
         .filter_map(L::Scalar::read_le);
-    for k in 0..L::PARAMS {
-        if let Some(dst) = layers.tensor_mut(k) {
-            for (d, v) in dst.iter_mut().zip(&mut values) {
-                *d = v;
-            }
+    layers.for_each_tensor_mut(|_, _, dst| {
+        for (d, v) in dst.iter_mut().zip(&mut values) {
+            *d = v;
         }
-    }
+    });
     Ok(())
 }
 

@@ -69,3 +69,24 @@ pub fn assert_close(what: &str, numerical: &[f64], analytic: &[f64], tol: f64) {
         );
     }
 }
+
+/// A parameter tensor's name (`W1`, …), values and gradient, copied.
+pub type Copied<T> = (String, Vec<T>, Vec<T>);
+
+/// Each parameter tensor of `layer`, copied.
+pub fn params_of<L: constnn::Train>(layer: &mut L) -> Vec<Copied<L::Scalar>> {
+    let mut all = Vec::new();
+    layer.for_each_param(|p| all.push((p.id.to_string(), p.value.to_vec(), p.grad.to_vec())));
+    all
+}
+
+/// Sets the values of parameter tensor `k` of `layer` to `values`.
+pub fn set_tensor<L: constnn::Layer>(layer: &mut L, k: usize, values: &[L::Scalar]) {
+    let mut j = 0;
+    layer.for_each_tensor_mut(|_, _, v| {
+        if j == k {
+            v.copy_from_slice(values);
+        }
+        j += 1;
+    });
+}

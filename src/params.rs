@@ -1,0 +1,387 @@
+//! Parameters: each layer declares its tensors once, as a type, and everything else derives
+//! from that declaration.
+//!
+//! An [`Affine`](crate::Affine) declares `type Params = (Weights<I, O, S>, Bias<O>)`. From that
+//! one type come:
+//! - the names and shapes, as a `const` [`ParamList`] usable while compiling (a model file
+//!   embedded in firmware is checked against it), and so the tensor count;
+//! - the types its accessors must return (`params` gives `(&[[T; O]; I], &[T; O])`): a layer
+//!   whose fields disagree with its declaration does not compile;
+//! - an optimiser's state shaped like the network ([`Moments`]): `K` buffers per tensor,
+//!   kept by value for [`Inline`](crate::matrix::Inline) storage and boxed for `Heap`;
+//! - the walks that model files, numerical gradients and optimisers use
+//!   ([`Layer::for_each_tensor`](crate::Layer::for_each_tensor),
+//!   [`Train::for_each_param`](crate::Train::for_each_param) and its kin).
+//!
+//! A chain's declaration is the pair of its parts' (`(A::Params, B::Params)`), a layer without
+//! parameters declares `()`.
+
+use core::fmt;
+
+use crate::float::Float;
+use crate::matrix::{Storage, TrainStorage};
+
+/// The shape of a parameter tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A vector of this length (a bias).
+    Vector(usize),
+    /// A matrix of (rows, columns) (a weight matrix).
+    Matrix(usize, usize),
+}
+
+impl Shape {
+    /// The number of elements.
+    pub const fn len(self) -> usize {
+        match self {
+            Shape::Vector(n) => n,
+            Shape::Matrix(r, c) => r * c,
+        }
+    }
+    /// Whether it has no elements.
+    pub const fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shape::Vector(n) => write!(f, "({n},)"),
+            Shape::Matrix(r, c) => write!(f, "({r}, {c})"),
+        }
+    }
+}
+
+/// One parameter tensor as a layer declares it: the book's name within the layer (`"W"`,
+/// `"b"`) and its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// The book's name for it within its layer.
+    pub name: &'static str,
+    /// Its shape.
+    pub shape: Shape,
+}
+
+/// Most parameter tensors a network can have in a [`ParamList`].
+pub const MAX_TENSORS: usize = 32;
+
+/// The names and shapes of a network's parameter tensors, in order: a list usable in `const`
+/// code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamList {
+    specs: [ParamSpec; MAX_TENSORS],
+    len: usize,
+}
+
+impl ParamList {
+    /// No tensors.
+    pub const EMPTY: Self = Self {
+        specs: [ParamSpec {
+            name: "",
+            shape: Shape::Vector(0),
+        }; MAX_TENSORS],
+        len: 0,
+    };
+
+    /// This list with `spec` appended (more than [`MAX_TENSORS`] fails the build).
+    pub const fn push(mut self, spec: ParamSpec) -> Self {
+        assert!(
+            self.len < MAX_TENSORS,
+            "a network has more parameter tensors than MAX_TENSORS"
+        );
+        self.specs[self.len] = spec;
+        self.len += 1;
+        self
+    }
+
+    /// This list followed by `other`.
+    pub const fn concat(self, other: Self) -> Self {
+        let mut list = self;
+        let mut i = 0;
+        while i < other.len {
+            list = list.push(other.specs[i]);
+            i += 1;
+        }
+        list
+    }
+
+    /// How many tensors.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Tensor `k`, if `k < len`.
+    pub const fn get(&self, k: usize) -> Option<ParamSpec> {
+        if k < self.len {
+            Some(self.specs[k])
+        } else {
+            None
+        }
+    }
+
+    /// The shape of tensor `k`, if `k < len`.
+    pub const fn shape(&self, k: usize) -> Option<Shape> {
+        match self.get(k) {
+            Some(spec) => Some(spec.shape),
+            None => None,
+        }
+    }
+
+    /// The number of values in all tensors.
+    pub const fn values(&self) -> usize {
+        let mut n = 0;
+        let mut k = 0;
+        while k < self.len {
+            n += self.specs[k].shape.len();
+            k += 1;
+        }
+        n
+    }
+
+    /// The book's name of tensor `k`, numbered per name: `W1`, `b1`, `W2`, …
+    pub const fn id(&self, k: usize) -> ParamId {
+        let name = match self.get(k) {
+            Some(spec) => spec.name,
+            None => "?",
+        };
+        let mut index = 1;
+        let mut j = 0;
+        while j < k && j < self.len {
+            if str_eq(self.specs[j].name, name) {
+                index += 1;
+            }
+            j += 1;
+        }
+        ParamId { name, index }
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A parameter's name as the book writes it: `W1`, `b2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamId {
+    /// `"W"`, `"b"`, …: the name within its layer.
+    pub name: &'static str,
+    /// 1 for the first layer that has one of that name, 2 for the next, …
+    pub index: usize,
+}
+
+impl fmt::Display for ParamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.name, self.index)
+    }
+}
+
+/// A parameter tensor, read-only, as [`Layer::for_each_tensor`](crate::Layer::for_each_tensor)
+/// yields it.
+#[derive(Debug, Clone, Copy)]
+pub struct Tensor<'a, T> {
+    /// Its name in the network: `W1`, `b1`, …
+    pub id: ParamId,
+    /// Its shape.
+    pub shape: Shape,
+    /// Its values, flattened row-major.
+    pub values: &'a [T],
+}
+
+/// A parameter tensor with its gradient, as [`Train::for_each_param`](crate::Train::for_each_param)
+/// yields it.
+#[derive(Debug)]
+pub struct Param<'a, T> {
+    /// Its name in the network: `W1`, `b1`, …
+    pub id: ParamId,
+    /// Its shape.
+    pub shape: Shape,
+    /// Its values, flattened row-major.
+    pub value: &'a mut [T],
+    /// dL/d(value), as the last backward pass (or numerical gradient) left it.
+    pub grad: &'a mut [T],
+}
+
+/// A layer's parameter tensors, declared as a type: [`Weights`], [`Bias`], a pair of
+/// declarations, or `()` for none. Its methods walk values typed by the declaration, in
+/// [`LIST`](Self::LIST) order.
+pub trait Params {
+    /// Names and shapes, in order.
+    const LIST: ParamList;
+    /// The values, borrowed: `&[[T; C]; R]` for a matrix, `&[T; N]` for a vector, pairs of
+    /// those for several.
+    type Ref<'a, T: Float + 'a>;
+    /// The values, borrowed mutably.
+    type Mut<'a, T: Float + 'a>;
+    /// Calls `f` on each tensor's values, flattened, in order.
+    fn each<T: Float>(values: Self::Ref<'_, T>, f: &mut impl FnMut(&[T]));
+    /// Calls `f` on each tensor's values, flattened and mutable, in order.
+    fn each_mut<T: Float>(values: Self::Mut<'_, T>, f: &mut impl FnMut(&mut [T]));
+}
+
+/// Parameters that can be trained: each tensor has a gradient beside it, and an optimiser can
+/// keep `K` buffers shaped like it ([`Moments`]).
+pub trait TrainParams: Params {
+    /// `K` buffers shaped like each tensor, kept where the layer keeps the tensor.
+    type Moments<T: Float, const K: usize>;
+    /// All moments zero.
+    fn moments<T: Float, const K: usize>() -> Self::Moments<T, K>;
+    /// Calls `f` on each tensor's values, gradient and moments, flattened, in order.
+    fn each_with<T: Float, const K: usize>(
+        values: Self::Mut<'_, T>,
+        grads: Self::Mut<'_, T>,
+        moments: &mut Self::Moments<T, K>,
+        f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+    );
+}
+
+/// An `R`×`C` weight matrix named `W`, kept as the storage `S` says.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights<const R: usize, const C: usize, S>(core::marker::PhantomData<S>);
+
+/// A bias vector of length `N`, named `b`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bias<const N: usize>;
+
+impl<const R: usize, const C: usize, S: Storage> Params for Weights<R, C, S> {
+    const LIST: ParamList = ParamList::EMPTY.push(ParamSpec {
+        name: "W",
+        shape: Shape::Matrix(R, C),
+    });
+    type Ref<'a, T: Float + 'a> = &'a [[T; C]; R];
+    type Mut<'a, T: Float + 'a> = &'a mut [[T; C]; R];
+    fn each<T: Float>(values: &[[T; C]; R], f: &mut impl FnMut(&[T])) {
+        f(values.as_flattened());
+    }
+    fn each_mut<T: Float>(values: &mut [[T; C]; R], f: &mut impl FnMut(&mut [T])) {
+        f(values.as_flattened_mut());
+    }
+}
+
+impl<const R: usize, const C: usize, S: TrainStorage> TrainParams for Weights<R, C, S> {
+    type Moments<T: Float, const K: usize> = [S::Grad<T, R, C>; K];
+    fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
+        core::array::from_fn(|_| S::grad_zeros())
+    }
+    fn each_with<T: Float, const K: usize>(
+        values: &mut [[T; C]; R],
+        grads: &mut [[T; C]; R],
+        moments: &mut Self::Moments<T, K>,
+        f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+    ) {
+        let moments = moments
+            .each_mut()
+            .map(|m| S::grad_mut(m).as_flattened_mut());
+        f(values.as_flattened_mut(), grads.as_flattened_mut(), moments);
+    }
+}
+
+impl<const N: usize> Params for Bias<N> {
+    const LIST: ParamList = ParamList::EMPTY.push(ParamSpec {
+        name: "b",
+        shape: Shape::Vector(N),
+    });
+    type Ref<'a, T: Float + 'a> = &'a [T; N];
+    type Mut<'a, T: Float + 'a> = &'a mut [T; N];
+    fn each<T: Float>(values: &[T; N], f: &mut impl FnMut(&[T])) {
+        f(values);
+    }
+    fn each_mut<T: Float>(values: &mut [T; N], f: &mut impl FnMut(&mut [T])) {
+        f(values);
+    }
+}
+
+impl<const N: usize> TrainParams for Bias<N> {
+    type Moments<T: Float, const K: usize> = [[T; N]; K];
+    fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
+        [[T::ZERO; N]; K]
+    }
+    fn each_with<T: Float, const K: usize>(
+        values: &mut [T; N],
+        grads: &mut [T; N],
+        moments: &mut [[T; N]; K],
+        f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+    ) {
+        f(values, grads, moments.each_mut().map(|m| &mut m[..]));
+    }
+}
+
+impl Params for () {
+    const LIST: ParamList = ParamList::EMPTY;
+    type Ref<'a, T: Float + 'a> = ();
+    type Mut<'a, T: Float + 'a> = ();
+    fn each<T: Float>((): (), _: &mut impl FnMut(&[T])) {}
+    fn each_mut<T: Float>((): (), _: &mut impl FnMut(&mut [T])) {}
+}
+
+impl TrainParams for () {
+    type Moments<T: Float, const K: usize> = ();
+    fn moments<T: Float, const K: usize>() {}
+    fn each_with<T: Float, const K: usize>(
+        (): (),
+        (): (),
+        (): &mut (),
+        _: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+    ) {
+    }
+}
+
+impl<A: Params, B: Params> Params for (A, B) {
+    const LIST: ParamList = A::LIST.concat(B::LIST);
+    type Ref<'a, T: Float + 'a> = (A::Ref<'a, T>, B::Ref<'a, T>);
+    type Mut<'a, T: Float + 'a> = (A::Mut<'a, T>, B::Mut<'a, T>);
+    fn each<T: Float>((a, b): Self::Ref<'_, T>, f: &mut impl FnMut(&[T])) {
+        A::each(a, f);
+        B::each(b, f);
+    }
+    fn each_mut<T: Float>((a, b): Self::Mut<'_, T>, f: &mut impl FnMut(&mut [T])) {
+        A::each_mut(a, f);
+        B::each_mut(b, f);
+    }
+}
+
+impl<A: TrainParams, B: TrainParams> TrainParams for (A, B) {
+    type Moments<T: Float, const K: usize> = (A::Moments<T, K>, B::Moments<T, K>);
+    fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
+        (A::moments(), B::moments())
+    }
+    fn each_with<T: Float, const K: usize>(
+        (va, vb): Self::Mut<'_, T>,
+        (ga, gb): Self::Mut<'_, T>,
+        (ma, mb): &mut Self::Moments<T, K>,
+        f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+    ) {
+        A::each_with(va, ga, ma, f);
+        B::each_with(vb, gb, mb, f);
+    }
+}
+
+/// An optimiser's state for the network `L`: `K` buffers shaped like each of its parameter
+/// tensors (Momentum's velocity: `K = 1`; Adam's two moments: `K = 2`), by value for
+/// [`Inline`](crate::matrix::Inline) layers and boxed for `Heap` ones.
+pub type Moments<L, const K: usize> =
+    <<L as crate::Layer>::Params as TrainParams>::Moments<<L as crate::Layer>::Scalar, K>;
+
+/// The borrowed parameters of the layer `L`, typed as it declares them.
+pub type ParamsRef<'a, L> =
+    <<L as crate::Layer>::Params as Params>::Ref<'a, <L as crate::Layer>::Scalar>;
+
+/// The mutably borrowed parameters of the layer `L`, typed as it declares them.
+pub type ParamsMut<'a, L> =
+    <<L as crate::Layer>::Params as Params>::Mut<'a, <L as crate::Layer>::Scalar>;
