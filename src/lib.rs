@@ -14,6 +14,7 @@
 //!   access, an optimiser's state shaped like the network.
 //! - [`optim`]: the optimisers `Sgd` and `Momentum`.
 //! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
+//! - [`embed`]: any `chain!` network compiled in from a model file ([`include_model!`]).
 //! - [`format`]: MNIST's IDX files and this crate's model files, parsed from `&[u8]`.
 //!
 //! ```
@@ -43,6 +44,7 @@ extern crate alloc;
 #[cfg(all(not(test), fused))]
 extern crate std;
 
+pub mod embed;
 pub mod float;
 pub mod format;
 pub mod graph;

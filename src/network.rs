@@ -9,10 +9,9 @@ use crate::layers::{Affine, Chain, Layer, Relu, Train, param_list};
 use crate::params::{Param, ParamId};
 use core::fmt;
 
-use crate::format::model;
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 use crate::matrix::sparse::{SparseInput, SparseRow};
-use crate::matrix::{Frozen, Inline, NoGrad, Storage, TrainStorage, Zeros, argmax};
+use crate::matrix::{Frozen, Inline, Storage, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
 /// Rows per chunk when classifying a slice of any length (bounds the stack a call uses).
@@ -91,32 +90,17 @@ impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, F
     /// ```
     ///
     /// The file is validated against this network's shapes when the program is built
-    /// ([`model::validate`]): a model of another shape or dtype, or a damaged one, fails the
-    /// build with the reason, never the run.
+    /// ([`validate`](crate::format::model::validate)): a model of another shape or dtype, or a damaged one, fails the
+    /// build with the reason, never the run. (Any other network of `Frozen` layers:
+    /// [`include_model!`](crate::include_model!).)
     pub const fn from_model(bytes: &[u8]) -> Self {
-        let shapes = param_list::<
-            Chain<Affine<f32, I, H, Frozen>, Chain<Relu<f32, H>, Affine<f32, H, O, Frozen>>>,
-        >();
-        let start = match model::validate(bytes, &shapes, model::dtype_code::<f32>()) {
-            Ok(start) => start,
-            Err(e) => panic!("{}", e.kind()),
-        };
-        let b1_at = start + 4 * I * H;
-        let w2_at = b1_at + 4 * H;
-        let b2_at = w2_at + 4 * H * O;
-        let first = Affine {
-            w: model::f32_matrix::<I, H>(bytes, start),
-            b: model::f32_vector::<H>(bytes, b1_at),
-            dw: NoGrad,
-            db: NoGrad,
-        };
-        let second = Affine {
-            w: model::f32_matrix::<H, O>(bytes, w2_at),
-            b: model::f32_vector::<O>(bytes, b2_at),
-            dw: NoGrad,
-            db: NoGrad,
-        };
-        Network::from_layers(Chain::new(first, Chain::new(Relu::new(), second)))
+        let data = crate::embed::data_of::<Self>(bytes);
+        let second = data
+            .split_at(4 * param_list::<Affine<f32, I, H, Frozen>>().values())
+            .1;
+        let first = Affine::<f32, I, H, Frozen>::from_data(data);
+        let last = Affine::<f32, H, O, Frozen>::from_data(second);
+        Network::from_layers(Chain::new(first, Chain::new(Relu::new(), last)))
     }
 }
 

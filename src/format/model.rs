@@ -583,36 +583,3 @@ impl ModelError {
         }
     }
 }
-
-/// The little-endian `f32` at byte `at` (`const`; the caller has validated the file).
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // validated by the caller
-pub(crate) const fn f32_at(bytes: &[u8], at: usize) -> f32 {
-    f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-}
-
-/// An `R`×`C` f32 matrix stored row-major from byte `at` (`const`, for embedded models).
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // r < R; validated by the caller
-pub(crate) const fn f32_matrix<const R: usize, const C: usize>(
-    bytes: &[u8],
-    at: usize,
-) -> [[f32; C]; R] {
-    let mut m = [[0.0; C]; R];
-    let mut r = 0;
-    while r < R {
-        m[r] = f32_vector::<C>(bytes, at + 4 * r * C);
-        r += 1;
-    }
-    m
-}
-
-/// A length-`N` f32 vector stored from byte `at` (`const`, for embedded models).
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // i < N; validated by the caller
-pub(crate) const fn f32_vector<const N: usize>(bytes: &[u8], at: usize) -> [f32; N] {
-    let mut v = [0.0; N];
-    let mut i = 0;
-    while i < N {
-        v[i] = f32_at(bytes, at + 4 * i);
-        i += 1;
-    }
-    v
-}

@@ -1,0 +1,87 @@
+//! Any `chain!` network of `Frozen` layers compiles in from a model file (`include_model!`):
+//! here a three-layer network with a Sigmoid and a ReLU, in f32 and f64, checked against the
+//! network the file was written from.
+
+mod common;
+
+use constnn::layers::{Affine, Chain, Relu, Sigmoid};
+use constnn::matrix::{Frozen, Inline, Storage};
+use constnn::{Float, Layer, Network, include_model};
+
+/// 20 → 16 (Sigmoid) → 8 (ReLU) → 4, with the storage `S`.
+type Deep<T, S> = Network<
+    Chain<
+        Affine<T, 20, 16, S>,
+        Chain<Sigmoid<T, 16>, Chain<Affine<T, 16, 8, S>, Chain<Relu<T, 8>, Affine<T, 8, 4, S>>>>,
+    >,
+>;
+
+static F32: Deep<f32, Frozen> = include_model!(Deep<f32, Frozen>, "data/deep-20-16-8-4-f32.cnnm");
+static F64: Deep<f64, Frozen> = include_model!(Deep<f64, Frozen>, "data/deep-20-16-8-4-f64.cnnm");
+
+/// The network the fixtures hold: seeded, so the files can be made again.
+fn trained<T: Float>() -> Deep<T, Inline> {
+    let mut rng = common::rng(7);
+    Network::from_layers(constnn::chain![
+        Affine::new(0.5, &mut rng),
+        Sigmoid::new(),
+        Affine::new(0.5, &mut rng),
+        Relu::new(),
+        Affine::new(0.5, &mut rng),
+    ])
+}
+
+/// The fixture `name` is exactly the encoding of `net`; with `REGENERATE_FIXTURES=1` it is
+/// written instead.
+fn check_fixture<L: Layer>(net: &L, name: &str) {
+    let mut bytes = vec![0u8; constnn::format::model::encoded_len(net)];
+    constnn::format::model::encode(net, &mut bytes).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    if std::env::var_os("REGENERATE_FIXTURES").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    assert!(
+        std::fs::read(&path).unwrap() == bytes,
+        "{name} is not the encoding of the seeded network: REGENERATE_FIXTURES=1 writes it"
+    );
+}
+
+fn tensors<L: Layer>(net: &L) -> Vec<(String, Vec<L::Scalar>)> {
+    let mut all = Vec::new();
+    net.for_each_tensor(|t| all.push((t.id.to_string(), t.values.to_vec())));
+    all
+}
+
+fn same_network<T: Float, S: Storage>(embedded: &Deep<T, Frozen>, net: &Deep<T, S>) {
+    assert_eq!(tensors(&embedded.layers), tensors(&net.layers));
+    let mut rng = common::rng(8);
+    let x: [[f64; 20]; 5] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
+    let x = x.map(|r| r.map(T::from_f64));
+    let (mut a, mut b) = ([[T::ZERO; 4]; 5], [[T::ZERO; 4]; 5]);
+    embedded.predict(&x, &mut a);
+    net.predict(&x, &mut b);
+    assert_eq!(a, b, "the same numbers, bit for bit");
+}
+
+#[test]
+fn a_three_layer_network_compiles_in_from_its_model_file_in_f32() {
+    let net = trained::<f32>();
+    check_fixture(&net.layers, "deep-20-16-8-4-f32.cnnm");
+    same_network(&F32, &net);
+}
+
+#[test]
+fn a_three_layer_network_compiles_in_from_its_model_file_in_f64() {
+    let net = trained::<f64>();
+    check_fixture(&net.layers, "deep-20-16-8-4-f64.cnnm");
+    same_network(&F64, &net);
+}
+
+#[test]
+fn an_embedded_network_is_its_parameters_and_nothing_else() {
+    let list = <Deep<f32, Frozen> as constnn::embed::Declared>::LIST;
+    assert_eq!(list.values(), 20 * 16 + 16 + 16 * 8 + 8 + 8 * 4 + 4);
+    assert_eq!(std::mem::size_of::<Deep<f32, Frozen>>(), 4 * list.values());
+}
