@@ -41,14 +41,11 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
         b.iter(|| net.train_step(black_box(&*x), &t, &mut sgd).unwrap())
     });
     g.bench_function("train_step batch 100, sparse rows", |b| {
-        b.iter(|| net.train_step_sparse(black_box(&xs), &t, &mut sgd).unwrap())
+        b.iter(|| net.train_step(black_box(&xs), &t, &mut sgd).unwrap())
     });
     let mut batch = Box::new(SparseBatch::from_rows(xs));
     g.bench_function("train_step batch 100, sparse batch", |b| {
-        b.iter(|| {
-            net.train_step_sparse(black_box(&*batch), &t, &mut sgd)
-                .unwrap()
-        })
+        b.iter(|| net.train_step(black_box(&*batch), &t, &mut sgd).unwrap())
     });
     g.bench_function("sparse batch 100: list by column", |b| {
         b.iter(|| batch.set(black_box(xs)))
@@ -58,14 +55,14 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
         b.iter(|| net.predict(black_box(&*x), &mut out))
     });
     g.bench_function("inference batch 100, sparse rows", |b| {
-        b.iter(|| net.predict_sparse(black_box(&xs), &mut out))
+        b.iter(|| net.predict(black_box(&xs), &mut out))
     });
     let ready = SparseReady::new(net.clone());
     g.bench_function("inference batch 100, SparseReady", |b| {
         b.iter(|| ready.predict(black_box(&*x), &mut out))
     });
     g.bench_function("inference batch 100, sparse rows, SparseReady", |b| {
-        b.iter(|| ready.predict_sparse(black_box(&xs), &mut out))
+        b.iter(|| ready.predict(black_box(&xs), &mut out))
     });
     g.throughput(Throughput::Elements(1));
     let one: &[[T; 784]; 1] = (&x[..1]).try_into().unwrap();
@@ -74,13 +71,13 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
         b.iter(|| net.predict(black_box(one), &mut out1))
     });
     g.bench_function("inference batch 1, sparse row", |b| {
-        b.iter(|| net.predict_sparse(black_box(&[xs[0]]), &mut out1))
+        b.iter(|| net.predict(black_box(&[xs[0]]), &mut out1))
     });
     g.bench_function("inference batch 1, SparseReady", |b| {
         b.iter(|| ready.predict(black_box(one), &mut out1))
     });
     g.bench_function("inference batch 1, sparse row, SparseReady", |b| {
-        b.iter(|| ready.predict_sparse(black_box(&[xs[0]]), &mut out1))
+        b.iter(|| ready.predict(black_box(&[xs[0]]), &mut out1))
     });
     g.finish();
 }

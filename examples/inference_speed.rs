@@ -81,14 +81,14 @@ fn measure() -> Result<(), Error> {
         }
     });
     let sparse: Vec<SparseRow<'_, f32, 784>> = set.iter().collect();
-    let sparse1 = rate_by::<_, 1>(&sparse, |x, out| net.predict_sparse(x, out));
-    let sparse100 = rate_by::<_, 100>(&sparse, |x, out| net.predict_sparse(x, out));
+    let sparse1 = rate_by::<_, 1>(&sparse, |x, out| net.predict(x, out));
+    let sparse100 = rate_by::<_, 100>(&sparse, |x, out| net.predict(x, out));
     // The copy of the weights is made once, as a model is loaded once.
     let ready = SparseReady::new(net.clone());
     let ready1 = rate_by::<_, 1>(images, |x, out| ready.predict(x, out));
     let ready100 = rate_by::<_, 100>(images, |x, out| ready.predict(x, out));
-    let lined1 = rate_by::<_, 1>(&sparse, |x, out| ready.predict_sparse(x, out));
-    let lined100 = rate_by::<_, 100>(&sparse, |x, out| ready.predict_sparse(x, out));
+    let lined1 = rate_by::<_, 1>(&sparse, |x, out| ready.predict(x, out));
+    let lined100 = rate_by::<_, 100>(&sparse, |x, out| ready.predict(x, out));
     println!("batch 1, dense rows: {dense1:.0} images/s");
     println!("batch 100, dense rows: {dense100:.0} images/s");
     println!("batch 1, sparse rows: {sparse1:.0} images/s");

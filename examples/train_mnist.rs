@@ -677,7 +677,7 @@ fn train() -> Result<(), Error> {
                 .next()
                 .map_err(|e| results.try_iter().find_map(Result::err).unwrap_or(e))?;
             let (x, t) = (&batch.x, &batch.t);
-            let loss = match net.train_step_sparse(x, t, &mut sgd) {
+            let loss = match net.train_step(x, t, &mut sgd) {
                 Ok(loss) if loss.is_finite() => loss,
                 Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
                     bar.abandon();

@@ -60,6 +60,9 @@ pub trait Float:
     fn ln(self) -> Self;
     /// `true` unless NaN or ±∞.
     fn is_finite(self) -> bool;
+    /// Whether every value is finite: one pass over their bits, with no branch, that runs in
+    /// vectors (a value is NaN or ±∞ when its magnitude's bits reach those of ∞).
+    fn all_finite(values: &[Self]) -> bool;
     /// The larger of two values (NaN-ignoring, like `f32::max`).
     fn max(self, other: Self) -> Self;
     /// `self + a·b`, the step of every dot product in the matrix kernels: fused, rounded once,
@@ -72,7 +75,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $n:literal, $exp:path, $ln:path) => {
+    ($t:ty, $n:literal, $exp:path, $ln:path, $bits:ty) => {
         impl Zeros for $t {
             #[inline]
             fn zeros() -> Self {
@@ -105,6 +108,14 @@ macro_rules! impl_float {
                 <$t>::is_finite(self)
             }
             #[inline]
+            fn all_finite(values: &[Self]) -> bool {
+                const MAGNITUDE: $bits = <$bits>::MAX >> 1;
+                let largest = values
+                    .iter()
+                    .fold(0, |m: $bits, v| m.max(v.to_bits() & MAGNITUDE));
+                largest < <$t>::INFINITY.to_bits()
+            }
+            #[inline]
             fn max(self, other: Self) -> Self {
                 <$t>::max(self, other)
             }
@@ -131,16 +142,15 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, 4, expf, libm::logf);
-impl_float!(f64, 8, libm::exp, libm::log);
+impl_float!(f32, 4, expf, libm::logf, u32);
+impl_float!(f64, 8, libm::exp, libm::log, u64);
 
 /// The index of the first NaN or infinite value of `values`, if any. The common case, all
 /// finite, is one pass that runs in vectors (no early exit); only a row with a fault is
 /// searched again for where.
 #[inline]
 pub(crate) fn first_non_finite<T: Float>(values: &[T]) -> Option<usize> {
-    let all_finite = values.iter().fold(true, |ok, v| ok & v.is_finite());
-    if all_finite {
+    if T::all_finite(values) {
         None
     } else {
         values.iter().position(|v| !v.is_finite())

@@ -18,7 +18,7 @@ use core::marker::PhantomData;
 
 use crate::float::Float;
 use crate::init::randn;
-use crate::matrix::sparse::SparseInput;
+use crate::input::{Batch, InputRow};
 use crate::matrix::{
     Inline, Storage, TrainStorage, Zeros, add_row, matmul, matmul_at, matmul_bt, sum_rows,
 };
@@ -30,7 +30,7 @@ use crate::params::{
 /// A layer: maps each row of a batch from `Input` to `Output`.
 pub trait Layer {
     /// One input row, `[T; width]`.
-    type Input: Copy + Zeros;
+    type Input: InputRow<Scalar = Self::Scalar>;
     /// One output row, `[T; width]`.
     type Output: Copy + Zeros;
     /// The scalar type of its rows and parameters.
@@ -42,6 +42,24 @@ pub trait Layer {
 
     /// Computes `out` from `x` for a batch of any size `N`.
     fn forward<const N: usize>(&self, x: &[Self::Input; N], out: &mut [Self::Output; N]);
+
+    /// [`forward`](Self::forward) from a batch of any kind ([`Batch`]: dense or sparse rows),
+    /// as the first layer of a network. By default the rows are written out in full (on the
+    /// stack) unless they are dense; an [`Affine`] multiplies them as they come.
+    fn forward_batch<const N: usize>(
+        &self,
+        x: &impl Batch<Self::Input, N>,
+        out: &mut [Self::Output; N],
+    ) {
+        match x.as_dense() {
+            Some(dense) => self.forward(dense, out),
+            None => {
+                let mut dense: [Self::Input; N] = Zeros::zeros();
+                x.write_dense(&mut dense);
+                self.forward(&dense, out);
+            }
+        }
+    }
 
     /// Its parameters, typed as [`Params`](Self::Params) declares them.
     fn params(&self) -> ParamsRef<'_, Self>;
@@ -112,6 +130,43 @@ pub trait Train: Layer<Params: TrainParams> {
         dout: &[Self::Output; N],
         dx: Option<&mut [Self::Input; N]>,
     );
+
+    /// [`forward_train`](Self::forward_train) from a batch of any kind, as the first layer
+    /// (see [`Layer::forward_batch`]).
+    fn forward_train_batch<const N: usize>(
+        &self,
+        x: &impl Batch<Self::Input, N>,
+        tape: &mut Self::Tape<N>,
+        out: &mut [Self::Output; N],
+    ) {
+        match x.as_dense() {
+            Some(dense) => self.forward_train(dense, tape, out),
+            None => {
+                let mut dense: [Self::Input; N] = Zeros::zeros();
+                x.write_dense(&mut dense);
+                self.forward_train(&dense, tape, out);
+            }
+        }
+    }
+
+    /// [`backward`](Self::backward) from a batch of any kind, as the first layer: the
+    /// parameters' gradients, no input gradient.
+    fn backward_batch<const N: usize>(
+        &mut self,
+        x: &impl Batch<Self::Input, N>,
+        tape: &mut Self::Tape<N>,
+        out: &[Self::Output; N],
+        dout: &[Self::Output; N],
+    ) {
+        match x.as_dense() {
+            Some(dense) => self.backward(dense, tape, out, dout, None),
+            None => {
+                let mut dense: [Self::Input; N] = Zeros::zeros();
+                x.write_dense(&mut dense);
+                self.backward(&dense, tape, out, dout, None);
+            }
+        }
+    }
 
     /// Its parameters and their gradients (as the last backward pass left them), mutably,
     /// both typed as [`Params`](Layer::Params) declares them.
@@ -343,33 +398,6 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Affine<T, I, O, S> {
     pub fn w(&self) -> &[[T; O]; I] {
         S::get(&self.w)
     }
-
-    /// [`forward`](Layer::forward) for a batch of sparse rows (an array of them or a
-    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)): the same numbers, bit for bit,
-    /// without going over the zeros (see [`matrix::sparse`](crate::matrix::sparse)).
-    pub fn forward_sparse<const N: usize>(
-        &self,
-        x: &impl SparseInput<T, N, I>,
-        out: &mut [[T; O]; N],
-    ) {
-        x.matmul(S::get(&self.w), out);
-        add_row(out, &self.b);
-    }
-}
-
-impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, S> {
-    /// [`backward`](Train::backward) for a batch of sparse rows (an array of them or a
-    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)), as the first layer of a network:
-    /// `dW = xᵀ · dout` and `db`, but no `dx` (nobody needs a gradient of the data). The same
-    /// numbers as the dense pass, bit for bit, for finite `dout`.
-    pub fn backward_sparse<const N: usize>(
-        &mut self,
-        x: &impl SparseInput<T, N, I>,
-        dout: &[[T; O]; N],
-    ) {
-        x.matmul_at(dout, S::grad_mut(&mut self.dw));
-        sum_rows(dout, S::vec_grad_mut(&mut self.db));
-    }
 }
 
 impl<T: Float, const I: usize, const O: usize, S: Storage> Layer for Affine<T, I, O, S> {
@@ -380,6 +408,12 @@ impl<T: Float, const I: usize, const O: usize, S: Storage> Layer for Affine<T, I
 
     fn forward<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
         matmul(x, S::get(&self.w), out);
+        add_row(out, &self.b);
+    }
+
+    /// `x·W + b` with the product for the kind of rows given: a sparse row's zeros are skipped.
+    fn forward_batch<const N: usize>(&self, x: &impl Batch<[T; I], N>, out: &mut [[T; O]; N]) {
+        x.matmul(S::get(&self.w), out);
         add_row(out, &self.b);
     }
 
@@ -408,6 +442,28 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine
         if let Some(dx) = dx {
             matmul_bt(dout, S::get(&self.w), dx);
         }
+    }
+
+    fn forward_train_batch<const N: usize>(
+        &self,
+        x: &impl Batch<[T; I], N>,
+        _: &mut (),
+        out: &mut [[T; O]; N],
+    ) {
+        self.forward_batch(x, out);
+    }
+
+    /// `dW = xᵀ · dout` with the product for the kind of rows given (a `SparseBatch` from its
+    /// columns), and `db`; no `dx`.
+    fn backward_batch<const N: usize>(
+        &mut self,
+        x: &impl Batch<[T; I], N>,
+        _: &mut (),
+        _out: &[[T; O]; N],
+        dout: &[[T; O]; N],
+    ) {
+        x.matmul_at(dout, S::grad_mut(&mut self.dw));
+        sum_rows(dout, S::vec_grad_mut(&mut self.db));
     }
 
     #[allow(clippy::type_complexity)] // the declaration's two tensors, values then gradients
@@ -483,6 +539,12 @@ impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<
         self.first.forward(x, &mut mid);
         self.rest.forward(&mid, out);
     }
+
+    fn forward_batch<const N: usize>(&self, x: &impl Batch<A::Input, N>, out: &mut [B::Output; N]) {
+        let mut mid: [A::Output; N] = Zeros::zeros();
+        self.first.forward_batch(x, &mut mid);
+        self.rest.forward(&mid, out);
+    }
 }
 
 /// What a [`Chain`] keeps between forward and backward: the activation between its two parts,
@@ -534,6 +596,30 @@ where
             .backward(&tape.mid, &mut tape.rest, out, dout, Some(&mut tape.dmid));
         self.first
             .backward(x, &mut tape.first, &tape.mid, &tape.dmid, dx);
+    }
+
+    fn forward_train_batch<const N: usize>(
+        &self,
+        x: &impl Batch<A::Input, N>,
+        tape: &mut ChainTape<A, B, N>,
+        out: &mut [B::Output; N],
+    ) {
+        self.first
+            .forward_train_batch(x, &mut tape.first, &mut tape.mid);
+        self.rest.forward_train(&tape.mid, &mut tape.rest, out);
+    }
+
+    fn backward_batch<const N: usize>(
+        &mut self,
+        x: &impl Batch<A::Input, N>,
+        tape: &mut ChainTape<A, B, N>,
+        out: &[B::Output; N],
+        dout: &[B::Output; N],
+    ) {
+        self.rest
+            .backward(&tape.mid, &mut tape.rest, out, dout, Some(&mut tape.dmid));
+        self.first
+            .backward_batch(x, &mut tape.first, &tape.mid, &tape.dmid);
     }
 
     fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, ParamsMut<'_, Self>) {

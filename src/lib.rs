@@ -6,6 +6,8 @@
 //! - [`matrix`]: `[[T; C]; R]` matrices and their products; a wrong shape does not compile.
 //!   [`matrix::sparse`]: rows kept as their non-zero values, with the same products, and
 //!   training batches of them also listed by column.
+//! - [`input`]: what a network reads — dense or sparse rows, one at a time or a batch — through
+//!   one trait, `Batch`; every pass takes any of them.
 //! - [`graph`]: the scalar computational-graph nodes `MulLayer`, `AddLayer`.
 //! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, and `Chain` to compose them.
 //! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
@@ -49,6 +51,7 @@ pub mod float;
 pub mod format;
 pub mod graph;
 pub mod init;
+pub mod input;
 pub mod layers;
 pub mod loss;
 pub mod matrix;

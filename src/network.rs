@@ -9,9 +9,11 @@ use crate::layers::{Affine, Chain, Layer, Relu, Train, param_list};
 use crate::params::{Param, ParamId};
 use core::fmt;
 
+use crate::input::{Batch, InputRow, Row};
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
-use crate::matrix::sparse::{SparseInput, SparseRow};
-use crate::matrix::{Frozen, Inline, Storage, TrainStorage, Zeros, argmax};
+#[cfg(feature = "alloc")]
+use crate::matrix::Storage;
+use crate::matrix::{Frozen, Inline, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
 /// Rows per chunk when classifying a slice of any length (bounds the stack a call uses).
@@ -125,88 +127,86 @@ impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix:
     }
 }
 
-/// A pair of methods, `classify` and `accuracy` over rows of one kind, from a `predict` method
-/// over arrays of them (see [`classify_rows`] and [`accuracy_rows`]).
-macro_rules! classify_and_accuracy {
-    (
-        $(#[$classify_doc:meta])* fn $classify:ident;
-        $(#[$accuracy_doc:meta])* fn $accuracy:ident;
-        rows: $row:ty, predict: $predict:ident, non_finite: $non_finite:expr
-    ) => {
-        $(#[$classify_doc])*
-        ///
-        /// # Panics
-        /// If `classes` is shorter than `x`.
-        pub fn $classify(&self, x: &[$row], classes: &mut [usize]) -> Result<(), BatchError> {
-            classify_rows(
-                x,
-                classes,
-                |x, out| self.$predict(x, out),
-                |x, out| self.$predict(x, out),
-                $non_finite,
-            )
-        }
-
-        $(#[$accuracy_doc])*
-        ///
-        /// A label not below the number of classes is an error ([`BatchError::Label`]), as
-        /// in [`loss`](Network::loss) and [`gradient`](Network::gradient).
-        ///
-        /// # Panics
-        /// If `x` and `t` differ in length.
-        pub fn $accuracy<Lbl: Copy + Into<usize>>(
-            &self,
-            x: &[$row],
-            t: &[Lbl],
-        ) -> Result<f64, BatchError> {
-            accuracy_rows(x, t, O, |x, classes| self.$classify(x, classes))
-        }
-    };
-}
-
 impl<L, T, const I: usize, const O: usize> Network<L>
 where
     L: Layer<Input = [T; I], Output = [T; O], Scalar = T>,
     T: Float,
 {
-    /// Class scores (logits) for a batch.
-    pub fn predict<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
-        self.layers.forward(x, out);
+    /// Class scores (logits) for a batch of rows of any kind ([`Batch`]): dense, sparse, or a
+    /// [`SparseBatch`](crate::matrix::sparse::SparseBatch). The same numbers for each.
+    pub fn predict<const N: usize>(&self, x: &impl Batch<[T; I], N>, out: &mut [[T; O]; N]) {
+        self.layers.forward_batch(x, out);
     }
 
     /// The loss (softmax + cross-entropy, mean over the batch) of a batch against targets.
     pub fn loss<const N: usize>(
         &self,
-        x: &[[T; I]; N],
+        x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
     ) -> Result<T, BatchError> {
         let mut logits = [[T::ZERO; O]; N];
         self.predict(x, &mut logits);
-        check_finite(x, &logits, 0, dense_non_finite)?;
+        check_finite(x, &logits)?;
         Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
-    classify_and_accuracy! {
-        /// Classifies every row of `x` (any number of rows) into `classes`, in chunks of
-        /// [`CHUNK`].
-        ///
-        /// A row with a NaN or infinite input value is an error naming its first such column,
-        /// not a class; a finite row whose scores are not finite blames the parameters.
-        fn classify;
-        /// The fraction of rows of `x` whose predicted class is their label in `t`; an error
-        /// for a row with non-finite scores (see [`classify`](Self::classify)).
-        fn accuracy;
-        rows: [T; I], predict: predict, non_finite: dense_non_finite
+    /// Classifies every row of `x` (any number of rows, dense `[T; I]` or
+    /// [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, in chunks of
+    /// [`CHUNK`].
+    ///
+    /// A row with a NaN or infinite input value is an error naming its first such column,
+    /// not a class; a finite row whose scores are not finite blames the parameters.
+    ///
+    /// # Panics
+    /// If `classes` is shorter than `x`.
+    pub fn classify<R: Row<T, I>>(&self, x: &[R], classes: &mut [usize]) -> Result<(), BatchError> {
+        classify_rows(
+            x,
+            classes,
+            |x, out| self.predict(x, out),
+            |x, out| self.predict(x, out),
+        )
+    }
+
+    /// How many rows of `x` (dense or sparse, any number) are classified as their label in
+    /// `t`; an error for a row [`classify`](Self::classify) refuses or a label not below the
+    /// number of classes ([`BatchError::Label`], as in [`loss`](Self::loss)).
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn correct<R: Row<T, I>, Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[R],
+        t: &[Lbl],
+    ) -> Result<usize, BatchError> {
+        correct_rows(x, t, O, |x, classes| self.classify(x, classes))
+    }
+
+    /// The fraction of rows of `x` that are classified as their label in `t` (0 for no
+    /// rows); the errors of [`correct`](Self::correct).
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn accuracy<R: Row<T, I>, Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[R],
+        t: &[Lbl],
+    ) -> Result<f64, BatchError> {
+        let correct = self.correct(x, t)?;
+        Ok(if x.is_empty() {
+            0.0
+        } else {
+            correct as f64 / x.len() as f64
+        })
     }
 }
 
 /// Classifies `x` in chunks of [`CHUNK`] rows (then one by one), checking each chunk's scores.
-fn classify_rows<X, T: Float, const O: usize>(
-    x: &[X],
+fn classify_rows<R: Row<T, I>, T: Float, const I: usize, const O: usize>(
+    x: &[R],
     classes: &mut [usize],
-    predict: impl Fn(&[X; CHUNK], &mut [[T; O]; CHUNK]),
-    predict_one: impl Fn(&[X; 1], &mut [[T; O]; 1]),
-    non_finite: impl Fn(&X) -> Option<usize> + Copy,
+    predict: impl Fn(&[R; CHUNK], &mut [[T; O]; CHUNK]),
+    predict_one: impl Fn(&[R; 1], &mut [[T; O]; 1]),
 ) -> Result<(), BatchError> {
     assert!(
         classes.len() >= x.len(),
@@ -218,9 +218,9 @@ fn classify_rows<X, T: Float, const O: usize>(
     let mut rows = x.chunks_exact(CHUNK);
     let mut out = classes.chunks_exact_mut(CHUNK);
     for (k, (chunk, c)) in (&mut rows).zip(&mut out).enumerate() {
-        let chunk: &[X; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
+        let chunk: &[R; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
         predict(chunk, &mut logits);
-        check_finite(chunk, &logits, k * CHUNK, non_finite)?;
+        check_finite(chunk, &logits).map_err(|e| e.offset_rows(k * CHUNK))?;
         for (c, l) in c.iter_mut().zip(&logits) {
             *c = argmax(l);
         }
@@ -231,20 +231,20 @@ fn classify_rows<X, T: Float, const O: usize>(
         let mut l = [[T::ZERO; O]; 1];
         let row = core::array::from_ref(row);
         predict_one(row, &mut l);
-        check_finite(row, &l, start + i, non_finite)?;
+        check_finite(row, &l).map_err(|e| e.offset_rows(start + i))?;
         *c = argmax(&l[0]);
     }
     Ok(())
 }
 
-/// The fraction of `x`'s rows that `classify` puts in their class `t`; a label not below
-/// `classes` is an error.
-fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
+/// How many of `x`'s rows `classify` puts in their class `t`; a label not below `classes` is
+/// an error.
+fn correct_rows<X, Lbl: Copy + Into<usize>>(
     x: &[X],
     t: &[Lbl],
     classes: usize,
     classify: impl Fn(&[X], &mut [usize]) -> Result<(), BatchError>,
-) -> Result<f64, BatchError> {
+) -> Result<usize, BatchError> {
     assert_eq!(
         x.len(),
         t.len(),
@@ -259,9 +259,6 @@ fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
             classes,
         }));
     }
-    if x.is_empty() {
-        return Ok(0.0);
-    }
     let mut correct = 0usize;
     let mut predicted = [0usize; CHUNK];
     for (k, (xs, ts)) in x.chunks(CHUNK).zip(t.chunks(CHUNK)).enumerate() {
@@ -272,59 +269,15 @@ fn accuracy_rows<X, Lbl: Copy + Into<usize>>(
             .filter(|(c, t)| **c == (**t).into())
             .count();
     }
-    Ok(correct as f64 / x.len() as f64)
-}
-
-/// Sparse input ([`sparse`](crate::matrix::sparse)), for a network whose first layer is an
-/// [`Affine`]: the same passes over batches of [`SparseRow`]s, with the same numbers bit for
-/// bit, without going over the zeros of the input.
-///
-/// ```
-/// use constnn::{TwoLayerNet, Sgd, matrix::sparse::SparseRow};
-/// use rand_core::SeedableRng;
-/// let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
-/// let mut dense = TwoLayerNet::<6, 4, 2>::new(0.5, &mut rng);
-/// let mut sparse = dense.clone();
-/// let x = [[0.0, 1.0, 0.0, 0.0, -2.0, 0.0], [0.0; 6]];
-/// let xs = [SparseRow::new(&[1, 4], &[1.0, -2.0]).unwrap(), SparseRow::EMPTY];
-/// let t = [1u8, 0];
-/// let (mut a, mut b) = (Sgd::new(0.1), Sgd::new(0.1));
-/// let loss = dense.train_step(&x, &t, &mut a).unwrap();
-/// assert_eq!(loss, sparse.train_step_sparse(&xs, &t, &mut b).unwrap());
-/// assert_eq!(dense.w1(), sparse.w1());
-/// ```
-impl<T, const I: usize, const H: usize, const O: usize, S, B> Network<Chain<Affine<T, I, H, S>, B>>
-where
-    T: Float,
-    S: Storage,
-    B: Layer<Input = [T; H], Output = [T; O], Scalar = T>,
-{
-    /// [`predict`](Self::predict) for sparse rows.
-    pub fn predict_sparse<const N: usize>(
-        &self,
-        x: &[SparseRow<'_, T, I>; N],
-        out: &mut [[T; O]; N],
-    ) {
-        let mut mid = [[T::ZERO; H]; N];
-        self.layers.first.forward_sparse(x, &mut mid);
-        self.layers.rest.forward(&mid, out);
-    }
-
-    classify_and_accuracy! {
-        /// [`classify`](Self::classify) for sparse rows.
-        fn classify_sparse;
-        /// [`accuracy`](Self::accuracy) for sparse rows.
-        fn accuracy_sparse;
-        rows: SparseRow<'_, T, I>, predict: predict_sparse, non_finite: SparseRow::first_non_finite
-    }
+    Ok(correct)
 }
 
 /// A network whose first layer's weights are also laid out for sparse rows ([`LinedRows`]), to
 /// run it on many rows that are mostly zeros, kept sparse or dense (whose non-zero values it
-/// finds first): the same numbers as [`Network::predict_sparse`], [`Network::predict`] and
-/// their kin, bit for bit while W₁ is finite (a skipped zero input times an infinite weight
-/// would be NaN in a dense product). It owns the network, so the copy cannot go stale;
-/// [`into_network`](Self::into_network) gives it back. (The `alloc` feature.)
+/// finds first): the same numbers as [`Network::predict`] and its kin, bit for bit while W₁ is
+/// finite (a skipped zero input times an infinite weight would be NaN in a dense product). It
+/// owns the network, so the copy cannot go stale; [`into_network`](Self::into_network) gives
+/// it back. (The `alloc` feature.)
 ///
 /// ```
 /// use constnn::{TwoLayerNet, matrix::sparse::SparseRow, network::SparseReady};
@@ -332,9 +285,9 @@ where
 /// let net = TwoLayerNet::<6, 20, 3>::new(0.5, &mut rand_pcg::Pcg64::seed_from_u64(1));
 /// let x = [SparseRow::new(&[1, 4], &[1.0, -2.0]).unwrap(), SparseRow::EMPTY];
 /// let (mut a, mut b) = ([[0.0; 3]; 2], [[0.0; 3]; 2]);
-/// net.predict_sparse(&x, &mut a);
+/// net.predict(&x, &mut a);
 /// let ready = SparseReady::new(net);
-/// ready.predict_sparse(&x, &mut b);
+/// ready.predict(&x, &mut b);
 /// assert_eq!(a, b);
 /// ```
 ///
@@ -368,91 +321,55 @@ where
         self.net
     }
 
-    /// [`Network::predict`], for rows mostly zeros (MNIST images given as f32): each row's
-    /// non-zero values are found and listed first (see [`LinedRows::matmul_dense`]).
-    ///
-    /// [`LinedRows::matmul_dense`]: crate::matrix::sparse::LinedRows::matmul_dense
-    pub fn predict<const N: usize>(&self, x: &[[T; I]; N], out: &mut [[T; O]; N]) {
+    /// [`Network::predict`] for rows of either kind: a dense row's non-zero values are found
+    /// and listed first.
+    pub fn predict<R: Row<T, I>, const N: usize>(&self, x: &[R; N], out: &mut [[T; O]; N]) {
         let mut mid = [[T::ZERO; H]; N];
-        self.w1.matmul_dense(x, &mut mid);
+        R::rows_lined(x, &self.w1, &mut mid);
         crate::matrix::add_row(&mut mid, &self.net.layers.first.b);
         self.net.layers.rest.forward(&mid, out);
     }
 
-    classify_and_accuracy! {
-        /// [`Network::classify`], as [`predict`](Self::predict).
-        fn classify;
-        /// [`Network::accuracy`], as [`predict`](Self::predict).
-        fn accuracy;
-        rows: [T; I], predict: predict, non_finite: dense_non_finite
+    /// [`Network::classify`], as [`predict`](Self::predict).
+    ///
+    /// # Panics
+    /// If `classes` is shorter than `x`.
+    pub fn classify<R: Row<T, I>>(&self, x: &[R], classes: &mut [usize]) -> Result<(), BatchError> {
+        classify_rows(
+            x,
+            classes,
+            |x, out| self.predict(x, out),
+            |x, out| self.predict(x, out),
+        )
     }
 
-    /// [`Network::predict_sparse`].
-    pub fn predict_sparse<const N: usize>(
+    /// [`Network::correct`], as [`predict`](Self::predict).
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn correct<R: Row<T, I>, Lbl: Copy + Into<usize>>(
         &self,
-        x: &[SparseRow<'_, T, I>; N],
-        out: &mut [[T; O]; N],
-    ) {
-        let mut mid = [[T::ZERO; H]; N];
-        self.w1.matmul(x, &mut mid);
-        crate::matrix::add_row(&mut mid, &self.net.layers.first.b);
-        self.net.layers.rest.forward(&mid, out);
+        x: &[R],
+        t: &[Lbl],
+    ) -> Result<usize, BatchError> {
+        correct_rows(x, t, O, |x, classes| self.classify(x, classes))
     }
 
-    classify_and_accuracy! {
-        /// [`Network::classify_sparse`].
-        fn classify_sparse;
-        /// [`Network::accuracy_sparse`].
-        fn accuracy_sparse;
-        rows: SparseRow<'_, T, I>, predict: predict_sparse, non_finite: SparseRow::first_non_finite
-    }
-}
-
-impl<T, const I: usize, const H: usize, const O: usize, S, B> Network<Chain<Affine<T, I, H, S>, B>>
-where
-    T: Float,
-    S: TrainStorage,
-    B: Train<Input = [T; H], Output = [T; O], Scalar = T>,
-{
-    /// [`gradient`](Self::gradient) for sparse rows: an array of them, or a [`SparseBatch`]
-    /// that also lists their values by column, for a faster `dW` of the first layer (the same
-    /// numbers).
+    /// [`Network::accuracy`], as [`predict`](Self::predict).
     ///
-    /// [`SparseBatch`]: crate::matrix::sparse::SparseBatch
-    pub fn gradient_sparse<const N: usize>(
-        &mut self,
-        x: &impl SparseInput<T, N, I>,
-        t: &impl Targets<T, O, N>,
-    ) -> Result<T, BatchError> {
-        let mut mid = [[T::ZERO; H]; N];
-        self.layers.first.forward_sparse(x, &mut mid);
-        let mut tape: B::Tape<N> = Zeros::zeros();
-        let mut logits = [[T::ZERO; O]; N];
-        self.layers.rest.forward_train(&mid, &mut tape, &mut logits);
-        check_finite(x.rows(), &logits, 0, SparseRow::first_non_finite)?;
-        let mut last = SoftmaxWithLoss::new();
-        let loss = last.forward(&logits, t)?;
-        let mut dlogits = [[T::ZERO; O]; N];
-        last.backward(T::ONE, &mut dlogits);
-        let mut dmid = [[T::ZERO; H]; N];
-        self.layers
-            .rest
-            .backward(&mid, &mut tape, &logits, &dlogits, Some(&mut dmid));
-        self.layers.first.backward_sparse(x, &dmid);
-        Ok(loss)
-    }
-
-    /// [`train_step`](Self::train_step) for sparse rows (see
-    /// [`gradient_sparse`](Self::gradient_sparse)).
-    pub fn train_step_sparse<const N: usize>(
-        &mut self,
-        x: &impl SparseInput<T, N, I>,
-        t: &impl Targets<T, O, N>,
-        optimizer: &mut impl Optimizer<Chain<Affine<T, I, H, S>, B>>,
-    ) -> Result<T, BatchError> {
-        let loss = self.gradient_sparse(x, t)?;
-        optimizer.update(&mut self.layers);
-        Ok(loss)
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn accuracy<R: Row<T, I>, Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[R],
+        t: &[Lbl],
+    ) -> Result<f64, BatchError> {
+        let correct = self.correct(x, t)?;
+        Ok(if x.is_empty() {
+            0.0
+        } else {
+            correct as f64 / x.len() as f64
+        })
     }
 }
 
@@ -461,24 +378,25 @@ where
     L: Train<Input = [T; I], Output = [T; O], Scalar = T>,
     T: Float,
 {
-    /// Backpropagation: stores dL/dparam in every layer and returns the loss of this batch.
+    /// Backpropagation: stores dL/dparam in every layer and returns the loss of this batch,
+    /// of rows of any kind ([`Batch`]); the same numbers for each.
     ///
     /// The book's `gradient(x, t)`. The first layer's input gradient is not computed: no
     /// one needs it.
     pub fn gradient<const N: usize>(
         &mut self,
-        x: &[[T; I]; N],
+        x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
     ) -> Result<T, BatchError> {
         let mut tape: L::Tape<N> = Zeros::zeros();
         let mut logits = [[T::ZERO; O]; N];
-        self.layers.forward_train(x, &mut tape, &mut logits);
-        check_finite(x, &logits, 0, dense_non_finite)?;
+        self.layers.forward_train_batch(x, &mut tape, &mut logits);
+        check_finite(x, &logits)?;
         let mut last = SoftmaxWithLoss::new();
         let loss = last.forward(&logits, t)?;
         let mut dlogits = [[T::ZERO; O]; N];
         last.backward(T::ONE, &mut dlogits);
-        self.layers.backward(x, &mut tape, &logits, &dlogits, None);
+        self.layers.backward_batch(x, &mut tape, &logits, &dlogits);
         Ok(loss)
     }
 
@@ -486,7 +404,7 @@ where
     /// parameter. Returns the loss before the update.
     pub fn train_step<const N: usize>(
         &mut self,
-        x: &[[T; I]; N],
+        x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
         optimizer: &mut impl Optimizer<L>,
     ) -> Result<T, BatchError> {
@@ -500,7 +418,7 @@ where
     /// result where [`gradient`](Self::gradient) stores its own.
     pub fn numerical_gradient<const N: usize>(
         &mut self,
-        x: &[[T; I]; N],
+        x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
     ) -> Result<(), BatchError> {
         let list = param_list::<L>();
@@ -519,7 +437,7 @@ where
     /// `|numerical − backprop|` to `report`. Leaves the backprop gradients in the layers.
     pub fn gradient_check<const N: usize>(
         &mut self,
-        x: &[[T; I]; N],
+        x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
         mut report: impl FnMut(GradCheck),
     ) -> Result<(), BatchError> {
@@ -573,7 +491,7 @@ where
         &mut self,
         k: usize,
         i: usize,
-        x: &[[T; I]; N],
+        x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
     ) -> Result<T, BatchError> {
         let h = T::from_f64(NUMERICAL_H);
@@ -655,24 +573,16 @@ impl fmt::Display for BatchError {
 
 impl core::error::Error for BatchError {}
 
-/// The column of the first NaN or infinite value of a dense row.
-fn dense_non_finite<T: Float, const I: usize>(row: &[T; I]) -> Option<usize> {
-    crate::float::first_non_finite(row)
-}
-
 /// Checks a batch row by row: an input with a NaN or ∞ is an error naming its first such
-/// column (`non_finite`); a finite input whose scores are not finite blames the parameters.
-/// The input is checked itself, not through the scores: a saturating layer (σ(±∞) is finite;
-/// ReLU maps −∞ to 0) can hide an infinite input from them.
-fn check_finite<X, T: Float, const O: usize>(
-    x: &[X],
-    scores: &[[T; O]],
-    first_row: usize,
-    non_finite: impl Fn(&X) -> Option<usize>,
+/// column; a finite input whose scores are not finite blames the parameters. The input is
+/// checked itself, not through the scores: a saturating layer (σ(±∞) is finite; ReLU maps −∞
+/// to 0) can hide an infinite input from them.
+fn check_finite<R: InputRow, const N: usize, const O: usize>(
+    x: &impl Batch<R, N>,
+    scores: &[[R::Scalar; O]; N],
 ) -> Result<(), BatchError> {
-    for (r, (xr, sr)) in x.iter().zip(scores).enumerate() {
-        let row = first_row + r;
-        if let Some(column) = non_finite(xr) {
+    for (row, sr) in scores.iter().enumerate() {
+        if let Some(column) = x.non_finite(row) {
             return Err(BatchError::NonFiniteInput { row, column });
         }
         if crate::float::first_non_finite(sr).is_some() {

@@ -63,7 +63,7 @@ fn accuracy_refuses_a_label_out_of_range_as_loss_does() {
     assert_eq!(net.loss(&x, &t), Err(expected));
     assert_eq!(net.accuracy(&x[..], &t), Err(expected));
     let xs = [constnn::matrix::sparse::SparseRow::EMPTY; 3];
-    assert_eq!(net.accuracy_sparse(&xs, &t), Err(expected));
+    assert_eq!(net.accuracy(&xs, &t), Err(expected));
     // Past the first chunk, the row is counted from the start of the slice.
     let many = vec![[0.5f32; 4]; 100];
     let mut labels = vec![1u8; 100];

@@ -110,9 +110,9 @@ fn an_infinite_input_before_a_sigmoid_is_reported_not_classified() {
         SparseRow::new(&[2, 5], &[0.5, f32::INFINITY]).unwrap(),
     ];
     let want = BatchError::NonFiniteInput { row: 1, column: 5 };
-    assert_eq!(net.accuracy_sparse(&rows, &[0u8; 2]), Err(want));
+    assert_eq!(net.accuracy(&rows, &[0u8; 2]), Err(want));
     let mut trained = net.clone();
-    assert_eq!(trained.gradient_sparse(&rows, &[0u8; 2]), Err(want));
+    assert_eq!(trained.gradient(&rows, &[0u8; 2]), Err(want));
 }
 
 #[test]
@@ -138,5 +138,65 @@ fn a_label_out_of_range_in_training_is_an_error_not_a_panic() {
     assert_eq!(
         e.to_string(),
         "label 7 in row 1 is out of range: the network has 3 classes (0..=2)"
+    );
+}
+
+/// `Float::all_finite` tells NaN (any payload, either sign) and ±∞ from every finite value,
+/// the largest and the subnormal ones included, at every position of slices of every length
+/// up to 70 (vector bodies and tails).
+#[test]
+fn all_finite_finds_each_nan_and_infinity_and_passes_every_finite_value() {
+    use constnn::Float;
+    fn check<T: Float>(finite: &[T], faults: &[T]) {
+        for len in 0..70 {
+            let mut v: Vec<T> = (0..len).map(|i| finite[i % finite.len()]).collect();
+            assert!(T::all_finite(&v));
+            for at in 0..len {
+                for &f in faults {
+                    let keep = v[at];
+                    v[at] = f;
+                    assert!(!T::all_finite(&v), "{f:?} at {at} of {len}");
+                    v[at] = keep;
+                }
+            }
+        }
+    }
+    check::<f32>(
+        &[
+            0.0,
+            -0.0,
+            1.0,
+            f32::MAX,
+            f32::MIN,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+        ],
+        &[
+            f32::NAN,
+            -f32::NAN,
+            f32::from_bits(0x7f80_0001),
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ],
+    );
+    check::<f64>(
+        &[
+            0.0,
+            -0.0,
+            1.0,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+        ],
+        &[
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff0_0000_0000_0001),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ],
     );
 }

@@ -5,9 +5,7 @@
 
 mod common;
 
-use constnn::matrix::sparse::{
-    self, LinedRows, SparseBatch, SparseError, SparseInput, SparseRow, SparseRows,
-};
+use constnn::matrix::sparse::{self, LinedRows, SparseBatch, SparseError, SparseRow, SparseRows};
 use constnn::matrix::{boxed_zeros, matmul, matmul_at};
 use constnn::network::SparseReady;
 use constnn::{BatchError, Sgd, TwoLayerNet};
@@ -232,10 +230,8 @@ fn training_on_sparse_rows_equals_training_on_dense_rows() {
                 let batch = SparseBatch::from_rows(xs);
                 let t: [u8; 8] = std::array::from_fn(|i| ((i as u64 * 3 + step) % 5) as u8);
                 let a = dense.train_step(&x, &t, &mut sgd[0]).unwrap();
-                let b = sparse.train_step_sparse(&xs, &t, &mut sgd[1]).unwrap();
-                let c = by_column
-                    .train_step_sparse(&batch, &t, &mut sgd[2])
-                    .unwrap();
+                let b = sparse.train_step(&xs, &t, &mut sgd[1]).unwrap();
+                let c = by_column.train_step(&batch, &t, &mut sgd[2]).unwrap();
                 assert_eq!(a.to_bits(), b.to_bits(), "loss at step {step}");
                 assert_eq!(a.to_bits(), c.to_bits(), "loss at step {step}, by column");
             }
@@ -258,6 +254,64 @@ fn training_on_sparse_rows_equals_training_on_dense_rows() {
     check!(f64);
 }
 
+/// Any chain trains from any kind of rows with the same numbers: three Affine layers with a
+/// Sigmoid and a ReLU (the first Affine skips the zeros), and a chain whose first layer is a
+/// Sigmoid (which reads the rows written out in full), f32 and f64, ten steps each.
+#[test]
+fn deeper_chains_and_a_first_sigmoid_train_from_sparse_rows_as_from_dense() {
+    use constnn::chain;
+    use constnn::layers::{Affine, Relu, Sigmoid};
+    macro_rules! check {
+        ($t:ty, $net:expr) => {{
+            let mut rng = common::rng(31);
+            let mut dense = constnn::Network::from_layers($net(&mut rng));
+            let (mut sparse, mut by_column) = (dense.clone(), dense.clone());
+            let mut sgd = [Sgd::new(0.5), Sgd::new(0.5), Sgd::new(0.5)];
+            for step in 0..10u64 {
+                let mut x = [[0.0 as $t; 24]; 8];
+                let set = fill(&mut x, 40 + step, |i| kind(i + step as usize));
+                let xs: [SparseRow<'_, $t, 24>; 8] = std::array::from_fn(|i| set.row(i));
+                let batch = SparseBatch::from_rows(xs);
+                let t: [u8; 8] = std::array::from_fn(|i| ((i as u64 + step) % 3) as u8);
+                let a = dense.train_step(&x, &t, &mut sgd[0]).unwrap();
+                let b = sparse.train_step(&xs, &t, &mut sgd[1]).unwrap();
+                let c = by_column.train_step(&batch, &t, &mut sgd[2]).unwrap();
+                assert_eq!((a.to_bits(), a.to_bits()), (b.to_bits(), c.to_bits()));
+                let (mut p, mut q) = ([[0.0 as $t; 3]; 8], [[0.0 as $t; 3]; 8]);
+                dense.predict(&x, &mut p);
+                sparse.predict(&xs, &mut q);
+                assert_eq!(bits(p.as_flattened()), bits(q.as_flattened()));
+            }
+            let all = common::params_of(&mut dense.layers);
+            assert_eq!(all, common::params_of(&mut sparse.layers));
+            assert_eq!(all, common::params_of(&mut by_column.layers));
+        }};
+    }
+    type Deep<T> = constnn::layers::Chain<
+        Affine<T, 24, 10>,
+        constnn::layers::Chain<Sigmoid<T, 10>, constnn::layers::Chain<Affine<T, 10, 6>, Tail<T>>>,
+    >;
+    type Tail<T> = constnn::layers::Chain<Relu<T, 6>, Affine<T, 6, 3>>;
+    fn deep<T: constnn::Float>(rng: &mut rand_pcg::Pcg64) -> Deep<T> {
+        chain![
+            Affine::new(0.5, rng),
+            Sigmoid::new(),
+            Affine::new(0.5, rng),
+            Relu::new(),
+            Affine::new(0.5, rng),
+        ]
+    }
+    fn sigmoid_first<T: constnn::Float>(
+        rng: &mut rand_pcg::Pcg64,
+    ) -> constnn::layers::Chain<Sigmoid<T, 24>, Affine<T, 24, 3>> {
+        chain![Sigmoid::new(), Affine::new(0.5, rng)]
+    }
+    check!(f32, deep::<f32>);
+    check!(f64, deep::<f64>);
+    check!(f32, sigmoid_first::<f32>);
+    check!(f64, sigmoid_first::<f64>);
+}
+
 /// Classes and accuracy over 150 rows (two chunks of 64 and a tail) from sparse rows equal
 /// those from dense rows.
 #[test]
@@ -268,7 +322,7 @@ fn classify_and_accuracy_on_sparse_rows_equal_dense() {
     let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
     let (mut a, mut b) = (vec![9; 150], vec![9; 150]);
     net.classify(&x, &mut a).unwrap();
-    net.classify_sparse(&xs, &mut b).unwrap();
+    net.classify(&xs, &mut b).unwrap();
     assert_eq!(a, b);
     assert!(
         a.iter().any(|&c| c != a[0]),
@@ -276,7 +330,7 @@ fn classify_and_accuracy_on_sparse_rows_equal_dense() {
     );
     let t: Vec<u8> = (0..150).map(|i| (i % 4) as u8).collect();
     let accuracy = net.accuracy(&x, &t).unwrap();
-    assert_eq!(accuracy, net.accuracy_sparse(&xs, &t).unwrap());
+    assert_eq!(accuracy, net.accuracy(&xs, &t).unwrap());
     let right = a
         .iter()
         .zip(&t)
@@ -297,17 +351,17 @@ fn a_network_ready_for_sparse_rows_gives_the_same_numbers() {
     let ready = SparseReady::new(net.clone());
     let batch: [SparseRow<'_, f32, 30>; 8] = std::array::from_fn(|i| xs[i]);
     let (mut a, mut b) = ([[0.0f32; 4]; 8], [[9.0f32; 4]; 8]);
-    net.predict_sparse(&batch, &mut a);
-    ready.predict_sparse(&batch, &mut b);
+    net.predict(&batch, &mut a);
+    ready.predict(&batch, &mut b);
     assert_eq!(bits(a.as_flattened()), bits(b.as_flattened()));
     let (mut a, mut b) = (vec![9; 150], vec![8; 150]);
-    net.classify_sparse(&xs, &mut a).unwrap();
-    ready.classify_sparse(&xs, &mut b).unwrap();
+    net.classify(&xs, &mut a).unwrap();
+    ready.classify(&xs, &mut b).unwrap();
     assert_eq!(a, b);
     let t: Vec<u8> = (0..150).map(|i| (i % 4) as u8).collect();
     assert_eq!(
-        net.accuracy_sparse(&xs, &t).unwrap(),
-        ready.accuracy_sparse(&xs, &t).unwrap()
+        net.accuracy(&xs, &t).unwrap(),
+        ready.accuracy(&xs, &t).unwrap()
     );
     let mut bad = x.clone();
     bad[141][3] = f32::NAN;
@@ -317,7 +371,7 @@ fn a_network_ready_for_sparse_rows_gives_the_same_numbers() {
     }
     let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
     assert_eq!(
-        ready.classify_sparse(&xs, &mut b),
+        ready.classify(&xs, &mut b),
         Err(BatchError::NonFiniteInput {
             row: 141,
             column: 3
@@ -365,10 +419,10 @@ fn a_nan_in_a_sparse_row_is_an_error_naming_row_and_column() {
         column: 23,
     };
     assert_eq!(net.classify(&x, &mut classes), Err(expected));
-    assert_eq!(net.classify_sparse(&xs, &mut classes), Err(expected));
+    assert_eq!(net.classify(&xs, &mut classes), Err(expected));
     let t = [0u8; 150];
     assert_eq!(
-        net.accuracy_sparse(&xs[130..], &t[130..]),
+        net.accuracy(&xs[130..], &t[130..]),
         Err(BatchError::NonFiniteInput {
             row: 10,
             column: 23
@@ -377,7 +431,7 @@ fn a_nan_in_a_sparse_row_is_an_error_naming_row_and_column() {
     let batch: [SparseRow<'_, f32, 30>; 4] = std::array::from_fn(|i| xs[68 + i]);
     let mut sgd = Sgd::new(0.1);
     assert_eq!(
-        net.train_step_sparse(&batch, &[0u8; 4], &mut sgd),
+        net.train_step(&batch, &[0u8; 4], &mut sgd),
         Err(BatchError::NonFiniteInput { row: 2, column: 23 })
     );
 }

@@ -312,8 +312,7 @@ impl Split {
     }
 }
 
-/// How many of `images` (kept sparse) `net` classifies as their `labels`: the network's
-/// accuracy over them times their number, which is that count exactly once rounded.
+/// How many of `images` (kept sparse) `net` classifies as their `labels`.
 pub fn correct<const H: usize, const O: usize, S, B>(
     net: &SparseReady<f32, PIXELS, H, S, B>,
     images: &[SparseRow<'_, f32, PIXELS>],
@@ -323,8 +322,7 @@ where
     S: Storage,
     B: Layer<Input = [f32; H], Output = [f32; O], Scalar = f32>,
 {
-    let accuracy = net.accuracy_sparse(images, labels)?;
-    Ok((accuracy * images.len() as f64).round() as usize)
+    net.correct(images, labels)
 }
 
 /// The four MNIST files.

@@ -220,38 +220,6 @@ pub fn matmul_at<T: Float, const N: usize, const I: usize, const O: usize>(
     kernels::sparse_tn(x, dy, out);
 }
 
-/// A batch of `N` sparse rows as the first layer of a training step reads it: `x·W`, and
-/// `xᵀ·dY` for the weight gradient. A plain array of rows computes them with [`matmul`] and
-/// [`matmul_at`]; a [`SparseBatch`] (with the `alloc` feature) has its values listed by column
-/// as well, which makes `xᵀ·dY` about twice as fast, and `x·W` read one run of memory instead
-/// of rows spread over a data set. Both give the same numbers.
-pub trait SparseInput<T: Float, const N: usize, const I: usize> {
-    /// The rows.
-    fn rows(&self) -> &[SparseRow<'_, T, I>; N];
-
-    /// `out = x · w`, bit for bit as [`matmul`](super::matmul) computes it from the dense rows
-    /// when `w` is finite.
-    fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>);
-
-    /// `out = xᵀ · dy`, bit for bit as [`matmul_at`](super::matmul_at) computes it from the
-    /// dense rows when `dy` is finite.
-    fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>);
-}
-
-impl<T: Float, const N: usize, const I: usize> SparseInput<T, N, I> for [SparseRow<'_, T, I>; N] {
-    fn rows(&self) -> &[SparseRow<'_, T, I>; N] {
-        self
-    }
-
-    fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>) {
-        matmul(self, w, out);
-    }
-
-    fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
-        matmul_at(self, dy, out);
-    }
-}
-
 #[cfg(feature = "alloc")]
 pub use owned::{LinedRows, SparseBatch, SparseRows};
 
@@ -260,7 +228,7 @@ mod owned {
     use alloc::vec;
     use alloc::vec::Vec;
 
-    use super::{SparseInput, SparseRow};
+    use super::SparseRow;
     use crate::float::Float;
     use crate::matrix::{Matrix, kernels};
 
@@ -388,20 +356,19 @@ mod owned {
     /// [`set`](Self::set) lists a new batch's values again in the space of the previous one.
     ///
     /// ```
-    /// use constnn::matrix::sparse::{SparseBatch, SparseInput, SparseRow};
+    /// use constnn::{TwoLayerNet, matrix::sparse::{SparseBatch, SparseRow}};
+    /// use rand_core::SeedableRng;
     /// let (a, b) = ([0.5, 2.0], [4.0]);
     /// let rows = [SparseRow::new(&[0, 2], &a).unwrap(), SparseRow::new(&[2], &b).unwrap()];
     /// let batch = SparseBatch::<f32, 2, 3>::from_rows(rows);
     /// assert_eq!(batch.column(2), (&[0, 1][..], &[2.0, 4.0][..]));
     /// assert!(batch.column(1).0.is_empty());
     ///
-    /// // xᵀ·dY, the first layer's weight gradient, as from the rows alone:
-    /// let dy = [[1.0, -1.0], [0.5, 0.25]];
-    /// let (mut from_columns, mut from_rows) = ([[9.0; 2]; 3], [[9.0; 2]; 3]);
-    /// batch.matmul_at(&dy, &mut from_columns);
-    /// batch.rows().matmul_at(&dy, &mut from_rows);
-    /// assert_eq!(from_columns, [[0.5, -0.5], [0.0, 0.0], [4.0, -1.0]]);
-    /// assert_eq!(from_columns, from_rows);
+    /// // A gradient from the batch: the same numbers as from its rows alone.
+    /// let mut net = TwoLayerNet::<3, 4, 2>::new(0.5, &mut rand_pcg::Pcg64::seed_from_u64(1));
+    /// let mut same = net.clone();
+    /// assert_eq!(net.gradient(&batch, &[0u8, 1]), same.gradient(batch.rows(), &[0u8, 1]));
+    /// assert_eq!(net.layers.first.dw(), same.layers.first.dw());
     /// ```
     #[derive(Debug, Clone)]
     pub struct SparseBatch<'a, T, const N: usize, const I: usize> {
@@ -509,12 +476,40 @@ mod owned {
         }
     }
 
-    impl<T: Float, const N: usize, const I: usize> SparseInput<T, N, I> for SparseBatch<'_, T, N, I> {
-        fn rows(&self) -> &[SparseRow<'_, T, I>; N] {
-            &self.rows
+    impl<T: Float, const N: usize, const I: usize> crate::input::Batch<[T; I], N>
+        for SparseBatch<'_, T, N, I>
+    {
+        fn non_finite(&self, r: usize) -> Option<usize> {
+            self.rows.get(r).and_then(SparseRow::first_non_finite)
         }
 
+        fn write_dense(&self, out: &mut [[T; I]; N]) {
+            for (row, o) in self.rows.iter().zip(out) {
+                row.to_dense(o);
+            }
+        }
+    }
+
+    impl<T: Float, const N: usize, const I: usize> crate::input::private::BatchProducts<[T; I], N>
+        for SparseBatch<'_, T, N, I>
+    {
         fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>) {
+            SparseBatch::matmul(self, w, out);
+        }
+
+        fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
+            SparseBatch::matmul_at(self, dy, out);
+        }
+
+        fn as_dense(&self) -> Option<&[[T; I]; N]> {
+            None
+        }
+    }
+
+    impl<T: Float, const N: usize, const I: usize> SparseBatch<'_, T, N, I> {
+        /// `out = x · w` from the values by column: bit for bit [`matmul`](super::matmul) of
+        /// the rows when `w` is finite.
+        pub fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>) {
             kernels::sparse_columns_nn(
                 &self.starts,
                 &self.row,
@@ -525,7 +520,9 @@ mod owned {
             );
         }
 
-        fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
+        /// `out = xᵀ · dy` from the values by column: bit for bit
+        /// [`matmul_at`](super::matmul_at) of the rows when `dy` is finite.
+        pub fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
             kernels::sparse_columns_tn(
                 &self.starts,
                 &self.row,
