@@ -4,10 +4,10 @@
 //! The operations write into an output the caller owns (`out: &mut Matrix<..>`): big matrices are
 //! never returned by value, so nothing large is copied through the stack.
 //!
-//! Each const-generic function is a thin, checked wrapper over one slice kernel in [`kernels`],
-//! which is written once with run-time sizes: shapes cost nothing at compile time beyond the check.
+//! Each const-generic function is a thin, checked wrapper over one slice kernel (crate-private,
+//! written once with run-time sizes): shapes cost nothing at compile time beyond the check.
 
-pub mod kernels;
+mod kernels;
 pub mod sparse;
 
 use crate::float::Float;

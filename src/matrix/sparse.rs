@@ -12,8 +12,8 @@
 //!
 //! Both give the dense product's numbers bit for bit (for finite `W` and `dY`): each output is
 //! still accumulated in the order of the inner index, and the zeros left out would have added
-//! `0·b = 0` (but for the sign of a zero that a fused product underflowed to: see
-//! [`kernels`]). A [`SparseRow`] borrows its two slices, so a batch is an array of views into a
+//! `0·b = 0` (but for the sign of a zero that a fused product underflowed to, which
+//! `tests/matrix_ops.rs` pins). A [`SparseRow`] borrows its two slices, so a batch is an array of views into a
 //! data set kept sparse once ([`SparseRows`], with the `alloc` feature) and costs no copy.
 
 use core::fmt;
@@ -290,8 +290,7 @@ mod owned {
         /// Appends a row given in full, keeping its non-zero values (a NaN is kept too).
         pub fn push_dense(&mut self, row: &[T; I]) {
             // Found as the kernels find a dense row's (a bit mask per 64 values, then each
-            // set bit), `KR` values at a time: 2.7 million MNIST images a second into a new
-            // set here, against 1.0 million testing each value.
+            // set bit), `KR` values at a time: no branch per value.
             for (part, values) in row.chunks(kernels::KR).enumerate() {
                 let mut masks = [0u64; kernels::KR / 64];
                 let count = kernels::nonzero_masks(values, &mut masks);
@@ -349,9 +348,8 @@ mod owned {
     /// and the columns for `xᵀ·dY`. Column by column, each row of `dW` adds up its values in
     /// registers and is stored once; from rows alone ([`matmul_at`](super::matmul_at)) every
     /// value loads and stores a row of `dW`. On MNIST batches that product takes about half as
-    /// long, with the same numbers, and listing the values by column (a counting sort, about
-    /// 28 µs for 100 images) can be done ahead, on another thread, while the previous step
-    /// trains.
+    /// long, with the same numbers, and listing the values by column (a counting sort) can be
+    /// done ahead, on another thread, while the previous step trains.
     ///
     /// [`set`](Self::set) lists a new batch's values again in the space of the previous one.
     ///
@@ -429,9 +427,7 @@ mod owned {
             // Written whole, in order, before the values are placed column by column: when
             // another thread read the previous batch listed here (as in training, where one
             // thread lists batches ahead for another), that order takes its cache lines back
-            // faster than the placing's scattered writes would. A scratch test listing MNIST
-            // batches while another thread read them: 36 instead of 42 µs; in `train_mnist`,
-            // timed both ways in turn (batches alternately), 1–6% faster over four runs.
+            // faster than the placing's scattered writes would.
             self.row.clear();
             self.row.resize(total, 0);
             self.value.clear();
@@ -536,12 +532,10 @@ mod owned {
 
     /// A weight matrix `W (I×O)` copied for products `x·W` with sparse rows `x` (the `alloc`
     /// feature): each row's first `16·⌊O/16⌋` values on whole 64-byte cache lines and the rest
-    /// beside them (see [`kernels::sparse_lined`]), where a `Matrix`'s rows lie `O` values
-    /// apart. The products are the same, bit for bit, and cost fewer lines of `W` for every
-    /// value: an MNIST evaluation's `x·W₁` (784×50 f32) takes 0.84–0.85 of the time. Worth
-    /// it where one `W` meets many rows, as an evaluation over a data set does: copying
-    /// MNIST's `W₁` takes 8.6 µs here, about 30 rows' products (2.8 µs with `set`, in space
-    /// already there). [`SparseReady`](crate::network::SparseReady) keeps one with a network.
+    /// beside them, where a `Matrix`'s rows lie `O` values apart. The products are the same,
+    /// bit for bit, and cost fewer lines of `W` for every value. Worth it where one `W` meets
+    /// many rows, as an evaluation over a data set does: the copy costs about 30 rows'
+    /// products. [`SparseReady`](crate::network::SparseReady) keeps one with a network.
     /// Rows of more than 256 bytes (64 f32) are kept as they are.
     ///
     /// ```
@@ -610,8 +604,8 @@ mod owned {
             }
         }
 
-        /// `out = x · W` for dense rows that are mostly zeros (see
-        /// [`kernels::dense_lined`]); rows too wide for lines go through the dense kernels.
+        /// `out = x · W` for dense rows that are mostly zeros: each row's non-zero values are
+        /// found and listed first; rows too wide for lines go through the dense product.
         ///
         /// # Panics
         /// If `out` and `x` differ in length.

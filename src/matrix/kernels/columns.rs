@@ -1,0 +1,167 @@
+//! Sparse rows by column: `xᵀ·dY` and `x·W` from a batch's values listed by column.
+
+use super::*;
+
+/// `c (k×n) = xᵀ · d` for `x` listed column by column: `starts[p]..starts[p + 1]` are the
+/// entries of column `p`, each a row of `x` (increasing) and its value; `d (m×n)`. Row `p` of
+/// `c` is then `Σ value · d[row]` over its entries, in row order: [`gemm_tn`]'s sum without
+/// its zeros, accumulated in registers by `row_into`'s tiles (a column is to `d` what a
+/// sparse row is to B in [`sparse_nn`]) and stored once, where [`sparse_tn`] loads and stores
+/// a row of `c` for every value.
+///
+/// `d` is first copied into a 64-byte-aligned buffer with its rows a whole number of vectors
+/// apart (MNIST's 50 columns: 56), if it fits: read in place, rows 200 bytes apart, most of a
+/// tile's loads straddle two cache lines.
+pub(crate) fn sparse_columns_tn<T: Float>(
+    starts: &[u32],
+    rows: &[u16],
+    values: &[T],
+    d: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    assert!(
+        n == 0 || (starts.len() == c.len() / n + 1 && d.len().is_multiple_of(n)),
+        "sparse_columns_tn: sizes"
+    );
+    if n == 0 {
+        return;
+    }
+    let lanes = 32 / T::BYTES;
+    let stride = n.next_multiple_of(lanes);
+    let mut buf = Band([T::ZERO; COPY]);
+    let (d, ldd) = if d.len() / n * stride <= COPY {
+        for (dst, src) in buf.0.chunks_exact_mut(stride).zip(d.chunks_exact(n)) {
+            dst[..n].copy_from_slice(src);
+        }
+        (&buf.0[..d.len() / n * stride], stride)
+    } else {
+        (d, n)
+    };
+    for (c_row, span) in c.chunks_exact_mut(n).zip(starts.windows(2)) {
+        let span = span[0] as usize..span[1] as usize;
+        let (values, rows) = (&values[span.clone()], &rows[span]);
+        if T::BYTES == 4 {
+            row_into::<T, 8>(values, rows, d, ldd, c_row, false);
+        } else {
+            row_into::<T, 4>(values, rows, d, ldd, c_row, false);
+        }
+    }
+}
+
+/// `c (m×n) = x · b` for `x` listed column by column (as for [`sparse_columns_tn`]), `b (k×n)`:
+/// each column `p` takes row `p` of `b` into registers once and adds its values times that row
+/// into the rows of `c` it lists. The rows of `c` are summed in a 64-byte-aligned buffer, their
+/// rows a whole number of vectors apart, up to eight vectors wide at a time (and, past
+/// 8192 values, a group of rows at a time); a column lists its rows increasing, so each
+/// group's entries are a run of them.
+///
+/// Every element of `c` is still `Σ value · b[p]` over its row's values in the order of
+/// their columns, from +0, as [`sparse_nn`] sums it from the rows. That one reads a row of `b`
+/// (seven vectors for MNIST's 50 outputs, from L2) for every value; this one reads each row of
+/// `b` once a batch and loads and stores a row of the buffer (in L1) for every value. On a
+/// batch already in the cache it is no faster; from batches in memory the listing is one run
+/// where the rows lie all over the data set.
+pub(crate) fn sparse_columns_nn<T: Float>(
+    starts: &[u32],
+    rows: &[u16],
+    values: &[T],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    assert!(
+        n == 0
+            || (!starts.is_empty()
+                && b.len() == (starts.len() - 1) * n
+                && c.len().is_multiple_of(n)),
+        "sparse_columns_nn: sizes"
+    );
+    if n == 0 {
+        return;
+    }
+    let lanes = 32 / T::BYTES;
+    let mut buf = Band([T::ZERO; COPY]);
+    let mut j0 = 0;
+    while j0 < n {
+        let cols = (n - j0).min(8 * lanes);
+        let (b_part, c_part, zeroed) = (&b[j0..], &mut c[j0..], j0 == 0);
+        let buf = &mut buf.0;
+        by_vectors!(
+            lanes,
+            cols,
+            column_strip::<T>(starts, rows, values, b_part, c_part, n, cols, buf, zeroed,)
+        );
+        j0 += cols;
+    }
+}
+
+/// Columns `0..cols` of [`sparse_columns_nn`]'s `c` (`W − L < cols ≤ W`), whose rows, like
+/// `b`'s, are `ld` apart: summed in `buf` with rows `W` apart, [`COPY`]` / W` rows at a time
+/// (`zeroed`: `buf` is still all zeros).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn column_strip<T: Float, const W: usize, const L: usize>(
+    starts: &[u32],
+    rows: &[u16],
+    values: &[T],
+    b: &[T],
+    c: &mut [T],
+    ld: usize,
+    cols: usize,
+    buf: &mut [T],
+    zeroed: bool,
+) {
+    let m = c.len().div_ceil(ld);
+    let group = COPY / W;
+    for r0 in (0..m).step_by(group) {
+        let r1 = (r0 + group).min(m);
+        let sums = &mut buf[..(r1 - r0) * W];
+        if r0 > 0 || !zeroed {
+            sums.fill(T::ZERO);
+        }
+        for (p, span) in starts.windows(2).enumerate() {
+            let (mut lo, mut hi) = (span[0] as usize, span[1] as usize);
+            if lo == hi {
+                continue;
+            }
+            if r0 > 0 || r1 < m {
+                lo += rows[lo..hi].partition_point(|&r| usize::from(r) < r0);
+                hi = lo + rows[lo..hi].partition_point(|&r| usize::from(r) < r1);
+            }
+            // Row p of b, in registers for all its entries: W values, reading on into the
+            // next row (lanes past `cols` are summed but never stored), or padded with zeros
+            // at the end of b. A copy of `cols` values would be a call to `memcpy`.
+            let mut b_row = [T::ZERO; W];
+            match b.get(p * ld..p * ld + W) {
+                Some(whole) => b_row.copy_from_slice(whole),
+                None => {
+                    for (d, &v) in b_row.iter_mut().zip(&b[p * ld..][..cols]) {
+                        *d = v;
+                    }
+                }
+            }
+            for (&r, &v) in rows[lo..hi].iter().zip(&values[lo..hi]) {
+                let at = (usize::from(r) - r0) * W;
+                let row: &mut [T; W] = match (&mut sums[at..at + W]).try_into() {
+                    Ok(row) => row,
+                    Err(_) => unreachable!("a slice of W elements"),
+                };
+                for (s, &bv) in row.iter_mut().zip(&b_row) {
+                    *s = s.add_product(v, bv);
+                }
+            }
+        }
+        for (r, src) in (r0..r1).zip(sums.chunks_exact(W)) {
+            let src: &[T; W] = match src.try_into() {
+                Ok(src) => src,
+                Err(_) => unreachable!("a chunk of W elements"),
+            };
+            store_row::<T, W, L>(&mut c[r * ld..][..cols], src);
+        }
+    }
+}
+
+/// Values of `d` that [`sparse_columns_tn`] copies (32 KB of f32: an MNIST batch's 100 rows
+/// of 56).
+pub(super) const COPY: usize = 8192;

@@ -1,0 +1,1041 @@
+//! Dense tiles: `A·B`, `Aᵀ·B` and `A·Bᵀ` in register tiles over blocks of four rows (packed
+//! or read in place, all-zero steps skipped), the narrow products, the last columns, and
+//! single rows.
+
+use super::*;
+
+/// `c (m×n) = a (m×k) · b (k×n)`.
+pub(crate) fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    assert!(
+        a.len() == m * k && b.len() == k * n && c.len() == m * n,
+        "gemm_nn: sizes"
+    );
+    if narrow::<T>(m, k, n) {
+        if T::BYTES == 4 {
+            narrow_blocks::<T, 16, 8>(a, b, c, m, k, n);
+        } else {
+            narrow_blocks::<T, 8, 4>(a, b, c, m, k, n);
+        }
+    } else if T::BYTES == 4 {
+        driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
+    } else {
+        driver::<T, false, 8, 4>(a, k, b, c, m, k, n);
+    }
+}
+
+/// `c (m×n) = aᵀ · b` with `a (k×m)`, `b (k×n)`.
+pub(crate) fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usize, n: usize) {
+    assert!(
+        a.len() == k * m && b.len() == k * n && c.len() == m * n,
+        "gemm_tn: sizes"
+    );
+    if narrow::<T>(m, k, n) {
+        if T::BYTES == 4 {
+            narrow_tn::<T, 16, 8>(a, b, c, m, k, n);
+        } else {
+            narrow_tn::<T, 8, 4>(a, b, c, m, k, n);
+        }
+    } else if T::BYTES == 4 {
+        driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
+    } else {
+        driver::<T, true, 8, 4>(a, m, b, c, m, k, n);
+    }
+}
+
+/// Whether [`narrow_blocks`] takes a product `a · b`: at most two vectors of columns (16
+/// f32), a `B` that fits a [`Band`] two vectors a row, and rows enough to pay for copying it.
+pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
+    let width = 64 / T::BYTES;
+    WIDE_ROWS && m >= 16 && (1..=width).contains(&n) && k * width <= BAND
+}
+
+/// `c = a · b` at most `W` (two vectors of `L`) wide (MNIST's second layer, 100×50·50×10), in
+/// blocks of four rows read in place, zeros and all, with plain loops of their own, faster
+/// than [`driver`] here, which runs a row with few non-zero
+/// values on its own (half of a ReLU's outputs are zero; a lone row has two vectors of sums,
+/// each waiting on its last add), and packs the other blocks to skip the steps where all four
+/// rows are zero, which costs here what it saves. Adding `0·b` leaves a sum as it is, so these
+/// are the same sums (see the module's notes). `B` is first copied with its rows two vectors
+/// apart, so that a step loads one aligned 64-byte line. Called before `driver`, whose code
+/// stays as it was: choosing this inside `row_blocks` made its 4×24 tile spill.
+#[inline(never)]
+pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    let mut band = Band([T::ZERO; BAND]);
+    let b = pad_rows::<T, W>(&mut band, b, k, n);
+    let full = m - m % MR;
+    for i0 in (0..full).step_by(MR) {
+        let row = |r: usize| &a[(i0 + r) * k..][..k];
+        let steps = b.iter().zip(row(0)).zip(row(1)).zip(row(2)).zip(row(3));
+        let mut acc = [[T::ZERO; W]; MR];
+        for ((((b_row, &x0), &x1), &x2), &x3) in steps {
+            fma_tile(&mut acc, &[x0, x1, x2, x3], b_row);
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
+        }
+    }
+    for i in full..m {
+        let mut acc = [[T::ZERO; W]];
+        for (b_row, &x) in b.iter().zip(&a[i * k..][..k]) {
+            fma_tile(&mut acc, &[x], b_row);
+        }
+        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc[0]);
+    }
+}
+
+/// `b`'s `k` rows of `n` copied into `band` `W` apart (zeros between), 64-byte aligned.
+pub(super) fn pad_rows<'a, T: Float, const W: usize>(
+    band: &'a mut Band<T>,
+    b: &[T],
+    k: usize,
+    n: usize,
+) -> &'a [[T; W]] {
+    for (dst, src) in band.0.chunks_exact_mut(W).zip(b.chunks_exact(n)) {
+        dst[..n].copy_from_slice(src);
+    }
+    band.0[..k * W].as_chunks::<W>().0
+}
+
+/// `row.copy_from_slice(&acc[..row.len()])` for a row of at most `W` (two vectors of `L`):
+/// whole vectors where it can, rather than a call to `memcpy` for a few values.
+#[inline(always)]
+pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T], acc: &[T; W]) {
+    if row.len() > W - L {
+        store_row::<T, W, L>(row, acc);
+    } else {
+        for (v, &s) in row.iter_mut().zip(acc) {
+            *v = s;
+        }
+    }
+}
+
+/// `c = aᵀ · b` at most `W` (two vectors) wide (MNIST's second layer's `dW`, 50×100·100×10):
+/// blocks of four rows of `c` in eight vectors of sums, each step adding four values of A
+/// (contiguous: a row of `a`) times a row of B, copied two vectors apart as in
+/// [`narrow_blocks`]. Nothing packed, no step skipped: the same sums, faster than packed by
+/// `driver`.
+#[inline(never)]
+pub(super) fn narrow_tn<T: Float, const W: usize, const L: usize>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    let mut band = Band([T::ZERO; BAND]);
+    let b = pad_rows::<T, W>(&mut band, b, k, n);
+    let full = m - m % MR;
+    for i0 in (0..full).step_by(MR) {
+        let mut acc = [[T::ZERO; W]; MR];
+        for (a_row, b_row) in a.chunks_exact(m).zip(b) {
+            let Ok(av) = <&[T; MR]>::try_from(&a_row[i0..i0 + MR]) else {
+                unreachable!("MR values")
+            };
+            fma_tile(&mut acc, av, b_row);
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
+        }
+    }
+    for i in full..m {
+        let mut acc = [[T::ZERO; W]];
+        for (a_row, b_row) in a.chunks_exact(m).zip(b) {
+            fma_tile(&mut acc, &[a_row[i]], b_row);
+        }
+        store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc[0]);
+    }
+}
+
+/// `c (m×n) = a · bᵀ` with `a (m×k)`, `b (n×k)`.
+///
+/// `B`'s columns are strided here, so each `NR`-row strip of `B` is first copied, transposed,
+/// into a buffer on the stack ([`KC`] steps at a time); then the tiles run as in [`gemm_nn`].
+pub(crate) fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    assert!(
+        a.len() == m * k && b.len() == n * k && c.len() == m * n,
+        "gemm_nt: sizes"
+    );
+    if WIDE_ROWS && n > 0 && k > 0 && n * k <= NT_SMALL {
+        nt_small(a, b, c, m, k, n);
+    } else if T::BYTES == 4 {
+        nt_driver::<T, 16>(a, b, c, m, k, n);
+    } else {
+        nt_driver::<T, 8>(a, b, c, m, k, n);
+    }
+}
+
+/// At most this many values of B make [`gemm_nt`] transpose all of B at once (see
+/// [`nt_small`]): 8 KB of f32.
+pub(super) const NT_SMALL: usize = 2048;
+
+/// `0, 1, 2, …`: every step of a dense row, for the one-row tiles (see [`nt_small`]).
+pub(super) const STEPS: [u16; NT_SMALL] = {
+    let mut steps = [0; NT_SMALL];
+    let mut q = 0;
+    while q < NT_SMALL {
+        steps[q] = q as u16;
+        q += 1;
+    }
+    steps
+};
+
+/// `c = a · bᵀ` for a small `b` (as the 50×10 weights of MNIST's second layer, whose `dX`
+/// backpropagation needs): `b` transposed onto the stack once, then [`gemm_nn`]'s blocks,
+/// which read A in place, where [`nt_driver`] would pack A again for every 16 columns of `c`.
+/// Wider than four vectors, each row runs alone through the
+/// one-row tiles instead, over every step (dense), with `bᵀ`'s rows a whole number of vectors
+/// apart: its seven vectors of sums keep the adders busy, and it stores them as vectors where
+/// a block's tiles store through `memcpy`. The same sums in the same order.
+#[inline(never)]
+pub(super) fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+    let lanes = 32 / T::BYTES;
+    if n > 4 * lanes {
+        // n·k ≤ NT_SMALL and n > 4·lanes, so k·ldb < 2·NT_SMALL = BAND.
+        let ldb = n.next_multiple_of(lanes);
+        let mut bt = Band([T::ZERO; BAND]);
+        transpose_into(b, k, 0..k, ldb, &mut bt.0);
+        let (bt, steps) = (&bt.0[..k * ldb], &STEPS[..k]);
+        for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            if T::BYTES == 4 {
+                row_into::<T, 8>(a_row, steps, bt, ldb, c_row, false);
+            } else {
+                row_into::<T, 4>(a_row, steps, bt, ldb, c_row, false);
+            }
+        }
+        return;
+    }
+    let mut bt = [T::ZERO; NT_SMALL];
+    transpose_into(b, k, 0..k, n, &mut bt);
+    let bt = &bt[..k * n];
+    if T::BYTES == 4 {
+        driver::<T, false, 16, 8>(a, k, bt, c, m, k, n);
+    } else {
+        driver::<T, false, 8, 4>(a, k, bt, c, m, k, n);
+    }
+}
+
+/// Values `steps` of `b`'s rows of `k` as the columns of `out`, whose rows are `ld` apart.
+pub(super) fn transpose_into<T: Float>(
+    b: &[T],
+    k: usize,
+    steps: core::ops::Range<usize>,
+    ld: usize,
+    out: &mut [T],
+) {
+    for (j, row) in b.chunks_exact(k).enumerate() {
+        for (q, &v) in row[steps.clone()].iter().enumerate() {
+            out[q * ld + j] = v;
+        }
+    }
+}
+
+/// The `R` values of A for each of up to `CAP` steps, and which steps are not all zero.
+pub(super) struct PackedA<T, const R: usize, const CAP: usize = KC> {
+    pub(super) values: [[T; R]; CAP],
+    pub(super) steps: [u16; CAP],
+    pub(super) count: usize,
+    /// No step was skipped (`steps` is `0..count`).
+    pub(super) dense: bool,
+}
+
+impl<T: Float, const CAP: usize> PackedA<T, 1, CAP> {
+    /// A single row's packed values and their steps.
+    pub(super) fn row(&self) -> (&[T], &[u16]) {
+        (
+            &self.values.as_flattened()[..self.count],
+            &self.steps[..self.count],
+        )
+    }
+}
+
+impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
+    pub(super) fn new() -> Self {
+        Self {
+            values: [[T::ZERO; R]; CAP],
+            steps: [0; CAP],
+            count: 0,
+            dense: true,
+        }
+    }
+
+    /// Packs `op(a)[i0 + r][p0 + q]` for `r < rows`, `q < kc` (rows past `rows` are zero).
+    #[inline(always)]
+    pub(super) fn pack<const TA: bool>(
+        &mut self,
+        a: &[T],
+        lda: usize,
+        i0: usize,
+        rows: usize,
+        p0: usize,
+        kc: usize,
+    ) {
+        let mut count = 0;
+        // On x86, branch-free: every step is written at `count`, which only moves past a
+        // non-zero one (on sparse data a branch per step would mispredict about as often as
+        // not). A Cortex-M4 pays little for a branch and more for the stores.
+        let mut push = |q: usize, v: [T; R]| {
+            let nonzero = v.iter().any(|x| *x != T::ZERO);
+            if WIDE_ROWS || nonzero {
+                self.values[count] = v;
+                self.steps[count] = q as u16;
+                count += usize::from(nonzero);
+            }
+        };
+        if TA {
+            // Step q's values are contiguous: a[(p0 + q)·lda + i0 ..][..rows].
+            for q in 0..kc {
+                let at = (p0 + q) * lda + i0;
+                let mut v = [T::ZERO; R];
+                if rows == R {
+                    v.copy_from_slice(&a[at..at + R]);
+                } else {
+                    v[..rows].copy_from_slice(&a[at..at + rows]);
+                }
+                push(q, v);
+            }
+        } else if R == 1 && WIDE_ROWS {
+            // One row: its non-zero values marked and listed (see `list_part`).
+            let row = &a[i0 * lda + p0..][..kc];
+            let count = list_part(row, 0, self.values.as_flattened_mut(), &mut self.steps);
+            self.count = count;
+            self.dense = count == kc;
+            return;
+        } else if R == 1 {
+            // (On a Cortex-M4, which has no vectors to mark values with.) Eight values at a
+            // time, and only those with a non-zero among them: a sparse row's zeros come in
+            // runs (an image's border), which this skips at a glance.
+            let row = &a[i0 * lda + p0..][..kc];
+            let mut chunks = row.chunks_exact(8);
+            let mut q0 = 0;
+            for chunk in &mut chunks {
+                if chunk.iter().fold(false, |any, x| any | (*x != T::ZERO)) {
+                    for (q, &x) in (q0..).zip(chunk) {
+                        push(q, [x; R]);
+                    }
+                }
+                q0 += 8;
+            }
+            for (q, &x) in (q0..).zip(chunks.remainder()) {
+                push(q, [x; R]);
+            }
+        } else if R == 4 && rows == 4 {
+            // Four rows of A, each read contiguously.
+            let row = |r: usize| &a[(i0 + r) * lda + p0..][..kc];
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
+            for (q, (((&x0, &x1), &x2), &x3)) in r0.iter().zip(r1).zip(r2).zip(r3).enumerate() {
+                let mut v = [T::ZERO; R];
+                v.copy_from_slice(&[x0, x1, x2, x3][..R]);
+                push(q, v);
+            }
+        } else {
+            for q in 0..kc {
+                let mut v = [T::ZERO; R];
+                for (r, v) in v.iter_mut().enumerate().take(rows) {
+                    *v = a[(i0 + r) * lda + p0 + q];
+                }
+                push(q, v);
+            }
+        }
+        self.count = count;
+        self.dense = count == kc;
+    }
+}
+
+/// Where a tile reads its `R` values of A for each step.
+#[derive(Clone, Copy)]
+pub(super) enum Panel<'a, T, const R: usize> {
+    /// Packed: the steps that are not all zero, and their values side by side.
+    Packed(&'a PackedA<T, R>),
+    /// A block of rows of A (not transposed) without an all-zero step, read in place: row `r`
+    /// of the block is `rows[r]`, one value per step. Packing it would copy every value to
+    /// skip nothing (a fifth of a dense product's time).
+    Rows([&'a [T]; R]),
+}
+
+impl<T: Float, const R: usize> Panel<'_, T, R> {
+    /// How many steps there are to run.
+    #[inline(always)]
+    pub(super) fn count(&self) -> usize {
+        match self {
+            Panel::Packed(p) => p.count,
+            Panel::Rows(rows) => rows[0].len(),
+        }
+    }
+
+    /// How many of the first steps read all `width` values of B at `q·ldb` within its `len`
+    /// (all of them unless a tile wider than its columns reaches B's last row or so).
+    #[inline(always)]
+    pub(super) fn within(&self, ldb: usize, width: usize, len: usize) -> usize {
+        match self {
+            Panel::Packed(p) if !p.dense => steps_within(&p.steps[..p.count], ldb, width, len),
+            _ => match len.checked_sub(width) {
+                Some(room) => self.count().min(room / ldb + 1),
+                None => 0,
+            },
+        }
+    }
+
+    /// `acc = f(acc, q, values)` for the steps `range` (indices among [`Panel::count`]), in
+    /// order. The accumulators go in and out by value, so that they stay in registers.
+    #[inline(always)]
+    pub(super) fn fold<A>(
+        &self,
+        range: core::ops::Range<usize>,
+        mut acc: A,
+        mut f: impl FnMut(A, usize, &[T; R]) -> A,
+    ) -> A {
+        match self {
+            Panel::Packed(p) if p.dense => {
+                // No step was skipped: step `i` is `i`, without the index list.
+                for (q, av) in p.values[range.clone()].iter().enumerate() {
+                    acc = f(acc, range.start + q, av);
+                }
+            }
+            Panel::Packed(p) => {
+                for (av, &q) in p.values[range.clone()].iter().zip(&p.steps[range]) {
+                    acc = f(acc, usize::from(q), av);
+                }
+            }
+            Panel::Rows(rows) => {
+                let kc = rows[0].len();
+                let rows: [&[T]; R] = core::array::from_fn(|r| &rows[r][..kc]);
+                #[allow(clippy::needless_range_loop, reason = "step q of all R rows at once")]
+                for q in range.start..range.end.min(kc) {
+                    acc = f(acc, q, &core::array::from_fn(|r| rows[r][q]));
+                }
+            }
+        }
+        acc
+    }
+}
+
+/// Rows `i0 .. i0 + R` of A (not transposed), steps `p0 .. p0 + kc`, to be read in place
+/// ([`Panel::Rows`]) if no step has all its `R` values zero. Checking costs a fraction of
+/// packing, and nothing when `known`: the block's first row has no zero (see [`sparse_blocks`]), so no
+/// step can be all zero. (Aᵀ's steps are strided, and read in place they ran no faster than
+/// packed.)
+#[inline(always)]
+pub(super) fn in_place<T: Float, const R: usize>(
+    a: &[T],
+    lda: usize,
+    i0: usize,
+    p0: usize,
+    kc: usize,
+    known: bool,
+) -> Option<Panel<'_, T, R>> {
+    let rows: [&[T]; R] = core::array::from_fn(|r| &a[(i0 + r) * lda + p0..][..kc]);
+    if known {
+        return Some(Panel::Rows(rows));
+    }
+    // Counted, not searched: the count vectorises, a search stopping early would not.
+    let mut zero_steps = 0u32;
+    for q in 0..kc {
+        zero_steps += u32::from(rows.iter().all(|row| row[q] == T::ZERO));
+    }
+    (zero_steps == 0).then_some(Panel::Rows(rows))
+}
+
+/// `c = op(a) · b` for B read in place: `KC` steps at a time, `MR` rows at a time, then every
+/// column tile (`NR` wide, then `NR2`, then single columns).
+#[inline(always)]
+pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if k == 0 {
+        c.fill(T::ZERO);
+        return;
+    }
+    let full = m - m % MR;
+    if full > 0 {
+        // Aᵀ without a single zero has no step to skip: its blocks are copied four at a time
+        // (see `copy_t4`). Checking stops at the first zero, so sparse data pay nothing.
+        let dense = TA && WIDE_ROWS && no_zero(a);
+        if TA || !WIDE_ROWS {
+            if dense {
+                row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0, 0);
+            } else {
+                row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, 0..full, k, n, 0, 0);
+            }
+        } else {
+            // Up to 64 blocks at a time: those whose first row is sparse run first, row by row
+            // (`sparse_blocks`); the others (a bit each in `blocks`) run together after, so
+            // that each `KC` rows of B serve all of them in turn from the L1 cache.
+            for g0 in (0..full).step_by(64 * MR) {
+                let group = g0..full.min(g0 + 64 * MR);
+                let all = u64::MAX >> (64 - group.len() / MR);
+                let (blocks, filled) = sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
+                if blocks == all {
+                    row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, group, k, n, 0, filled);
+                } else if blocks != 0 {
+                    row_blocks::<T, TA, NR, NR2, false, false>(
+                        a, lda, b, c, group, k, n, blocks, filled,
+                    );
+                }
+            }
+        }
+    }
+    if full < m {
+        single_rows::<T, TA, NR, NR2>(a, lda, b, c, full..m, k, n);
+    }
+}
+
+/// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`: all of them (`ALL`), or
+/// those whose bit is set in `blocks` (`rows` then make one group of at most 64 blocks).
+/// `filled`: the blocks of such a group whose first row has no zero (see [`in_place`]).
+/// `DENSE`: A is Aᵀ and has no zero (see [`copy_t4`]). Separate instances, so that the usual
+/// one compiles as before.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn row_blocks<
+    T: Float,
+    const TA: bool,
+    const NR: usize,
+    const NR2: usize,
+    const DENSE: bool,
+    const ALL: bool,
+>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    rows: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+    blocks: u64,
+    filled: u64,
+) {
+    let mut packed = PackedA::<T, MR>::new();
+    // Four blocks of a dense Aᵀ (set up only for those).
+    let mut quad: Option<[PackedA<T, MR>; 4]> = None;
+    let mut dense_before = true;
+    // Aᵀ·B's last one or two columns, which run down the rows (see `column_tail`).
+    let tail = if TA && WIDE_ROWS {
+        tail_columns(n, NR)
+    } else {
+        0
+    };
+    // Up to 64 blocks at a time, so that each `KC` rows of B serve all of them in turn from
+    // the L1 cache.
+    for g0 in rows.clone().step_by(64 * MR) {
+        let group = g0..rows.end.min(g0 + 64 * MR);
+        // Aᵀ's last one or two columns, down the rows (see `column_tail`), for as many rows of
+        // the group as make whole tiles; the blocks leave those columns out.
+        let down = if tail > 0 {
+            group.len() - group.len() % TAIL_ROWS
+        } else {
+            0
+        };
+        for i0 in (group.start..group.start + down).step_by(TAIL_ROWS) {
+            match (tail, T::BYTES) {
+                (1, 4) => column_tail::<T, 32, 1>(a, lda, b, c, n, k, i0),
+                (2, 4) => column_tail::<T, 32, 2>(a, lda, b, c, n, k, i0),
+                (1, _) => column_tail::<T, 16, 1>(a, lda, b, c, n, k, i0),
+                _ => column_tail::<T, 16, 2>(a, lda, b, c, n, k, i0),
+            }
+        }
+        for p0 in (0..k).step_by(KC) {
+            let kc = (k - p0).min(KC);
+            for (bit, i0) in group.clone().step_by(MR).enumerate() {
+                if DENSE {
+                    // Every fourth block copies itself and the next three, if there are three
+                    // more in the group; the group's last one to three blocks pack as usual.
+                    let slot = bit % 4;
+                    if slot == 0 && i0 + 4 * MR <= group.end {
+                        let quad =
+                            quad.get_or_insert_with(|| core::array::from_fn(|_| PackedA::new()));
+                        copy_t4(quad, a, lda, i0, p0, kc);
+                    }
+                    let panel = match &quad {
+                        Some(quad) if i0 + (4 - slot) * MR <= group.end => {
+                            Panel::Packed(&quad[slot])
+                        }
+                        _ => {
+                            packed.pack::<TA>(a, lda, i0, MR, p0, kc);
+                            Panel::Packed(&packed)
+                        }
+                    };
+                    let end = if i0 < group.start + down { n - tail } else { n };
+                    strip::<T, TA, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
+                    continue;
+                }
+                if ALL || blocks & (1 << bit) != 0 {
+                    // Blocks of one product are alike: a block is checked for reading in
+                    // place only if the one before had no all-zero step either, so sparse
+                    // data do not pay for a check that would fail. (Measured on x86 only;
+                    // the Cortex-M4 firmware runs single rows, and keeps the smaller code.)
+                    // A block whose first row has no zero (a bit in `filled`) is read in place
+                    // unchecked: a dense x·W spent 4% of its time checking (and 1–2% more
+                    // with the check's rows made a second way: LLVM then kept a row pointer
+                    // of the 4×16 loop on the stack).
+                    let known = filled & (1 << bit) != 0;
+                    let direct = (!TA && WIDE_ROWS && (dense_before || known))
+                        .then(|| in_place::<T, MR>(a, lda, i0, p0, kc, known));
+                    let panel = match direct.flatten() {
+                        Some(panel) => panel,
+                        None => {
+                            packed.pack::<TA>(a, lda, i0, MR, p0, kc);
+                            dense_before = packed.dense;
+                            Panel::Packed(&packed)
+                        }
+                    };
+                    let end = if i0 < group.start + down { n - tail } else { n };
+                    strip::<T, TA, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
+                }
+            }
+        }
+    }
+}
+
+/// Packs the four blocks of rows `i0 .. i0 + 4·R` of `aᵀ` (steps `p0 .. p0 + kc`) for an A
+/// without zeros: every step, no check, and each step's `4·R` values read at once (a 64-byte
+/// line for f32). Packed one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of
+/// its time packing: each block reads a line of each of its 100 steps, 3 KB apart, which the
+/// tiles between two blocks push out of the L1 cache, and lists its non-zero steps one by one.
+/// The same steps in the same order as `pack` (which would list them
+/// all), so the same sums.
+#[inline(always)]
+pub(super) fn copy_t4<T: Float, const R: usize>(
+    quad: &mut [PackedA<T, R>; 4],
+    a: &[T],
+    lda: usize,
+    i0: usize,
+    p0: usize,
+    kc: usize,
+) {
+    for q in 0..kc {
+        let at = (p0 + q) * lda + i0;
+        let line = &a[at..at + 4 * R];
+        for (pack, v) in quad.iter_mut().zip(line.chunks_exact(R)) {
+            pack.values[q].copy_from_slice(v);
+        }
+    }
+    for pack in quad.iter_mut() {
+        pack.count = kc;
+        pack.dense = true;
+    }
+}
+
+/// Whether no value of `a` is zero (or −0); stops at the first 64 values with one.
+pub(super) fn no_zero<T: Float>(a: &[T]) -> bool {
+    !a.chunks(64)
+        .any(|c| c.iter().fold(false, |z, x| z | (*x == T::ZERO)))
+}
+
+/// Rows of `c` that [`column_tail`] takes at a time: four vectors of f32, or two passes of
+/// four vectors of f64.
+pub(super) const TAIL_ROWS: usize = 32;
+
+/// How many columns a product of width `n` has past its last whole `NR`-wide tile, if one or
+/// two: those run down the rows in Aᵀ·B (see [`column_tail`]); otherwise 0.
+pub(super) fn tail_columns(n: usize, nr: usize) -> usize {
+    match n % nr {
+        t @ 1..=2 if n > nr => t,
+        _ => 0,
+    }
+}
+
+/// `c[i][n − TAIL + j]` for rows `i0 .. i0 + W` of Aᵀ·B, all `k` steps: the vectors run down
+/// the rows, with one value of B broadcast per column. The last columns of 50 = 3·16 + 2
+/// would otherwise cost a tile of one vector per row of each block, whose four accumulators
+/// each wait on their last add: as long as a whole 16-column tile. Step `q`'s `W` values of
+/// Aᵀ are contiguous (`a[q·lda + i0 ..]`), so nothing is packed. Every element is still
+/// summed in the order of the steps, from +0 (with no step skipped: a zero adds nothing).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn column_tail<T: Float, const W: usize, const TAIL: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    k: usize,
+    i0: usize,
+) {
+    for rows in (i0..i0 + TAIL_ROWS).step_by(W) {
+        let mut acc = [[T::ZERO; W]; TAIL];
+        for q in 0..k {
+            let av: &[T; W] = match a[q * lda + rows..][..W].try_into() {
+                Ok(av) => av,
+                Err(_) => unreachable!("a slice of W elements"),
+            };
+            let bq: &[T; TAIL] = match b[q * n + n - TAIL..][..TAIL].try_into() {
+                Ok(bq) => bq,
+                Err(_) => unreachable!("a slice of TAIL elements"),
+            };
+            fma_tile(&mut acc, bq, av);
+        }
+        for (j, acc) in acc.iter().enumerate() {
+            for (r, &s) in acc.iter().enumerate() {
+                c[(rows + r) * n + n - TAIL + j] = s;
+            }
+        }
+    }
+}
+
+/// Row `i` through [`row_strip`], [`KR`] steps at a time.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn whole_row<T: Float, const TA: bool, const L: usize>(
+    single: &mut PackedA<T, 1, KR>,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    i: usize,
+    k: usize,
+    n: usize,
+) {
+    for p0 in (0..k).step_by(KR) {
+        let kc = (k - p0).min(KR);
+        single.pack::<TA>(a, lda, i, 1, p0, kc);
+        let (values, steps) = single.row();
+        row_strip::<T, L>(values, steps, b, c, n, i, p0);
+    }
+}
+
+/// Rows `rows` one at a time: the last few of a batch, or all of a batch of one (as on a
+/// microcontroller), with no lanes spent on rows that are not there. A separate function, so
+/// that a batch of one needs only this one's (smaller) buffer on its stack.
+#[inline(never)]
+pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    rows: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+) {
+    if WIDE_ROWS {
+        let mut single = PackedA::<T, 1, KR>::new();
+        for i in rows {
+            whole_row::<T, TA, NR2>(&mut single, a, lda, b, c, i, k, n);
+        }
+        return;
+    }
+    let mut single = PackedA::<T, 1>::new();
+    for p0 in (0..k).step_by(KC) {
+        let kc = (k - p0).min(KC);
+        for i in rows.clone() {
+            single.pack::<TA>(a, lda, i, 1, p0, kc);
+            strip::<T, TA, 1, NR, NR2>(Panel::Packed(&single), b, c, n, n, i, 1, p0);
+        }
+    }
+}
+
+/// Every column tile of one row block, of columns `0..end`: `NR` wide, then `NR2`, then the
+/// last few columns (on x86, one more vector tile that reads past them; see [`micro`]).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn strip<T: Float, const TA: bool, const R: usize, const NR: usize, const NR2: usize>(
+    panel: Panel<'_, T, R>,
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    end: usize,
+    i0: usize,
+    rows: usize,
+    p0: usize,
+) {
+    let acc = p0 > 0;
+    let mut j0 = 0;
+    while j0 < end {
+        let b_rows = &b[p0 * n + j0..];
+        let left = end - j0;
+        if WIDE_ROWS && !TA && left > NR && left <= NR + NR2 {
+            // The last few columns with the tile before them, as one tile a vector wider
+            // (MNIST's 50 = 16 + 16 + 18): each step's broadcasts of A then serve both, and
+            // the three vectors of a row keep more adds in flight than a tile of one vector,
+            // whose accumulators each wait on their last add (dense x·W 1.06×).
+            debug_assert_eq!(NR + NR2, 96 / T::BYTES, "the tiles are 16 + 8 or 8 + 4");
+            if T::BYTES == 4 {
+                wide_tile::<T, R, 24, 8>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            } else {
+                wide_tile::<T, R, 12, 4>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            }
+            j0 = end;
+        } else if left >= NR {
+            micro::<T, R, NR>(panel, b_rows, n, NR, c, n, i0, rows, j0, acc);
+            j0 += NR;
+        } else if WIDE_ROWS && left > NR2 {
+            micro::<T, R, NR>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            j0 = n;
+        } else if left >= NR2 || (WIDE_ROWS && left > 0) {
+            let cols = left.min(NR2);
+            micro::<T, R, NR2>(panel, b_rows, n, cols, c, n, i0, rows, j0, acc);
+            j0 += cols;
+        } else {
+            match left {
+                1 => micro_cols::<T, R, 1>(panel, b_rows, n, c, n, i0, rows, j0, acc),
+                2 => micro_cols::<T, R, 2>(panel, b_rows, n, c, n, i0, rows, j0, acc),
+                3 => micro_cols::<T, R, 3>(panel, b_rows, n, c, n, i0, rows, j0, acc),
+                _ => micro_cols::<T, R, 1>(panel, b_rows, n, c, n, i0, rows, j0, acc),
+            }
+            j0 += if left <= 3 { left } else { 1 };
+        }
+    }
+}
+
+/// The last `W` (< `NR2`) columns of a row block: one short `MR`-vector of accumulators per
+/// column. Same order of accumulation as [`micro`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
+    panel: Panel<'_, T, R>,
+    b_rows: &[T],
+    ldb: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[T::ZERO; R]; W];
+    if accumulate {
+        for (j, acc) in acc.iter_mut().enumerate() {
+            for (r, acc) in acc.iter_mut().enumerate() {
+                if r < rows {
+                    *acc = c[(i0 + r) * ldc + j0 + j];
+                }
+            }
+        }
+    }
+    acc = panel.fold(
+        0..panel.count(),
+        acc,
+        #[inline(always)]
+        |mut acc, q, av| {
+            let at = q * ldb;
+            let bv: &[T; W] = match b_rows[at..at + W].try_into() {
+                Ok(v) => v,
+                Err(_) => unreachable!("a slice of W elements"),
+            };
+            for (acc, &b) in acc.iter_mut().zip(bv) {
+                for (s, &ar) in acc.iter_mut().zip(av) {
+                    *s = s.add_product(ar, b);
+                }
+            }
+            acc
+        },
+    );
+    for (j, acc) in acc.iter().enumerate() {
+        for (r, acc) in acc.iter().enumerate() {
+            if r < rows {
+                c[(i0 + r) * ldc + j0 + j] = *acc;
+            }
+        }
+    }
+}
+
+/// The tile of [`strip`]'s last `cols` columns, `W − L < cols ≤ W` (`L` the lanes of a
+/// vector), through [`micro`] with `cols` a constant, one branch per width: its rows are then
+/// loaded and stored as vectors, not by calls to `memcpy` (two per row, on every `KC` steps).
+/// In a function of its own: inlined into `row_blocks`, the 4×24 tile's loop kept its
+/// accumulators in registers only with the calls; with a constant width there it spilled
+/// them.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(super) fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize>(
+    panel: Panel<'_, T, R>,
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) {
+    macro_rules! widths {
+        ($($v:literal)*) => {
+            match cols + L - W {
+                $($v if $v <= L => micro::<T, R, W>(
+                    panel, b_rows, ldb, W - L + $v, c, ldc, i0, rows, j0, accumulate,
+                ),)*
+                _ => unreachable!("W - L < cols <= W"),
+            }
+        };
+    }
+    widths!(1 2 3 4 5 6 7 8);
+}
+
+/// One tile: `c[i0 + r][j0 + j] (+)= Σ_q packed[q][r] · b_rows[q·ldb + j]` over the packed
+/// (non-zero) steps, for `r < rows`, `j < cols ≤ NR`. With `cols < NR` the tile's extra lanes
+/// read on into B's next row (or zeros, past its end) and are never stored: one vector op per
+/// row of the tile instead of a scalar op per element.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn micro<T: Float, const R: usize, const NR: usize>(
+    panel: Panel<'_, T, R>,
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) {
+    // Whole-array reads and writes of `acc` only: indexing it with a run-time bound would
+    // keep it in memory instead of registers.
+    let mut acc = [[T::ZERO; NR]; R];
+    if accumulate {
+        for (r, acc) in acc.iter_mut().enumerate() {
+            if r < rows {
+                let at = (i0 + r) * ldc + j0;
+                let mut init = [T::ZERO; NR];
+                init[..cols].copy_from_slice(&c[at..at + cols]);
+                *acc = init;
+            }
+        }
+    }
+    let count = panel.count();
+    // The steps whose `NR` values of B lie within `b_rows`: all but the last row or so of B
+    // when the tile is wider than the columns left (`cols < NR`).
+    let whole = if WIDE_ROWS {
+        panel.within(ldb, NR, b_rows.len())
+    } else {
+        // Tiles are never wider than the columns left (see `strip`).
+        count
+    };
+    acc = panel.fold(
+        0..whole,
+        acc,
+        #[inline(always)]
+        |mut acc, q, av| {
+            let at = q * ldb;
+            let brow: &[T; NR] = match b_rows[at..at + NR].try_into() {
+                Ok(row) => row,
+                Err(_) => unreachable!("a slice of NR elements"),
+            };
+            fma_tile(&mut acc, av, brow);
+            acc
+        },
+    );
+    acc = panel.fold(
+        whole..count,
+        acc,
+        #[inline(always)]
+        |mut acc, q, av| {
+            let at = q * ldb;
+            let mut brow = [T::ZERO; NR];
+            for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
+                *d = v;
+            }
+            fma_tile(&mut acc, av, &brow);
+            acc
+        },
+    );
+    for (r, acc) in acc.iter().enumerate() {
+        if r < rows {
+            let at = (i0 + r) * ldc + j0;
+            let out: [T; NR] = *acc;
+            c[at..at + cols].copy_from_slice(&out[..cols]);
+        }
+    }
+}
+
+/// `acc[r][j] += a[r] · b[j]`, with [`Float::add_product`].
+#[inline(always)]
+pub(super) fn fma_tile<T: Float, const R: usize, const NR: usize>(
+    acc: &mut [[T; NR]; R],
+    a: &[T; R],
+    b: &[T; NR],
+) {
+    for (acc, &ar) in acc.iter_mut().zip(a) {
+        for (s, &bv) in acc.iter_mut().zip(b) {
+            *s = s.add_product(ar, bv);
+        }
+    }
+}
+
+/// Columns of `c` that [`nt_driver`] takes at a time (rows of B it transposes at once): four
+/// 16-wide tiles on x86 (32 KB of f32 with [`KC`] steps: the L1 cache), one on a Cortex-M4
+/// (16 KB of its RAM, with its `KC`).
+pub(super) const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
+
+/// `c = a · bᵀ`: `KC` steps and `NT_STRIP` rows of `b` at a time are copied transposed into an
+/// aligned buffer, through which every block of rows of A runs, read in place if it has no
+/// all-zero step, as in [`gemm_nn`].
+pub(super) fn nt_driver<T: Float, const NR: usize>(
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if k == 0 {
+        c.fill(T::ZERO);
+        return;
+    }
+    let mut bt = Band([T::ZERO; KC * NT_STRIP]);
+    let mut packed = PackedA::<T, MR>::new();
+    let mut dense_before = true;
+    for p0 in (0..k).step_by(KC) {
+        let kc = (k - p0).min(KC);
+        for j0 in (0..n).step_by(NT_STRIP) {
+            let cols = (n - j0).min(NT_STRIP);
+            transpose_into(
+                &b[j0 * k..(j0 + cols) * k],
+                k,
+                p0..p0 + kc,
+                NT_STRIP,
+                &mut bt.0,
+            );
+            let bt = &bt.0[..kc * NT_STRIP];
+            for i0 in (0..m).step_by(MR) {
+                let rows = (m - i0).min(MR);
+                let direct = (WIDE_ROWS && rows == MR && dense_before)
+                    .then(|| in_place::<T, MR>(a, k, i0, p0, kc, false));
+                let panel = match direct.flatten() {
+                    Some(panel) => panel,
+                    None => {
+                        packed.pack::<false>(a, k, i0, rows, p0, kc);
+                        dense_before = packed.dense;
+                        Panel::Packed(&packed)
+                    }
+                };
+                for j in (0..cols).step_by(NR) {
+                    let (b_rows, acc) = (&bt[j..], p0 > 0);
+                    // A whole tile with its width a constant, so that its rows are stored as
+                    // vectors, not by calls to `memcpy` (a tenth of the time otherwise).
+                    if cols - j >= NR {
+                        micro::<T, MR, NR>(
+                            panel,
+                            b_rows,
+                            NT_STRIP,
+                            NR,
+                            c,
+                            n,
+                            i0,
+                            rows,
+                            j0 + j,
+                            acc,
+                        );
+                    } else {
+                        let w = cols - j;
+                        micro::<T, MR, NR>(panel, b_rows, NT_STRIP, w, c, n, i0, rows, j0 + j, acc);
+                    }
+                }
+            }
+        }
+    }
+}

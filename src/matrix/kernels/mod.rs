@@ -1,0 +1,109 @@
+//! The matrix-product kernels, over row-major slices with run-time sizes.
+//!
+//! Each is written once and shared by every shape (see `matrix`'s wrappers, which check the
+//! shapes at compile time and pass the sizes down).
+//!
+//! **Register tiles.** The output is cut into tiles of [`MR`] rows × `NR` columns (4 × 16 for
+//! f32: eight 256-bit accumulators) that stay in registers while the inner dimension streams
+//! through; each step multiplies `MR` values of A by one `NR`-wide row of B. The `MR` values of
+//! each step are first packed side by side on the stack ([`KC`] steps at a time), so the inner
+//! loop reads A contiguously whatever its layout, and B's rows are read in place (or, for
+//! A·Bᵀ, copied transposed 64 columns at a time). A block of rows of A with no all-zero step is
+//! read in place instead: packing it would copy every value to skip nothing (one whose first
+//! row has no zero, unchecked: see `in_place`). An Aᵀ without a
+//! zero is copied four blocks at a time, its steps unlisted (see `copy_t4`).
+//!
+//! **Same order everywhere.** Every output element is accumulated as `((a₀b₀ + a₁b₁) + a₂b₂) …`
+//! in the order of the inner index, one [`Float::add_product`] per step: fused (one rounding)
+//! where the build has FMA, else a multiply then an add (see [`crate::float::FUSED`]). So a
+//! product is bit-for-bit the same whatever the tiling, the batch size or the zero skipping,
+//! and equal to a plain sequential sum with the same `add_product` (but for the sign of an
+//! underflowed zero, below): a host built without the `fma` feature computes the very numbers
+//! the Cortex-M4 does.
+//!
+//! **Zero skipping is exact.** A step whose `MR` values of A are all zero is left out when A
+//! is packed: adding `0·b` to an accumulator changes nothing, unless `b` is infinite or NaN, or
+//! the accumulator is −0. Accumulators start at +0; unfused, they never become −0 (a product
+//! that rounds to −0, added to +0, gives +0), but fused, a negative product too small to round
+//! to anything but zero (below 2⁻¹⁵⁰ in f32) leaves −0, which an added `0·b` would make +0
+//! again: equal as numbers, not in the sign bit (`tests/matrix_ops.rs` pins it). MNIST images
+//! are about 80% zero pixels, so the products with a batch of images (Affine's `x·W` and
+//! `xᵀ·dY`) skip most of their work; on dense data the list of steps is simply all of them.
+//!
+//! **Sparse rows run alone.** Four MNIST images share few of their non-zero pixels: a block
+//! of four has non-zero steps wherever any of them does (314 of 784 on average, against 156
+//! per image). So on x86 a block whose first row is at most half non-zero runs row by row
+//! instead, each row over its own steps, with a tile of up to 64 columns (eight vectors of
+//! accumulators, enough to keep the adders busy with one row). Its non-zero values are found
+//! with vector compares, a bit each in a mask per 64 values, and listed bit by bit; eight rows
+//! are listed before their products run, so that their reads from memory overlap (see
+//! `Listed`). The Cortex-M4 keeps the blocks: it has no vectors to fill.
+//!
+//! **Sparse rows by column.** For `xᵀ·dY` of a batch of sparse rows, each row of the result
+//! is one column of `x` times `dY`: given `x`'s values listed by column, it is a sparse row's
+//! product again, with `dY` as B (`sparse_columns_tn`); otherwise each value updates a row of
+//! the result in memory (`sparse_tn`). `x·W` from the same listing takes each row of `W` into
+//! registers once and adds it into the rows of the result its column lists
+//! (`sparse_columns_nn`): one run of memory to read, where the rows may lie all over a data
+//! set.
+//!
+//! **Narrow products** (A·B and Aᵀ·B at most two vectors wide, as MNIST's second layer) skip
+//! none of this: blocks of four rows read in place, zeros and all (`narrow_blocks`,
+//! `narrow_tn`).
+//!
+//! **The last columns of Aᵀ·B** (one or two past the last whole tile, as in 50 = 3·16 + 2)
+//! run down the rows instead, 32 rows at a time, where each block would spend a nearly
+//! full tile's time on them (see `column_tail`). **Those of A·B** join the tile before them in
+//! a tile a vector wider (16 + 16 + 18 on 24 lanes), which shares its broadcasts of A (see
+//! `strip` and `wide_tile`).
+
+use super::sparse::SparseRow;
+use crate::float::Float;
+
+/// Rows of a register tile.
+pub(crate) const MR: usize = 4;
+
+/// Steps of the inner dimension packed at a time for a block of rows: few enough that the
+/// `KC` rows of B they read (25 KB at MNIST's 50 columns, f32) stay in an x86 core's L1 cache
+/// while every block of rows goes through them. A Cortex-M4 has no cache: there, more steps a
+/// time mean fewer reloads of the accumulators.
+pub(crate) const KC: usize = if WIDE_ROWS { 128 } else { 256 };
+
+/// Steps packed at a time for one row on its own (see "sparse rows" above): a whole MNIST
+/// image, so that its outputs are loaded and stored once (6 KB of stack for f32).
+pub(crate) const KR: usize = 1024;
+
+/// Whether single rows run through [`row_strip`]'s wide tiles: where SIMD registers make a
+/// wide row of accumulators cheap. A Cortex-M4 keeps [`strip`]'s narrow tiles, which fit its
+/// 32 scalar float registers.
+const WIDE_ROWS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
+/// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 whole vectors of `lanes` (8 or 4)
+/// lanes that `cols` values take, `L = lanes`: a tile whose width is a constant in each
+/// branch. Const generics cannot compute `v · L` for a generic `L`, so both lane counts are
+/// spelt out.
+macro_rules! by_vectors {
+    ($lanes:expr, $cols:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
+        if $lanes == 8 {
+            by_vectors!(@8 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8)
+        } else {
+            by_vectors!(@4 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8)
+        }
+    };
+    (@$lanes:literal $cols:expr, $f:ident, $t:ty, $args:tt; $($v:literal)*) => {
+        match $cols.div_ceil($lanes) {
+            $($v => $f::<$t, { $v * $lanes }, $lanes> $args,)*
+            _ => unreachable!("1 to 8 vectors"),
+        }
+    };
+}
+
+mod columns;
+mod dense;
+mod lined;
+mod listing;
+mod sparse_rows;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use self::{columns::*, dense::*, lined::*, listing::*, sparse_rows::*};

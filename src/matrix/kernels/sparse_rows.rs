@@ -1,0 +1,234 @@
+//! Sparse rows one by one: a row's non-zero values times the rows of B, in wide tiles
+//! (`x·W`), and `xᵀ·dY` from rows, a band of the result at a time.
+
+use super::*;
+
+/// `c (m×n) = x · b` for `m` sparse rows `x` of width `k`, `b (k×n)`: each row runs over its
+/// own values through the one-row tiles of the sparse-row path (`row_strip`).
+pub(crate) fn sparse_nn<T: Float, const K: usize>(
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    assert!(
+        b.len() == K * n && c.len() == x.len() * n,
+        "sparse_nn: sizes"
+    );
+    for (i, row) in x.iter().enumerate() {
+        if T::BYTES == 4 {
+            row_strip::<T, 8>(row.values(), row.indices(), b, c, n, i, 0);
+        } else {
+            row_strip::<T, 4>(row.values(), row.indices(), b, c, n, i, 0);
+        }
+    }
+}
+
+/// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: each row's values add
+/// themselves times its row of `d` into the rows of `c` they sit on, row after row, from +0.
+/// So every element of `c` is still summed in the order of `x`'s rows, as the dense
+/// [`gemm_tn`] sums it (skipping zeros).
+///
+/// `c` is done a band of rows at a time (`Band`: 16 KB, in the L1 cache), copied 64 bytes
+/// apart so that no vector access straddles two cache lines (MNIST's rows of 50 values lie 200
+/// bytes apart in `c`); every row of `x` adds its values that fall in the band (its columns
+/// are increasing, so a cursor per row finds them), then the band is copied back. The width
+/// `N` is a constant, so that each update is a few whole-vector operations with no loop.
+///
+/// On an MNIST batch this is only as fast as the dense product: each value loads and stores
+/// its row of `c` (seven vectors), where the dense product keeps its tiles in registers,
+/// though over every image in which any of four pixels is non-zero. Sorting the values by
+/// column first, to keep each row of `c` in registers, costs here as much as it saves; a
+/// [`SparseBatch`](crate::matrix::sparse::SparseBatch) sorts them once, where it can be done
+/// ahead, for [`sparse_columns_tn`].
+pub(crate) fn sparse_tn<T: Float, const K: usize, const N: usize>(
+    x: &[SparseRow<'_, T, K>],
+    d: &[[T; N]],
+    c: &mut [[T; N]; K],
+) {
+    assert!(d.len() == x.len(), "sparse_tn: sizes");
+    let stride = N.next_multiple_of(64 / T::BYTES);
+    if x.is_empty() || K == 0 || N == 0 || stride > BAND {
+        c.as_flattened_mut().fill(T::ZERO);
+        if N > 0 {
+            scatter(x, d, c);
+        }
+        return;
+    }
+    let rows_per_band = (BAND / stride).min(K);
+    let mut band = Band([T::ZERO; BAND]);
+    // Rows of `x` at a time, each with its cursor (bounded, so that the cursors fit the stack).
+    const GROUP: usize = 128;
+    let mut cursor = [0usize; GROUP];
+    for (group, (rows, d_rows)) in x.chunks(GROUP).zip(d.chunks(GROUP)).enumerate() {
+        cursor.fill(0);
+        for b0 in (0..K).step_by(rows_per_band) {
+            let c_band = &mut c[b0..(b0 + rows_per_band).min(K)];
+            let end = b0 + c_band.len();
+            let buf = &mut band.0[..c_band.len() * stride];
+            if group == 0 {
+                buf.fill(T::ZERO);
+            } else {
+                for (dst, src) in buf.chunks_exact_mut(stride).zip(&*c_band) {
+                    dst[..N].copy_from_slice(src);
+                }
+            }
+            for ((row, d_row), at) in rows.iter().zip(d_rows).zip(cursor.iter_mut()) {
+                let (cols, values) = (row.indices(), row.values());
+                while let (Some(&col), Some(&v)) = (cols.get(*at), values.get(*at)) {
+                    let col = usize::from(col);
+                    if col >= end {
+                        break;
+                    }
+                    let r = (col - b0) * stride;
+                    let sums: &mut [T; N] = match (&mut buf[r..r + N]).try_into() {
+                        Ok(sums) => sums,
+                        Err(_) => unreachable!("a slice of N elements"),
+                    };
+                    for (s, &dv) in sums.iter_mut().zip(d_row) {
+                        *s = s.add_product(v, dv);
+                    }
+                    *at += 1;
+                }
+            }
+            for (src, dst) in buf.chunks_exact(stride).zip(c_band) {
+                dst.copy_from_slice(&src[..N]);
+            }
+        }
+    }
+}
+
+/// `c += xᵀ · d` straight into `c`, row after row of `x` (for rows of `c` too wide for a
+/// [`Band`]).
+pub(super) fn scatter<T: Float, const K: usize, const N: usize>(
+    x: &[SparseRow<'_, T, K>],
+    d: &[[T; N]],
+    c: &mut [[T; N]; K],
+) {
+    for (row, d_row) in x.iter().zip(d) {
+        for (&col, &v) in row.indices().iter().zip(row.values()) {
+            for (s, &dv) in c[usize::from(col)].iter_mut().zip(d_row) {
+                *s = s.add_product(v, dv);
+            }
+        }
+    }
+}
+
+/// Values in a [`Band`].
+pub(super) const BAND: usize = 4096;
+
+/// Rows of `c` that [`sparse_tn`] sums at a time, 64 bytes apart from a 64-byte boundary (or
+/// of `d` that [`sparse_columns_tn`] reads, a whole number of vectors apart).
+#[repr(C, align(64))]
+pub(super) struct Band<T, const S: usize = BAND>(pub(super) [T; S]);
+
+/// One row of `c` over the packed (non-zero) steps of one row of A, in tiles of up to eight
+/// `L`-lane vectors. A single row has one accumulator per column, and each accumulator waits
+/// for its last add (about 3 cycles): only a wide tile keeps enough adds in flight. A tile is
+/// rounded up to whole vectors; its extra lanes read past the row's end (or zeros, at the end
+/// of B) and are never stored.
+#[inline(always)]
+pub(super) fn row_strip<T: Float, const L: usize>(
+    values: &[T],
+    steps: &[u16],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    i: usize,
+    p0: usize,
+) {
+    row_into::<T, L>(values, steps, &b[p0 * n..], n, &mut c[i * n..][..n], p0 > 0);
+}
+
+/// `c_row (+)= Σ_k values[k] · b[steps[k]·ldb ..][..c_row.len()]`, in tiles of up to eight
+/// `L`-lane vectors (see [`row_strip`]).
+#[inline(always)]
+pub(super) fn row_into<T: Float, const L: usize>(
+    values: &[T],
+    steps: &[u16],
+    b: &[T],
+    ldb: usize,
+    c_row: &mut [T],
+    accumulate: bool,
+) {
+    let n = c_row.len();
+    let mut j0 = 0;
+    while j0 < n {
+        let b_rows = &b[j0..];
+        let cols = (n - j0).min(8 * L);
+        let c_part = &mut c_row[j0..j0 + cols];
+        by_vectors!(
+            L,
+            cols,
+            row_tile::<T>(values, steps, b_rows, ldb, c_part, accumulate)
+        );
+        j0 += cols;
+    }
+}
+
+/// `c_row[j] (+)= Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `W − L < c_row.len() ≤ W`
+/// (`W` a multiple of the lane count `L`).
+#[inline(always)]
+pub(super) fn row_tile<T: Float, const W: usize, const L: usize>(
+    values: &[T],
+    steps: &[u16],
+    b_rows: &[T],
+    ldb: usize,
+    c_row: &mut [T],
+    accumulate: bool,
+) {
+    let cols = c_row.len();
+    let mut acc = [T::ZERO; W];
+    if accumulate {
+        for (s, &v) in acc.iter_mut().zip(&*c_row) {
+            *s = v;
+        }
+    }
+    let whole = steps_within(steps, ldb, W, b_rows.len());
+    for (&av, &q) in values[..whole].iter().zip(&steps[..whole]) {
+        let at = usize::from(q) * ldb;
+        let brow: &[T; W] = match b_rows[at..at + W].try_into() {
+            Ok(row) => row,
+            Err(_) => unreachable!("a slice of W elements"),
+        };
+        for (s, &bv) in acc.iter_mut().zip(brow) {
+            *s = s.add_product(av, bv);
+        }
+    }
+    for (&av, &q) in values[whole..].iter().zip(&steps[whole..]) {
+        let at = usize::from(q) * ldb;
+        let mut brow = [T::ZERO; W];
+        for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
+            *d = v;
+        }
+        for (s, &bv) in acc.iter_mut().zip(&brow) {
+            *s = s.add_product(av, bv);
+        }
+    }
+    store_row::<T, W, L>(c_row, &acc);
+}
+
+/// `row.copy_from_slice(&acc[..row.len()])` for `W − L < row.len() ≤ W` (`L` the lanes of a
+/// vector), as every row of a one-row tile: whole vectors but the last, whose lanes are
+/// stored one by one. A copy of run-time length is a call to `memcpy` (once for each row of a
+/// product by column).
+#[inline(always)]
+pub(super) fn store_row<T: Copy, const W: usize, const L: usize>(row: &mut [T], acc: &[T; W]) {
+    let (whole, last) = row.split_at_mut(W - L);
+    whole.copy_from_slice(&acc[..W - L]);
+    for (v, &a) in last.iter_mut().zip(&acc[W - L..]) {
+        *v = a;
+    }
+}
+
+/// How many of the (increasing) `steps` have all `width` values they read of B within its
+/// `len`: all of them unless a tile wider than its columns reaches B's last row or so.
+#[inline(always)]
+pub(super) fn steps_within(steps: &[u16], ldb: usize, width: usize, len: usize) -> usize {
+    let fits = |q: &u16| usize::from(*q) * ldb + width <= len;
+    if steps.last().is_none_or(fits) {
+        steps.len()
+    } else {
+        steps.partition_point(fits)
+    }
+}

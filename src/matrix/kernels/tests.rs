@@ -1,0 +1,144 @@
+//! The kernels against a plain sequential sum, bit for bit, on every path: run-time shapes that
+//! the const-generic products cannot name one by one.
+
+use super::{gemm_nn, gemm_nt, gemm_tn};
+use crate::float::Float;
+
+/// A small seeded generator (SplitMix64), so every run sees the same numbers.
+struct Rng(u64);
+
+impl Rng {
+    /// Uniform in [lo, hi).
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        lo + (hi - lo) * ((z >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+/// Checks `gemm_nn`, `gemm_tn` and `gemm_nt` on `$t` against a plain sequential sum, bit for
+/// bit, for each shape and each kind of input: dense, sparse, very sparse, and "mixed" (blocks
+/// of four rows alternately dense and 80% zeros, so that one product runs both its block path
+/// and its row-by-row path).
+macro_rules! check_kernels_bit_for_bit {
+    ($t:ty, $shapes:expr) => {{
+        let mut rng = Rng(9);
+        for &(m, k, n) in $shapes {
+            for kind in ["dense", "80% zeros", "97% zeros", "mixed", "sparse firsts"] {
+                let zeros = |i: usize| match kind {
+                    "dense" => 0.0,
+                    "80% zeros" => 0.8,
+                    "97% zeros" => 0.97,
+                    // Blocks of four rows alternately dense and sparse.
+                    "mixed" => [0.0, 0.8][(i / 4) % 2],
+                    // Each block's first row sparse, the other three dense: the block runs row
+                    // by row, and its rows fill the values listed ahead of their products.
+                    _ => [0.8, 0.0, 0.0, 0.0][i % 4],
+                };
+                // `rows` × `cols` values; row `i`'s share of zeros is `zeros(i)`.
+                let mut draw = |rows: usize, cols: usize| -> Vec<$t> {
+                    (0..rows * cols)
+                        .map(|at| {
+                            if rng.uniform(0.0, 1.0) < zeros(at / cols) {
+                                0.0
+                            } else {
+                                rng.uniform(-1.0, 1.0) as $t
+                            }
+                        })
+                        .collect()
+                };
+                let a = draw(m, k); // m×k
+                let b = draw(k, n); // k×n
+                let bt = draw(n, k); // n×k
+                let at = draw(k, m); // k×m
+                let seq = |f: &dyn Fn(usize, usize, usize) -> ($t, $t)| -> Vec<$t> {
+                    let mut c = vec![0.0; m * n];
+                    for i in 0..m {
+                        for j in 0..n {
+                            let mut s: $t = 0.0;
+                            for p in 0..k {
+                                let (x, y) = f(i, j, p);
+                                s = s.add_product(x, y);
+                            }
+                            c[i * n + j] = s;
+                        }
+                    }
+                    c
+                };
+                let bits = |v: &[$t]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let what = |op| format!("{op} {} {m}×{k}×{n} {kind}", stringify!($t));
+                let mut c = vec![<$t>::NAN; m * n];
+                gemm_nn(&a, &b, &mut c, m, k, n);
+                let expected = seq(&|i, j, p| (a[i * k + p], b[p * n + j]));
+                assert_eq!(bits(&c), bits(&expected), "{}", what("nn"));
+                let mut c = vec![<$t>::NAN; m * n];
+                gemm_tn(&at, &b, &mut c, k, m, n);
+                let expected = seq(&|i, j, p| (at[p * m + i], b[p * n + j]));
+                assert_eq!(bits(&c), bits(&expected), "{}", what("tn"));
+                let mut c = vec![<$t>::NAN; m * n];
+                gemm_nt(&a, &bt, &mut c, m, k, n);
+                let expected = seq(&|i, j, p| (a[i * k + p], bt[j * k + p]));
+                assert_eq!(bits(&c), bits(&expected), "{}", what("nt"));
+            }
+        }
+    }};
+}
+
+/// Shapes that reach every path of the kernels: single rows and blocks of four, column tails
+/// of every width below a vector and wider tiles read past the row's end (50 = 48 + 2),
+/// several row tiles (130 > 64), inner dimensions chunked by `KC` (128) and `KR` (1024),
+/// Aᵀ·B's last one or two columns run down 32 rows at a time (37 rows: 32 so, the rest not),
+/// A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
+/// 100×10·10×50; row by row when wider than four vectors) or not, and A·B and Aᵀ·B at most two vectors wide in blocks whatever their
+/// zeros (MNIST's 100×50·50×10 and 50×100·100×10; 1 to 16 columns, rows not a multiple of
+/// four, inner dimensions past `KC` and past what the padded copy of B holds); a dense Aᵀ
+/// copied four blocks at a time, in groups of 64 blocks with one to three left over (300
+/// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile; A·B's
+/// last tile at each width it takes (17 to 24 columns of f32, 9 to 12 of f64; 40 and 44 make
+/// the widest); sparse rows listed a run at a time, with their values past what a run holds
+/// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000).
+const SHAPES: &[(usize, usize, usize)] = &[
+    (1, 1, 1),
+    (3, 5, 7),
+    (4, 16, 16),
+    (9, 33, 50),
+    (100, 300, 19),
+    (6, 600, 3),
+    (16, 784, 50),
+    (12, 200, 130),
+    (9, 1100, 21),
+    (37, 70, 50),
+    (64, 9, 17),
+    (100, 10, 50),
+    (100, 50, 10),
+    (50, 100, 10),
+    (18, 7, 1),
+    (21, 200, 16),
+    (33, 256, 8),
+    (16, 257, 5),
+    (300, 150, 50),
+    (10, 140, 150),
+    (8, 40, 40),
+    (8, 40, 44),
+    (12, 1024, 20),
+    (24, 1000, 9),
+];
+
+/// The kernels accumulate every output in the order of the inner index, one `add_product` per
+/// step (fused or not, see `FUSED`), so they must equal a plain sequential sum bit for bit,
+/// whatever the tiling, zero skipping (sparse inputs, row by row or in blocks), column tails,
+/// and chunking of a long inner dimension (for values such as these, whose products do not
+/// underflow: see the test above).
+#[test]
+fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
+    check_kernels_bit_for_bit!(f32, SHAPES);
+}
+
+/// The same for f64, whose vectors hold half as many values (other tile widths).
+#[test]
+fn f64_kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
+    check_kernels_bit_for_bit!(f64, SHAPES);
+}
