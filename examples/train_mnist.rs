@@ -23,7 +23,7 @@ use common::{Args, Error, PIXELS};
 use constnn::init::{NumpyRandom, below, randn};
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::{SparseBatch, SparseRow};
-use constnn::network::SparseReady;
+use constnn::network::{SparseReady, Workspace};
 use constnn::{Affine, BatchError, Chain, Relu, Sgd, TwoLayerNet};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand_core::SeedableRng;
@@ -612,6 +612,8 @@ fn train() -> Result<(), Error> {
     };
     let mut net = Net::with_normal(0.01, || source.randn());
     let mut sgd = Sgd::new(lr);
+    // The activations of a step, made once: nothing is allocated or zeroed per step.
+    let mut workspace = Workspace::new();
     let iter_per_epoch = (train.images.len() / BATCH).max(1);
     let n_train =
         u32::try_from(train.images.len()).map_err(|_| Error::Failed("too many images".into()))?;
@@ -677,7 +679,7 @@ fn train() -> Result<(), Error> {
                 .next()
                 .map_err(|e| results.try_iter().find_map(Result::err).unwrap_or(e))?;
             let (x, t) = (&batch.x, &batch.t);
-            let loss = match net.train_step(x, t, &mut sgd) {
+            let loss = match net.train_step_with(&mut workspace, x, t, &mut sgd) {
                 Ok(loss) if loss.is_finite() => loss,
                 Ok(_) | Err(BatchError::NonFiniteOutput { .. }) => {
                     bar.abandon();

@@ -38,6 +38,33 @@ impl Zeros for () {
     fn zeros() -> Self {}
 }
 
+/// `N` rows of activations: on the heap with the `alloc` feature (made zeroed there, a row at
+/// a time, never whole on the stack), by value without it.
+#[cfg(feature = "alloc")]
+pub type Rows<Z, const N: usize> = alloc::boxed::Box<[Z; N]>;
+
+/// `N` rows of activations: on the heap with the `alloc` feature, by value without it.
+#[cfg(not(feature = "alloc"))]
+pub type Rows<Z, const N: usize> = [Z; N];
+
+/// The rows a [`Rows`] holds, mutably.
+#[inline]
+pub fn rows_mut<Z, const N: usize>(rows: &mut Rows<Z, N>) -> &mut [Z; N] {
+    rows
+}
+
+#[cfg(feature = "alloc")]
+impl<Z: Zeros + Copy, const N: usize> Zeros for alloc::boxed::Box<[Z; N]> {
+    fn zeros() -> Self {
+        // One row on the stack, cloned into each of the N; the length is N by construction.
+        let rows: alloc::boxed::Box<[Z]> = alloc::vec![Z::zeros(); N].into_boxed_slice();
+        match rows.try_into() {
+            Ok(rows) => rows,
+            Err(_) => unreachable!("vec![_; N] has N rows"),
+        }
+    }
+}
+
 /// `out = a · b`: (R,K)·(K,C) → (R,C). A mismatched inner dimension K does not compile.
 ///
 /// ```

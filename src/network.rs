@@ -1,8 +1,11 @@
 //! Networks: a chain of layers under a [`SoftmaxWithLoss`] (the book's `TwoLayerNet`, typed).
 //!
-//! A [`Network`] owns its layers; everything a pass needs besides the parameters (activations,
-//! the loss layer's cache) lives on the stack of that call, sized by the batch size `N` of the
-//! call. One MNIST training step at batch 100 keeps about 100 KB there.
+//! A [`Network`] owns its layers. A training step keeps each activation between layers and its
+//! gradient in a [`Workspace`] (on the heap with the `alloc` feature; made once and reused with
+//! [`Network::train_step_with`], or made for the call by [`Network::train_step`]); the scores and
+//! the loss layer's cache, `N` rows of the class count, live on the stack of the call. A
+//! forward pass alone keeps its activations on the stack: `classify` and `accuracy` run any
+//! number of rows in chunks of [`CHUNK`].
 
 use crate::float::Float;
 use crate::layers::{Affine, Chain, Layer, Relu, Train, param_list};
@@ -388,15 +391,40 @@ where
         x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
     ) -> Result<T, BatchError> {
-        let mut tape: L::Tape<N> = Zeros::zeros();
+        self.gradient_with(&mut Workspace::new(), x, t)
+    }
+
+    /// [`gradient`](Self::gradient) with the activations kept in `workspace`, made once and
+    /// reused for every step: nothing is allocated or zeroed per step.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::{TwoLayerNet, Sgd, network::Workspace};
+    /// use rand_core::SeedableRng;
+    /// let mut net = TwoLayerNet::<2, 8, 2>::new(1.0, &mut rand_pcg::Pcg64::seed_from_u64(1));
+    /// let (x, t) = ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0u8, 1, 1, 0]);
+    /// let (mut workspace, mut sgd) = (Workspace::new(), Sgd::new(0.5));
+    /// for _ in 0..2000 {
+    ///     net.train_step_with(&mut workspace, &x, &t, &mut sgd).unwrap();
+    /// }
+    /// assert_eq!(net.accuracy(&x, &t).unwrap(), 1.0);
+    /// ```
+    pub fn gradient_with<const N: usize>(
+        &mut self,
+        workspace: &mut Workspace<L, N>,
+        x: &impl Batch<[T; I], N>,
+        t: &impl Targets<T, O, N>,
+    ) -> Result<T, BatchError> {
+        let tape = &mut workspace.tape;
         let mut logits = [[T::ZERO; O]; N];
-        self.layers.forward_train_batch(x, &mut tape, &mut logits);
+        self.layers.forward_train_batch(x, tape, &mut logits);
         check_finite(x, &logits)?;
         let mut last = SoftmaxWithLoss::new();
         let loss = last.forward(&logits, t)?;
         let mut dlogits = [[T::ZERO; O]; N];
         last.backward(T::ONE, &mut dlogits);
-        self.layers.backward_batch(x, &mut tape, &logits, &dlogits);
+        self.layers.backward_batch(x, tape, &logits, &dlogits);
         Ok(loss)
     }
 
@@ -409,6 +437,20 @@ where
         optimizer: &mut impl Optimizer<L>,
     ) -> Result<T, BatchError> {
         let loss = self.gradient(x, t)?;
+        optimizer.update(&mut self.layers);
+        Ok(loss)
+    }
+
+    /// [`train_step`](Self::train_step) with the activations kept in `workspace` (see
+    /// [`gradient_with`](Self::gradient_with)).
+    pub fn train_step_with<const N: usize>(
+        &mut self,
+        workspace: &mut Workspace<L, N>,
+        x: &impl Batch<[T; I], N>,
+        t: &impl Targets<T, O, N>,
+        optimizer: &mut impl Optimizer<L>,
+    ) -> Result<T, BatchError> {
+        let loss = self.gradient_with(workspace, x, t)?;
         optimizer.update(&mut self.layers);
         Ok(loss)
     }
@@ -504,6 +546,29 @@ where
         let fxh2 = self.loss(x, t);
         self.with_param(k, |p| p.value[i] = orig);
         Ok((fxh1? - fxh2?) / (h + h))
+    }
+}
+
+/// What a training step of `L` at batch size `N` keeps besides the parameters: each activation
+/// between layers and its gradient (a [`ChainTape`](crate::layers::ChainTape)). On the heap with
+/// the `alloc` feature, so that a wide network trains on any thread; made once and handed to
+/// [`Network::train_step_with`] for every step, it is never allocated or zeroed again.
+pub struct Workspace<L: Train, const N: usize> {
+    tape: L::Tape<N>,
+}
+
+impl<L: Train, const N: usize> Workspace<L, N> {
+    /// A workspace for steps of batch size `N`.
+    pub fn new() -> Self {
+        Self {
+            tape: Zeros::zeros(),
+        }
+    }
+}
+
+impl<L: Train, const N: usize> Default for Workspace<L, N> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

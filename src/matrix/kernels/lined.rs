@@ -119,27 +119,6 @@ pub(super) fn lined_parts<T: Float, const K: usize, const O: usize>(
     }
 }
 
-/// Lists the non-zero values of `part` (at most [`KR`] of them), the part of a row from step
-/// `start` on, and their steps, and returns how many.
-#[inline(always)]
-pub(super) fn list_part<T: Float>(
-    part: &[T],
-    start: usize,
-    values: &mut [T],
-    steps: &mut [u16],
-) -> usize {
-    let mut masks = [0u64; KR / 64];
-    nonzero_masks(part, &mut masks);
-    let count = list_nonzero(part, &masks, values, steps);
-    if start > 0 {
-        for q in &mut steps[..count] {
-            // `dense_lined` checked that a row has at most 2¹⁶ steps.
-            *q += start as u16;
-        }
-    }
-    count
-}
-
 /// One row of [`sparse_lined`]: `acc + Σ values[k] · b[steps[k]]`, one `add_product` a value
 /// in turn, `b`'s rows as `main` and `tail`.
 #[inline(always)]

@@ -98,12 +98,16 @@ macro_rules! by_vectors {
     };
 }
 
+#[cfg(feature = "alloc")]
 mod columns;
 mod dense;
+#[cfg(feature = "alloc")]
 mod lined;
 mod listing;
 mod sparse_rows;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use self::{columns::*, dense::*, lined::*, listing::*, sparse_rows::*};
+#[cfg(feature = "alloc")]
+pub(crate) use self::{columns::*, lined::*};
+pub(crate) use self::{dense::*, listing::*, sparse_rows::*};
