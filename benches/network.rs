@@ -18,7 +18,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand_core::SeedableRng;
 use std::hint::black_box;
 
-fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
+fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &constnn::data::Mnist) {
     let mut g = c.benchmark_group(format!("network_{name}"));
     let mut net =
         TwoLayerNet::<784, 50, 10, T, Heap>::new(0.01, &mut rand_pcg::Pcg64::seed_from_u64(0));
@@ -28,7 +28,7 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &common::Mnist) {
         for (v, p) in row.iter_mut().zip(&mnist.train.image(n * 37)) {
             *v = T::from_f64(f64::from(*p));
         }
-        *label = mnist.train.y[n * 37];
+        *label = mnist.train.labels()[n * 37];
     }
     let mut set = SparseRows::new();
     for row in x.iter() {

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use common::{Args, Error};
 use constnn::TwoLayerNet;
+use constnn::data::DataError;
 use constnn::loss::softmax;
 use constnn::matrix::Heap;
 
@@ -48,7 +49,7 @@ fn classify() -> Result<(), Error> {
     let model = PathBuf::from(args.get("--model", "out/model.cnnm".to_owned(), "a file")?);
     let data =
         PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
-    let test = common::load_split(&data, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
+    let test = common::load_part(&data, constnn::data::Part::Test)?;
     let indices: Vec<usize> = if args.positional.is_empty() {
         vec![0, 1, 2]
     } else {
@@ -67,11 +68,11 @@ fn classify() -> Result<(), Error> {
 
     let mut net = Net::zeros();
     common::load_model(&mut net.layers, &model).map_err(|e| match e {
-        Error::Io { path, source, .. } => Error::Io {
+        Error::Data(DataError::Io { path, source, .. }) => Error::Data(DataError::Io {
             path,
             source,
             hint: Some("train one first: cargo run --release --example train_mnist".into()),
-        },
+        }),
         e => e,
     })?;
 
@@ -83,7 +84,7 @@ fn classify() -> Result<(), Error> {
         softmax(&logits[0], &mut p);
         let mut order: Vec<usize> = (0..10).collect();
         order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
-        let (label, predicted) = (test.y[i], order[0]);
+        let (label, predicted) = (test.labels()[i], order[0]);
         correct += usize::from(usize::from(label) == predicted);
 
         let side = [
@@ -103,7 +104,7 @@ fn classify() -> Result<(), Error> {
             format!("  {}  {:6.2}%", order[1], 100.0 * p[order[1]]),
             format!("  {}  {:6.2}%", order[2], 100.0 * p[order[2]]),
         ];
-        for (r, row) in test.pixels[i].chunks_exact(28).enumerate() {
+        for (r, row) in test.pixels()[i].chunks_exact(28).enumerate() {
             // Two characters per pixel keep the digit's aspect ratio in a terminal.
             let art: String = row
                 .iter()

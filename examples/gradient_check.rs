@@ -67,17 +67,17 @@ fn check() -> Result<(), Error> {
         PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
     let seed: u64 = args.get("--seed", 0, "a whole number")?;
     args.no_positional()?;
-    let train = common::load_split(&data, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")?;
+    let train = common::load_part(&data, constnn::data::Part::Train)?;
     println!(
         "TwoLayerNet<784, 50, 10>, the first {N} MNIST training images (labels {:?}), h = 1e-4",
-        &train.y[..N]
+        &train.labels()[..N]
     );
 
     println!("f64: mean |numerical - backprop|");
     let bounds = [("W1", 1e-8), ("b1", 1e-8), ("W2", 1e-8), ("b2", 1e-6)];
     let mut ok = true;
     let first = train.images(0..N);
-    for (c, (name, bound)) in run::<f64>(&first, &train.y, seed)?.iter().zip(bounds) {
+    for (c, (name, bound)) in run::<f64>(&first, train.labels(), seed)?.iter().zip(bounds) {
         let pass = c.mean_abs_diff < bound;
         ok &= pass && c.param.to_string() == name;
         println!(
@@ -89,7 +89,7 @@ fn check() -> Result<(), Error> {
     }
 
     println!("f32: mean |numerical - backprop|");
-    for c in run::<f32>(&first, &train.y, seed)? {
+    for c in run::<f32>(&first, train.labels(), seed)? {
         println!("{}: {:.1e}", c.param, c.mean_abs_diff);
     }
     println!(

@@ -59,7 +59,7 @@ fn measure() -> Result<(), Error> {
     args.no_positional()?;
     let data =
         PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
-    let test = common::load_split(&data, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?;
+    let test = common::load_part(&data, constnn::data::Part::Test)?;
     // A trained model if there is one (its sparsity of activations is the realistic one).
     let mut net =
         TwoLayerNet::<784, 50, 10, f32, Heap>::new(0.01, &mut rand_pcg::Pcg64::seed_from_u64(0));

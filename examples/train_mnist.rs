@@ -578,13 +578,13 @@ fn train() -> Result<(), Error> {
     }
 
     let t_load = Instant::now();
-    let common::Mnist { train, test } = common::load_mnist(&data)?;
+    let constnn::data::Mnist { train, test } = common::load_mnist(&data)?;
     // Kept sparse (about 150 of 784 pixels an image are not zero): a batch is then 100 views
     // into these, and every product skips the zeros without looking for them. The bytes are
     // dropped once converted.
     let (train_rows, test_rows) = (train.sparse(), test.sparse());
-    let (train_y, test_y) = (train.y, test.y);
-    drop((train.pixels, test.pixels));
+    let (train_y, test_y) = (train.labels().to_vec(), test.labels().to_vec());
+    drop((train, test));
     let train = Set {
         images: train_rows.iter().collect(),
         labels: &train_y,
@@ -600,7 +600,7 @@ fn train() -> Result<(), Error> {
         data.display(),
         t_load.elapsed().as_secs_f64()
     );
-    std::fs::create_dir_all(&out).map_err(|source| Error::Io {
+    std::fs::create_dir_all(&out).map_err(|source| constnn::data::DataError::Io {
         path: out.clone(),
         source,
         hint: None,

@@ -17,6 +17,8 @@
 //! - [`optim`]: the optimisers `Sgd` and `Momentum`.
 //! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
 //! - [`embed`]: any `chain!` network compiled in from a model file ([`include_model!`]).
+//! - `data` (the `std` feature): MNIST's files read from disk with bounded allocation, model
+//!   files saved atomically and loaded no further than a network needs.
 //! - [`format`]: MNIST's IDX files and this crate's model files, parsed from `&[u8]`.
 //!
 //! ```
@@ -43,9 +45,11 @@ extern crate alloc;
 
 // For `f32::mul_add` and `f64::mul_add` only: `core` has no fused multiply-add on stable Rust
 // (see `float::FUSED`; `build.rs` sets `fused`, never on a bare-metal target).
-#[cfg(all(not(test), fused))]
+#[cfg(all(not(test), any(fused, feature = "std")))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod data;
 pub mod embed;
 pub mod float;
 pub mod format;

@@ -1,7 +1,4 @@
-//! Hostile sizes are refused before anything is allocated for them.
-
-#[path = "../examples/common/mod.rs"]
-mod common;
+//! Hostile sizes are refused before anything is allocated for them (`constnn::data`).
 
 use std::io::Write;
 
@@ -31,12 +28,12 @@ fn a_gzipped_header_declaring_4_billion_images_is_refused_before_allocating() {
     let mut bytes = idx_header(&[4_000_000_000, 28, 28]);
     bytes.extend_from_slice(&[0; 784]);
     std::fs::write(&path, gz(&bytes)).unwrap();
-    let e = common::read_idx_file(&path).unwrap_err();
+    let e = constnn::data::read_idx(&path).unwrap_err();
     // 3.1 TB declared: refused from the header, with the bound it broke.
     assert!(
         matches!(
             e,
-            common::Error::TooLarge {
+            constnn::data::DataError::TooLarge {
                 declared: 3_136_000_000_016,
                 ..
             }
@@ -55,7 +52,7 @@ fn a_plain_file_is_read_no_further_than_its_own_size() {
     let mut bytes = idx_header(&[4_000_000_000, 28, 28]);
     bytes.extend_from_slice(&[0; 784]);
     std::fs::write(&path, &bytes).unwrap();
-    let read = common::read_idx_file(&path).unwrap();
+    let read = constnn::data::read_idx(&path).unwrap();
     assert_eq!(read.len(), bytes.len());
     let e = constnn::format::idx::Images::parse(&read).unwrap_err();
     assert_eq!(
@@ -71,7 +68,7 @@ fn a_plain_file_is_read_no_further_than_its_own_size() {
 fn dimensions_whose_product_overflows_are_refused_from_the_header_alone() {
     let path = tmp("overflow.gz");
     std::fs::write(&path, gz(&idx_header(&[u32::MAX, u32::MAX, u32::MAX]))).unwrap();
-    let read = common::read_idx_file(&path).unwrap();
+    let read = constnn::data::read_idx(&path).unwrap();
     assert_eq!(read.len(), 16, "only the header is read");
     let e = constnn::format::idx::Images::parse(&read).unwrap_err();
     assert_eq!(e, constnn::format::idx::IdxError::SizeOverflow);
@@ -93,7 +90,7 @@ fn a_model_file_longer_than_the_network_needs_is_read_no_further() {
     file.set_len(found as u64).unwrap();
     drop(file);
     let mut target = constnn::TwoLayerNet::<6, 4, 3>::zeros();
-    let e = common::load_model(&mut target.layers, &path).unwrap_err();
+    let e = constnn::data::load_model(&mut target.layers, &path).unwrap_err();
     assert!(
         e.to_string().contains(&format!(
             "has {found} bytes but its header describes {expected}"
@@ -101,4 +98,26 @@ fn a_model_file_longer_than_the_network_needs_is_read_no_further() {
         "{e}"
     );
     std::fs::remove_file(&path).unwrap();
+}
+
+/// Valid headers with a count of 0: refused when the set is read, naming both files, before a
+/// trainer could draw a batch from it.
+#[test]
+fn an_empty_set_is_refused_naming_both_files() {
+    let (images, labels) = (tmp("empty-images"), tmp("empty-labels"));
+    std::fs::write(&images, idx_header(&[0, 28, 28])).unwrap();
+    std::fs::write(&labels, gz(&idx_header(&[0]))).unwrap();
+    let e = constnn::data::load_split::<784>(&images, &labels, 10).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            constnn::data::DataError::Pair {
+                source: constnn::format::idx::IdxError::Empty,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let message = e.to_string();
+    assert!(message.contains("empty-images and ") && message.contains("hold no images"));
 }

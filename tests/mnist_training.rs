@@ -15,7 +15,7 @@ fn three_hundred_iterations_take_test_accuracy_from_chance_to_above_85_percent()
     let mut rng = rand_pcg::Pcg64::seed_from_u64(0);
     let mut net = TwoLayerNet::<784, 50, 10, f32, Heap>::new(0.01, &mut rng);
     let test = mnist.test.images(0..mnist.test.len());
-    let before = net.accuracy(&test, &mnist.test.y).unwrap();
+    let before = net.accuracy(&test, mnist.test.labels()).unwrap();
     assert!(before < 0.3, "untrained accuracy {before}");
 
     let mut x = boxed_zeros::<f32, 100, 784>();
@@ -25,17 +25,17 @@ fn three_hundred_iterations_take_test_accuracy_from_chance_to_above_85_percent()
         for (row, label) in x.iter_mut().zip(&mut t) {
             let k = below(&mut rng, 60_000) as usize;
             mnist.train.image_into(k, row);
-            *label = mnist.train.y[k];
+            *label = mnist.train.labels()[k];
         }
         net.train_step(&x, &t, &mut sgd).unwrap();
     }
-    let after = net.accuracy(&test, &mnist.test.y).unwrap();
+    let after = net.accuracy(&test, mnist.test.labels()).unwrap();
     // The example's evaluation, from the images kept sparse and the first layer's weights on
     // lines, counts the same.
     let sparse = mnist.test.sparse();
     let images: Vec<_> = sparse.iter().collect();
     let ready = constnn::network::SparseReady::new(net.clone());
-    let correct = common::correct(&ready, &images, &mnist.test.y).unwrap();
+    let correct = common::correct(&ready, &images, mnist.test.labels()).unwrap();
     assert_eq!(correct, (after * mnist.test.len() as f64).round() as usize);
     assert!(after > 0.85, "test accuracy after 300 iterations: {after}");
 }

@@ -1,8 +1,5 @@
 //! The model file: bit-exact round trips, and refusal of every kind of wrong or damaged file.
 
-#[path = "../examples/common/mod.rs"]
-mod common;
-
 use constnn::TwoLayerNet;
 use constnn::format::model::{self, ModelError};
 use constnn::matrix::Heap;
@@ -49,9 +46,9 @@ fn save_and_load_round_trip_bit_exactly_through_a_file() {
     let path = dir.join("model.cnnm");
     let mut rng = rand_pcg::Pcg64::seed_from_u64(5);
     let net = TwoLayerNet::<784, 50, 10, f32, Heap>::new(0.01, &mut rng);
-    common::save_model(&net.layers, &path).unwrap();
+    constnn::data::save_model(&net.layers, &path).unwrap();
     let mut back = TwoLayerNet::<784, 50, 10, f32, Heap>::zeros();
-    common::load_model(&mut back.layers, &path).unwrap();
+    constnn::data::load_model(&mut back.layers, &path).unwrap();
     let bits = |n: &TwoLayerNet<784, 50, 10, f32, Heap>| -> Vec<u32> {
         let mut v: Vec<u32> = n.w1().as_flattened().iter().map(|x| x.to_bits()).collect();
         v.extend(
@@ -203,10 +200,10 @@ fn a_nan_weight_is_refused_even_with_a_valid_checksum() {
 fn a_failed_write_leaves_the_previous_file_intact_and_no_temporary() {
     let dir = tmpdir("atomic");
     let path = dir.join("model.cnnm");
-    common::save_model(&small(1).layers, &path).unwrap();
+    constnn::data::save_model(&small(1).layers, &path).unwrap();
     let before = std::fs::read(&path).unwrap();
     // The writer fails half-way through, as a full disk or a crash would.
-    let r = common::write_atomic(&path, |f| {
+    let r = constnn::data::write_atomic(&path, |f| {
         std::io::Write::write_all(f, &before[..before.len() / 2])?;
         Err(std::io::Error::other("simulated failure mid-write"))
     });

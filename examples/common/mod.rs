@@ -4,15 +4,14 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 
 use constnn::BatchError;
-use constnn::format::idx::{IdxError, Images, LabeledImages, Labels};
-use constnn::format::model::{self, ModelError};
+use constnn::data::{self, DataError};
 use constnn::layers::Layer;
 use constnn::matrix::Storage;
-use constnn::matrix::sparse::{SparseRow, SparseRows};
+use constnn::matrix::sparse::SparseRow;
 use constnn::network::SparseReady;
 
 pub mod plot;
@@ -22,10 +21,6 @@ pub const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mn
 
 /// Pixels of one MNIST image.
 pub const PIXELS: usize = 784;
-
-/// DEFLATE cannot expand data more than 1032-fold: a gzipped file whose IDX header declares
-/// more than that is lying, and is refused before anything is allocated.
-const MAX_DEFLATE_RATIO: u64 = 1032;
 
 /// A command-line problem: each names the option and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,31 +59,11 @@ impl fmt::Display for ArgError {
     }
 }
 
-/// Anything that can go wrong on the std side, each naming the file involved.
+/// Anything that can go wrong in an example, each naming the file or option involved.
 #[derive(Debug)]
 pub enum Error {
-    /// A file could not be opened, read or written.
-    Io {
-        path: PathBuf,
-        source: io::Error,
-        hint: Option<String>,
-    },
-    /// An IDX file is malformed.
-    Idx { path: PathBuf, source: IdxError },
-    /// An images file and a labels file do not belong together.
-    Pair {
-        images: PathBuf,
-        labels: PathBuf,
-        source: IdxError,
-    },
-    /// A model file is malformed or of another network.
-    Model { path: PathBuf, source: ModelError },
-    /// A gzipped file whose header declares more data than it can hold.
-    TooLarge {
-        path: PathBuf,
-        declared: u64,
-        limit: u64,
-    },
+    /// A data or model file could not be read or written, or is malformed.
+    Data(DataError),
     /// Training diverged: the loss became NaN or infinite, or an epoch's mean loss exceeded
     /// twice that of guessing uniformly.
     Diverged { iteration: usize, lr: f64 },
@@ -106,32 +81,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { path, source, hint } => {
-                write!(f, "{}: {source}", path.display())?;
-                if let Some(h) = hint {
-                    write!(f, " ({h})")?;
-                }
-                Ok(())
-            }
-            Error::Idx { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::Pair {
-                images,
-                labels,
-                source,
-            } => {
-                write!(f, "{} and {}: {source}", images.display(), labels.display())
-            }
-            Error::Model { path, source } => write!(f, "{}: {source}", path.display()),
-            Error::TooLarge {
-                path,
-                declared,
-                limit,
-            } => write!(
-                f,
-                "{}: its header declares {declared} bytes, more than a gzip file of its size can \
-                 hold ({limit} at most); not an MNIST file",
-                path.display()
-            ),
+            Error::Data(e) => e.fmt(f),
             Error::Diverged { iteration, lr } => write!(
                 f,
                 "training diverged at iteration {iteration}: the loss became NaN or infinite or \
@@ -145,6 +95,12 @@ impl fmt::Display for Error {
     }
 }
 
+impl From<DataError> for Error {
+    fn from(e: DataError) -> Self {
+        Error::Data(e)
+    }
+}
+
 impl std::error::Error for Error {}
 
 impl From<ArgError> for Error {
@@ -153,164 +109,13 @@ impl From<ArgError> for Error {
     }
 }
 
-/// Reads an IDX file, gzipped or not, allocating no more than its header declares — and
-/// refusing a header that declares more than the file can hold before allocating anything.
-/// The bytes returned still go through the core's parser, which checks everything else.
+/// Reads an IDX file, gzipped or not, with allocation bounded by its header.
 pub fn read_idx_file(path: &Path) -> Result<Vec<u8>, Error> {
-    let io_err = |source: io::Error| Error::Io {
-        path: path.to_owned(),
-        source,
-        hint: None,
-    };
-    let mut file = fs::File::open(path).map_err(io_err)?;
-    let size = file.metadata().map_err(io_err)?.len();
-    let mut magic = [0u8; 2];
-    let n = read_full(&mut file, &mut magic).map_err(io_err)?;
-    let gz = n == 2 && magic == [0x1f, 0x8b];
-    let head = io::Cursor::new(magic[..n].to_vec());
-    let (mut reader, limit): (Box<dyn Read>, u64) = if gz {
-        (
-            Box::new(flate2::read::GzDecoder::new(head.chain(file))),
-            size.saturating_mul(MAX_DEFLATE_RATIO),
-        )
-    } else {
-        (Box::new(head.chain(file)), size)
-    };
-    let corrupt = |e: io::Error| Error::Io {
-        path: path.to_owned(),
-        source: e,
-        hint: gz.then(|| "corrupt or truncated gzip data".to_owned()),
-    };
-    // The fixed part of the header: 00 00, type, rank; then rank big-endian u32 dimensions.
-    let mut header = vec![0u8; 4];
-    let got = read_full(&mut reader, &mut header).map_err(corrupt)?;
-    header.truncate(got);
-    if got < 4 || header[..3] != [0, 0, 0x08] {
-        // Not an unsigned-byte IDX header: the core's parser says precisely what is wrong.
-        return Ok(header);
-    }
-    let mut dims = vec![0u8; 4 * usize::from(header[3])];
-    let got = read_full(&mut reader, &mut dims).map_err(corrupt)?;
-    header.extend_from_slice(&dims[..got]);
-    let declared = dims[..got]
-        .chunks_exact(4)
-        .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
-        .try_fold(1u64, |acc, d| acc.checked_mul(d))
-        .and_then(|data| data.checked_add(header.len() as u64));
-    let Some(declared) = declared else {
-        // Dimensions whose product overflows: the parser reports that, from the header alone.
-        return Ok(header);
-    };
-    // A plain file holds what it holds (reading stops at its end, and the parser reports a
-    // truncation); a gzipped one could inflate without bound, so its header is checked first.
-    if gz && declared > limit {
-        return Err(Error::TooLarge {
-            path: path.to_owned(),
-            declared,
-            limit,
-        });
-    }
-    // Read what the header declares, and one byte more to notice trailing data; the core's
-    // parser reports a length mismatch either way.
-    let mut bytes = header;
-    (&mut reader)
-        .take(declared - bytes.len() as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(corrupt)?;
-    Ok(bytes)
+    Ok(data::read_idx(path)?)
 }
 
-/// Reads until `buf` is full or the input ends; returns how many bytes were read.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Finds `name` or `name.gz` in `dir`.
-fn find(dir: &Path, name: &str) -> Result<PathBuf, Error> {
-    for candidate in [dir.join(name), dir.join(format!("{name}.gz"))] {
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    Err(Error::Io {
-        path: dir.join(format!("{name}.gz")),
-        source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
-        hint: Some(format!(
-            "put the four MNIST files ({name} and the others, gzipped or not) in {} or pass --data DIR",
-            dir.display()
-        )),
-    })
-}
-
-/// One split of MNIST: the images as their bytes, and the labels.
-///
-/// The bytes are kept, not f32 values: a quarter of the memory (47 MB for the training set
-/// instead of 188 MB), so that drawing batches and evaluating read a quarter as much. Rows are
-/// scaled to [0, 1] (the book's `normalize=True`) as they are used, by [`Split::image`] and
-/// [`Split::images`].
-pub struct Split {
-    pub pixels: Vec<[u8; PIXELS]>,
-    pub y: Vec<u8>,
-}
-
-/// A pixel's byte scaled to [0, 1], as the book's `normalize=True` (`x / 255.0`).
-#[inline]
-pub fn scale(byte: u8) -> f32 {
-    f32::from(byte) / 255.0
-}
-
-#[allow(dead_code)] // each example uses some of these
-impl Split {
-    /// How many images.
-    pub fn len(&self) -> usize {
-        self.pixels.len()
-    }
-
-    /// Image `i` scaled to [0, 1], into `row`.
-    #[inline]
-    pub fn image_into(&self, i: usize, row: &mut [f32; PIXELS]) {
-        for (v, &b) in row.iter_mut().zip(&self.pixels[i]) {
-            *v = scale(b);
-        }
-    }
-
-    /// Image `i` scaled to [0, 1].
-    pub fn image(&self, i: usize) -> [f32; PIXELS] {
-        let mut row = [0.0; PIXELS];
-        self.image_into(i, &mut row);
-        row
-    }
-
-    /// Every image scaled to [0, 1] (as [`Split::image`]) and kept sparse: its non-zero pixels
-    /// and their columns, about 150 of 784 (6 bytes each for MNIST: 0.9 KB an image).
-    pub fn sparse(&self) -> SparseRows<f32, PIXELS> {
-        let bytes = self.pixels.as_flattened();
-        let nonzero = bytes.iter().filter(|&&b| b != 0).count();
-        let mut rows = SparseRows::with_capacity(self.len(), nonzero);
-        // Scaled, then listed by `push_dense` (bit masks: no branch per pixel). A byte is zero
-        // exactly when its scaled value is.
-        let mut row = [0.0f32; PIXELS];
-        for i in 0..self.len() {
-            self.image_into(i, &mut row);
-            rows.push_dense(&row);
-        }
-        rows
-    }
-
-    /// Images `range` scaled to [0, 1] (4 × 784 bytes each: for a part of the set at a time).
-    pub fn images(&self, range: std::ops::Range<usize>) -> Vec<[f32; PIXELS]> {
-        range.map(|i| self.image(i)).collect()
-    }
-}
+/// One of MNIST's sets, as the examples read it.
+pub type Split = data::Split<PIXELS>;
 
 /// How many of `images` (kept sparse) `net` classifies as their `labels`.
 pub fn correct<const H: usize, const O: usize, S, B>(
@@ -325,120 +130,32 @@ where
     net.correct(images, labels)
 }
 
-/// The four MNIST files.
-pub struct Mnist {
-    pub train: Split,
-    pub test: Split,
-}
-
-/// Reads one images file and its labels file, validating both and their pairing.
-pub fn load_split(dir: &Path, images: &str, labels: &str) -> Result<Split, Error> {
-    let (ipath, lpath) = (find(dir, images)?, find(dir, labels)?);
-    let ibytes = read_idx_file(&ipath)?;
-    let lbytes = read_idx_file(&lpath)?;
-    let ierr = |source| Error::Idx {
-        path: ipath.clone(),
-        source,
-    };
-    let lerr = |source| Error::Idx {
-        path: lpath.clone(),
-        source,
-    };
-    let imgs = Images::parse(&ibytes).map_err(ierr)?;
-    imgs.require_pixels(PIXELS).map_err(ierr)?;
-    let lbls = Labels::parse(&lbytes, 10).map_err(lerr)?;
-    let set = LabeledImages::new(imgs, lbls).map_err(|source| Error::Pair {
-        images: ipath.clone(),
-        labels: lpath.clone(),
-        source,
-    })?;
-    let pixels = set
-        .images()
-        .as_bytes()
-        .chunks_exact(PIXELS)
-        .map(|img| std::array::from_fn(|i| img[i]))
-        .collect();
-    let y = set.labels().as_slice().to_vec();
-    Ok(Split { pixels, y })
+/// Reads one of MNIST's sets from `dir`.
+pub fn load_part(dir: &Path, part: data::Part) -> Result<Split, Error> {
+    Ok(data::load_mnist_part(dir, part)?)
 }
 
 /// Reads the four MNIST files from `dir`.
-pub fn load_mnist(dir: &Path) -> Result<Mnist, Error> {
-    Ok(Mnist {
-        train: load_split(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte")?,
-        test: load_split(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")?,
-    })
+pub fn load_mnist(dir: &Path) -> Result<data::Mnist, Error> {
+    Ok(data::load_mnist(dir)?)
 }
 
-/// Writes `path` atomically: the bytes go to a temporary file beside it, which is flushed to
-/// disk and then renamed over `path`. A crash at any point leaves the old file or the new one,
-/// never half of one; on an error the temporary file is removed.
+/// Writes `path` atomically (see [`data::write_atomic`]).
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> io::Result<()>,
 ) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        write(&mut file)?;
-        file.flush()?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-        hint: None,
-    })
+    Ok(data::write_atomic(path, write)?)
 }
 
-/// Saves the parameters of `layers` to `path` (atomically) in the crate's model format.
+/// Saves the parameters of `layers` to `path` (atomically).
 pub fn save_model<L: Layer>(layers: &L, path: &Path) -> Result<(), Error> {
-    let mut buf = vec![0u8; model::encoded_len(layers)];
-    let n = model::encode(layers, &mut buf).map_err(|source| Error::Model {
-        path: path.to_owned(),
-        source,
-    })?;
-    write_atomic(path, |f| f.write_all(&buf[..n]))
+    Ok(data::save_model(layers, path)?)
 }
 
-/// Loads a model file into `layers`, refusing one of another shape, dtype or a damaged one.
-/// A file longer than the network's model is refused from its size, unread; otherwise at most
-/// that many bytes are read.
+/// Loads a model file into `layers`, read no further than the network needs.
 pub fn load_model<L: Layer>(layers: &mut L, path: &Path) -> Result<(), Error> {
-    let io_err = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-        hint: None,
-    };
-    let model_err = |source| Error::Model {
-        path: path.to_owned(),
-        source,
-    };
-    let expected = model::encoded_len(layers);
-    let file = fs::File::open(path).map_err(io_err)?;
-    let size = file.metadata().map_err(io_err)?.len();
-    if size > expected as u64 {
-        let found = usize::try_from(size).unwrap_or(usize::MAX);
-        return Err(model_err(ModelError::TrailingBytes { expected, found }));
-    }
-    let mut bytes = Vec::with_capacity(expected);
-    file.take(expected as u64)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    model::decode_into(&bytes, layers).map_err(model_err)
+    Ok(data::load_model(layers, path)?)
 }
 
 /// Command-line arguments: `--flag value` (or `--flag=value`) pairs and bare words.
