@@ -2,8 +2,10 @@
 # Side-by-side timing of the book's MNIST run (784-50-10, batch 100, lr 0.1, 10 000 iterations,
 # accuracy over all 70 000 images every 600 iterations): constnn's train_mnist on 1 and 2
 # threads, the NumPy and PyTorch references from ../shared/bench on 1 thread (PyTorch also on
-# 2), one after another on this machine; then inference throughput at batch 1 and 100.
-# Prints one table with the ratios. Needs `pip install numpy torch`.
+# 2), one after another on this machine; then inference throughput at batch 1 and 100; then the
+# deeper network of `train_deep` (784-100-100-10, He initialisation, same schedule) against its
+# NumPy reference `bench/train_deep_numpy.py` (same weights and batches from the same seed).
+# Prints one table per comparison with the ratios. Needs `pip install numpy torch`.
 #
 # The machine may be shared and noisy: ROUNDS=N repeats the whole sequence N times, interleaved
 # (every program once per round), and the tables give the median of each figure, the ratios
@@ -18,7 +20,7 @@ refs=${REFS:-../shared/bench}
 export MNIST_DIR=${MNIST_DIR:-$PWD/data/mnist}
 log=$(mktemp -d)
 
-cargo build -q --release --example train_mnist --example inference_speed
+cargo build -q --release --example train_mnist --example inference_speed --example train_deep
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)" >&2
 
 run() { # name, command...
@@ -36,6 +38,9 @@ run numpy_1t_$r env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 O
 run torch_1t_$r python3 "$refs/train_torch.py" --threads 1 --seed "$seed"
 run torch_2t_$r python3 "$refs/train_torch.py" --threads 2 --seed "$seed"
 run constnn_infer_$r ./target/release/examples/inference_speed --model "$log/o1/model.cnnm"
+run deep_$r ./target/release/examples/train_deep --seed "$seed" --out "$log/od"
+run deep_numpy_$r env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+  REFS="$refs" python3 bench/train_deep_numpy.py --seed "$seed"
 run torch_infer_$r python3 - <<'PY'
 import time, torch, numpy as np
 torch.set_num_threads(1)
@@ -109,4 +114,13 @@ for i, (b, rows) in enumerate([(1, "dense f32 rows"), (100, "dense f32 rows"), (
     cm, tm = median(x[i] for x in c), median(x[i % 2] for x in t)
     print(f"| batch {b}, {rows} | {cm:,.0f} | {tm:,.0f} | {median(ratios):.1f}×{spread(ratios, 1)} |")
 print(f"\n(constnn converts dense rows to sparse ones at {median(converts(r) for r in range(1, rounds + 1)):,.0f} images/s.)")
+deep = {name: [get(name, r) for r in range(1, rounds + 1)] for name, get in [("deep", ours), ("deep_numpy", ref)]}
+print()
+print("| 784-100-100-10 (train_deep), 1 thread | wall time (s) | ms/iter (training) | final train acc | final test acc | speed-up |")
+print("|---|---|---|---|---|---|")
+ups = [deep["deep_numpy"][r][0] / deep["deep"][r][0] for r in range(rounds)]
+for label, name in [("constnn f32", "deep"), ("NumPy f32", "deep_numpy")]:
+    v = deep[name]
+    up = f"{median(ups):.2f}×{spread(ups)}" if name == "deep" else ""
+    print(f"| {label} | {median(x[0] for x in v):.2f} | {median(x[1] for x in v):.3f} | {v[0][2]:.4f} | {v[0][3]:.4f} | {up} |")
 PY

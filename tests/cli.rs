@@ -307,6 +307,69 @@ fn a_short_run_on_a_small_dataset_writes_every_output() {
     }
 }
 
+/// `train_deep` (784-100-100-10) on a small MNIST: the epoch lines, the `time:` line, the final
+/// line, its log and a model file of its network that loads back.
+#[test]
+fn train_deep_runs_and_writes_its_log_and_model() {
+    let dir = tmpdir("deep");
+    small_mnist(&dir, 1200, 200);
+    let out = dir.join("out");
+    let r = run(
+        "train_deep",
+        &[
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--iters",
+            "30",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("epoch  2  iteration    24")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("time: ")),
+        "{}",
+        r.stdout
+    );
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("final train_acc=0.") && last.contains(" test_acc=0."),
+        "{last}"
+    );
+    let csv = std::fs::read_to_string(out.join("train_deep_log.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 + 1); // header, iterations 0, 12, 24, final
+    type Deep = constnn::layers::Chain<
+        constnn::Affine<f32, 784, 100, constnn::matrix::Heap>,
+        constnn::layers::Chain<
+            constnn::Relu<f32, 100>,
+            constnn::layers::Chain<
+                constnn::Affine<f32, 100, 100, constnn::matrix::Heap>,
+                constnn::layers::Chain<
+                    constnn::Relu<f32, 100>,
+                    constnn::Affine<f32, 100, 10, constnn::matrix::Heap>,
+                >,
+            >,
+        >,
+    >;
+    let mut net: Deep = constnn::chain![
+        constnn::Affine::zeros(),
+        constnn::Relu::new(),
+        constnn::Affine::zeros(),
+        constnn::Relu::new(),
+        constnn::Affine::zeros(),
+    ];
+    constnn::data::load_model(&mut net, &out.join("deep.cnnm")).unwrap();
+    assert!(net.first.w().as_flattened().iter().any(|w| *w != 0.0));
+}
+
 #[test]
 fn without_a_font_the_plot_has_its_curves_and_no_text() {
     let dir = tmpdir("nofont");
