@@ -550,7 +550,7 @@ impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<
 
 /// What a [`Chain`] keeps between forward and backward: the activation between its two parts,
 /// the gradient flowing back into it, and the parts' own tapes. With the `alloc` feature the
-/// two are on the heap ([`Rows`]), so that a wide network's training step (784-1024-1024-10 at
+/// two are on the heap (made zeroed there a row at a time), so that a wide network's training step (784-1024-1024-10 at
 /// batch 256 keeps 8 MiB of them) runs on any thread; without it, where the tape is put.
 /// Every pass writes them whole, so a tape kept between steps
 /// ([`Workspace`](crate::network::Workspace)) is never zeroed again.

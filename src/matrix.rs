@@ -41,15 +41,15 @@ impl Zeros for () {
 /// `N` rows of activations: on the heap with the `alloc` feature (made zeroed there, a row at
 /// a time, never whole on the stack), by value without it.
 #[cfg(feature = "alloc")]
-pub type Rows<Z, const N: usize> = alloc::boxed::Box<[Z; N]>;
+pub(crate) type Rows<Z, const N: usize> = alloc::boxed::Box<[Z; N]>;
 
 /// `N` rows of activations: on the heap with the `alloc` feature, by value without it.
 #[cfg(not(feature = "alloc"))]
-pub type Rows<Z, const N: usize> = [Z; N];
+pub(crate) type Rows<Z, const N: usize> = [Z; N];
 
 /// The rows a [`Rows`] holds, mutably.
 #[inline]
-pub fn rows_mut<Z, const N: usize>(rows: &mut Rows<Z, N>) -> &mut [Z; N] {
+pub(crate) fn rows_mut<Z, const N: usize>(rows: &mut Rows<Z, N>) -> &mut [Z; N] {
     rows
 }
 
