@@ -15,6 +15,93 @@
 //!
 //! A chain's declaration is the pair of its parts' (`(A::Params, B::Params)`), a layer without
 //! parameters declares `()`.
+//!
+//! # Examples
+//!
+//! A layer of one's own, `out = x ⊙ s` with a learnt scale `s` per column: it declares one
+//! vector, and its name and shape, the model file, the gradient check and every optimiser
+//! follow.
+//!
+//! ```
+//! use constnn::layers::{Layer, Train};
+//! use constnn::params::{Bias, ParamsMut, ParamsRef};
+//! use constnn::{Momentum, Network, chain, format::model, layers::Affine};
+//!
+//! #[derive(Clone)]
+//! struct Scale<const W: usize> {
+//!     s: [f64; W],
+//!     ds: [f64; W],
+//! }
+//!
+//! impl<const W: usize> Layer for Scale<W> {
+//!     type Input = [f64; W];
+//!     type Output = [f64; W];
+//!     type Scalar = f64;
+//!     type Params = Bias<W>; // one vector of W values (named `b` in model files)
+//!     fn forward<const N: usize>(&self, x: &[[f64; W]; N], out: &mut [[f64; W]; N]) {
+//!         for (o, x) in out.iter_mut().zip(x) {
+//!             for ((o, x), s) in o.iter_mut().zip(x).zip(&self.s) {
+//!                 *o = x * s;
+//!             }
+//!         }
+//!     }
+//!     fn params(&self) -> ParamsRef<'_, Self> {
+//!         &self.s
+//!     }
+//!     fn params_mut(&mut self) -> ParamsMut<'_, Self> {
+//!         &mut self.s
+//!     }
+//! }
+//!
+//! impl<const W: usize> Train for Scale<W> {
+//!     type Tape<const N: usize> = ();
+//!     fn backward<const N: usize>(
+//!         &mut self,
+//!         x: &[[f64; W]; N],
+//!         _: &mut (),
+//!         _out: &[[f64; W]; N],
+//!         dout: &[[f64; W]; N],
+//!         dx: Option<&mut [[f64; W]; N]>,
+//!     ) {
+//!         self.ds = [0.0; W];
+//!         for (x, d) in x.iter().zip(dout) {
+//!             for ((g, x), d) in self.ds.iter_mut().zip(x).zip(d) {
+//!                 *g += x * d; // dL/ds = Σ x · dout
+//!             }
+//!         }
+//!         if let Some(dx) = dx {
+//!             for (dx, d) in dx.iter_mut().zip(dout) {
+//!                 for ((dx, d), s) in dx.iter_mut().zip(d).zip(&self.s) {
+//!                     *dx = d * s;
+//!                 }
+//!             }
+//!         }
+//!     }
+//!     fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, ParamsMut<'_, Self>) {
+//!         (&mut self.s, &mut self.ds)
+//!     }
+//! }
+//!
+//! let mut net = Network::from_layers(chain![
+//!     Scale { s: [0.5, -0.3, 0.2], ds: [0.0; 3] },
+//!     Affine::<f64, 3, 2>::from_parts([[0.4, -0.2], [0.1, 0.3], [-0.5, 0.2]], [0.0; 2]),
+//! ]);
+//! let (x, t) = ([[1.0, 0.5, -0.5], [0.25, -1.0, 0.75]], [0u8, 1]);
+//! // Backprop agrees with numerical differentiation, the scale included.
+//! net.gradient_check(&x, &t, |c| assert!(c.max < 1e-6, "{c:?}")).unwrap();
+//! // Its tensor is in the model file, named by the book's rule, beside the Affine's.
+//! let ids: Vec<String> = (0..net.param_count()).map(|k| net.param_id(k).to_string()).collect();
+//! assert_eq!(ids, ["b1", "W1", "b2"]);
+//! let mut bytes = vec![0u8; model::encoded_len(&net.layers)];
+//! model::encode(&net.layers, &mut bytes).unwrap();
+//! // Momentum keeps a velocity for it too, with no change to the optimiser.
+//! let mut momentum = Momentum::new(0.1, 0.9);
+//! let before = net.loss(&x, &t).unwrap();
+//! for _ in 0..20 {
+//!     net.train_step(&x, &t, &mut momentum).unwrap();
+//! }
+//! assert!(net.loss(&x, &t).unwrap() < before);
+//! ```
 
 use core::fmt;
 
