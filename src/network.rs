@@ -130,6 +130,65 @@ impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix:
     }
 }
 
+/// `classify`, `correct` and `accuracy` over any number of rows, from a `predict` method over
+/// arrays of them, with their docs (`$what` names the type's predict in the docs).
+macro_rules! rows_methods {
+    ($what:literal) => {
+        #[doc = concat!("Classifies every row of `x` (any number of rows, dense `[T; I]` or [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, in chunks of [`CHUNK`], through ", $what, ".")]
+        ///
+        /// A row with a NaN or infinite input value is an error naming its first such column,
+        /// not a class; a finite row whose scores are not finite blames the parameters.
+        ///
+        /// # Panics
+        /// If `classes` is shorter than `x`.
+        pub fn classify<R: Row<T, I>>(
+            &self,
+            x: &[R],
+            classes: &mut [usize],
+        ) -> Result<(), BatchError> {
+            classify_rows(
+                x,
+                classes,
+                |x, out| self.predict(x, out),
+                |x, out| self.predict(x, out),
+            )
+        }
+
+        /// How many rows of `x` (dense or sparse, any number) are classified as their label
+        /// in `t`; an error for a row [`classify`](Self::classify) refuses or a label not
+        /// below the number of classes ([`BatchError::Label`], as in
+        /// [`Network::loss`]).
+        ///
+        /// # Panics
+        /// If `x` and `t` differ in length.
+        pub fn correct<R: Row<T, I>, Lbl: Copy + Into<usize>>(
+            &self,
+            x: &[R],
+            t: &[Lbl],
+        ) -> Result<usize, BatchError> {
+            correct_rows(x, t, O, |x, classes| self.classify(x, classes))
+        }
+
+        /// The fraction of rows of `x` that are classified as their label in `t` (0 for no
+        /// rows); the errors of [`correct`](Self::correct).
+        ///
+        /// # Panics
+        /// If `x` and `t` differ in length.
+        pub fn accuracy<R: Row<T, I>, Lbl: Copy + Into<usize>>(
+            &self,
+            x: &[R],
+            t: &[Lbl],
+        ) -> Result<f64, BatchError> {
+            let correct = self.correct(x, t)?;
+            Ok(if x.is_empty() {
+                0.0
+            } else {
+                correct as f64 / x.len() as f64
+            })
+        }
+    };
+}
+
 impl<L, T, const I: usize, const O: usize> Network<L>
 where
     L: Layer<Input = [T; I], Output = [T; O], Scalar = T>,
@@ -153,55 +212,7 @@ where
         Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
-    /// Classifies every row of `x` (any number of rows, dense `[T; I]` or
-    /// [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, in chunks of
-    /// [`CHUNK`].
-    ///
-    /// A row with a NaN or infinite input value is an error naming its first such column,
-    /// not a class; a finite row whose scores are not finite blames the parameters.
-    ///
-    /// # Panics
-    /// If `classes` is shorter than `x`.
-    pub fn classify<R: Row<T, I>>(&self, x: &[R], classes: &mut [usize]) -> Result<(), BatchError> {
-        classify_rows(
-            x,
-            classes,
-            |x, out| self.predict(x, out),
-            |x, out| self.predict(x, out),
-        )
-    }
-
-    /// How many rows of `x` (dense or sparse, any number) are classified as their label in
-    /// `t`; an error for a row [`classify`](Self::classify) refuses or a label not below the
-    /// number of classes ([`BatchError::Label`], as in [`loss`](Self::loss)).
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn correct<R: Row<T, I>, Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[R],
-        t: &[Lbl],
-    ) -> Result<usize, BatchError> {
-        correct_rows(x, t, O, |x, classes| self.classify(x, classes))
-    }
-
-    /// The fraction of rows of `x` that are classified as their label in `t` (0 for no
-    /// rows); the errors of [`correct`](Self::correct).
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn accuracy<R: Row<T, I>, Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[R],
-        t: &[Lbl],
-    ) -> Result<f64, BatchError> {
-        let correct = self.correct(x, t)?;
-        Ok(if x.is_empty() {
-            0.0
-        } else {
-            correct as f64 / x.len() as f64
-        })
-    }
+    rows_methods!("[`predict`](Self::predict)");
 }
 
 /// Classifies `x` in chunks of [`CHUNK`] rows (then one by one), checking each chunk's scores.
@@ -333,47 +344,7 @@ where
         self.net.layers.rest.forward(&mid, out);
     }
 
-    /// [`Network::classify`], as [`predict`](Self::predict).
-    ///
-    /// # Panics
-    /// If `classes` is shorter than `x`.
-    pub fn classify<R: Row<T, I>>(&self, x: &[R], classes: &mut [usize]) -> Result<(), BatchError> {
-        classify_rows(
-            x,
-            classes,
-            |x, out| self.predict(x, out),
-            |x, out| self.predict(x, out),
-        )
-    }
-
-    /// [`Network::correct`], as [`predict`](Self::predict).
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn correct<R: Row<T, I>, Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[R],
-        t: &[Lbl],
-    ) -> Result<usize, BatchError> {
-        correct_rows(x, t, O, |x, classes| self.classify(x, classes))
-    }
-
-    /// [`Network::accuracy`], as [`predict`](Self::predict).
-    ///
-    /// # Panics
-    /// If `x` and `t` differ in length.
-    pub fn accuracy<R: Row<T, I>, Lbl: Copy + Into<usize>>(
-        &self,
-        x: &[R],
-        t: &[Lbl],
-    ) -> Result<f64, BatchError> {
-        let correct = self.correct(x, t)?;
-        Ok(if x.is_empty() {
-            0.0
-        } else {
-            correct as f64 / x.len() as f64
-        })
-    }
+    rows_methods!("[`predict`](Self::predict), with W₁ on lines");
 }
 
 impl<L, T, const I: usize, const O: usize> Network<L>
