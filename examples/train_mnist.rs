@@ -459,8 +459,8 @@ fn count_correct(
     lr: f32,
 ) -> Result<usize, Error> {
     let start = range.start;
-    common::correct(net, &set.images[range.clone()], &set.labels[range]).map_err(|e| {
-        match e.offset_rows(start) {
+    net.correct(&set.images[range.clone()], &set.labels[range])
+        .map_err(|e| match e.offset_rows(start) {
             BatchError::NonFiniteOutput { .. } => Error::Diverged {
                 iteration,
                 lr: f64::from(lr),
@@ -469,8 +469,7 @@ fn count_correct(
                 context: "evaluation".into(),
                 source: e,
             },
-        }
-    })
+        })
 }
 
 /// An evaluation's figures: after which iteration, train and test accuracy, seconds spent.

@@ -52,14 +52,7 @@ pub trait Layer {
         x: &impl Batch<Self::Input, N>,
         out: &mut [Self::Output; N],
     ) {
-        match x.as_dense() {
-            Some(dense) => self.forward(dense, out),
-            None => {
-                let mut dense: [Self::Input; N] = Zeros::zeros();
-                x.write_dense(&mut dense);
-                self.forward(&dense, out);
-            }
-        }
+        with_dense(x, |dense| self.forward(dense, out));
     }
 
     /// Its parameters, typed as [`Params`](Self::Params) declares them.
@@ -98,6 +91,22 @@ pub trait Layer {
 /// The names and shapes of the parameter tensors of `L`, in order (a `const`).
 pub const fn param_list<L: Layer + ?Sized>() -> ParamList {
     <L::Params as Params>::LIST
+}
+
+/// `f` of the rows of `x` as a dense array: in place if they are kept dense, else written out
+/// in full on the stack (the default of the first layer's `*_batch` passes).
+fn with_dense<R: InputRow, const N: usize, U>(
+    x: &impl Batch<R, N>,
+    f: impl FnOnce(&[R; N]) -> U,
+) -> U {
+    match x.as_dense() {
+        Some(dense) => f(dense),
+        None => {
+            let mut dense: [R; N] = Zeros::zeros();
+            x.write_dense(&mut dense);
+            f(&dense)
+        }
+    }
 }
 
 fn spec_shape(list: &ParamList, k: usize) -> Shape {
@@ -140,14 +149,7 @@ pub trait Train: Layer<Params: TrainParams> {
         tape: &mut Self::Tape<N>,
         out: &mut [Self::Output; N],
     ) {
-        match x.as_dense() {
-            Some(dense) => self.forward_train(dense, tape, out),
-            None => {
-                let mut dense: [Self::Input; N] = Zeros::zeros();
-                x.write_dense(&mut dense);
-                self.forward_train(&dense, tape, out);
-            }
-        }
+        with_dense(x, |dense| self.forward_train(dense, tape, out));
     }
 
     /// [`backward`](Self::backward) from a batch of any kind, as the first layer: the
@@ -159,14 +161,7 @@ pub trait Train: Layer<Params: TrainParams> {
         out: &[Self::Output; N],
         dout: &[Self::Output; N],
     ) {
-        match x.as_dense() {
-            Some(dense) => self.backward(dense, tape, out, dout, None),
-            None => {
-                let mut dense: [Self::Input; N] = Zeros::zeros();
-                x.write_dense(&mut dense);
-                self.backward(&dense, tape, out, dout, None);
-            }
-        }
+        with_dense(x, |dense| self.backward(dense, tape, out, dout, None));
     }
 
     /// Its parameters and their gradients (as the last backward pass left them), mutably,
@@ -550,9 +545,9 @@ impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<
 
 /// What a [`Chain`] keeps between forward and backward: the activation between its two parts,
 /// the gradient flowing back into it, and the parts' own tapes. With the `alloc` feature the
-/// two are on the heap (made zeroed there a row at a time), so that a wide network's training step (784-1024-1024-10 at
-/// batch 256 keeps 8 MiB of them) runs on any thread; without it, where the tape is put.
-/// Every pass writes them whole, so a tape kept between steps
+/// two are on the heap (made zeroed there a row at a time), so that a wide network's training
+/// step (784-1024-1024-10 at batch 256 keeps 8 MiB of them) runs on any thread; without it,
+/// where the tape is put. Every pass writes them whole, so a tape kept between steps
 /// ([`Workspace`](crate::network::Workspace)) is never zeroed again.
 pub struct ChainTape<A: Train, B: Train, const N: usize> {
     first: A::Tape<N>,
@@ -569,6 +564,29 @@ impl<A: Train, B: Train, const N: usize> Zeros for ChainTape<A, B, N> {
             dmid: Zeros::zeros(),
             rest: Zeros::zeros(),
         }
+    }
+}
+
+impl<A, B> Chain<A, B>
+where
+    A: Train,
+    B: Train<Input = A::Output, Scalar = A::Scalar>,
+{
+    /// The rest of the chain's backward pass, from `dout`, into the gradient of the activation
+    /// between the parts (which the first part's backward pass then reads).
+    fn backward_rest<const N: usize>(
+        &mut self,
+        tape: &mut ChainTape<A, B, N>,
+        out: &[B::Output; N],
+        dout: &[B::Output; N],
+    ) {
+        self.rest.backward(
+            &tape.mid,
+            &mut tape.rest,
+            out,
+            dout,
+            Some(rows_mut(&mut tape.dmid)),
+        );
     }
 }
 
@@ -597,13 +615,7 @@ where
         dout: &[B::Output; N],
         dx: Option<&mut [A::Input; N]>,
     ) {
-        self.rest.backward(
-            &tape.mid,
-            &mut tape.rest,
-            out,
-            dout,
-            Some(rows_mut(&mut tape.dmid)),
-        );
+        self.backward_rest(tape, out, dout);
         self.first
             .backward(x, &mut tape.first, &tape.mid, &tape.dmid, dx);
     }
@@ -626,13 +638,7 @@ where
         out: &[B::Output; N],
         dout: &[B::Output; N],
     ) {
-        self.rest.backward(
-            &tape.mid,
-            &mut tape.rest,
-            out,
-            dout,
-            Some(rows_mut(&mut tape.dmid)),
-        );
+        self.backward_rest(tape, out, dout);
         self.first
             .backward_batch(x, &mut tape.first, &tape.mid, &tape.dmid);
     }

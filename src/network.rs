@@ -95,9 +95,9 @@ impl<const I: usize, const H: usize, const O: usize> TwoLayerNet<I, H, O, f32, F
     /// ```
     ///
     /// The file is validated against this network's shapes when the program is built
-    /// ([`validate`](crate::format::model::validate)): a model of another shape or dtype, or a damaged one, fails the
-    /// build with the reason, never the run. (Any other network of `Frozen` layers:
-    /// [`include_model!`](crate::include_model!).)
+    /// ([`validate`](crate::format::model::validate)): a model of another shape or dtype, or a
+    /// damaged one, fails the build with the reason, never the run. (Any other network of
+    /// `Frozen` layers: [`include_model!`](crate::include_model!).)
     pub const fn from_model(bytes: &[u8]) -> Self {
         let data = crate::embed::data_of::<Self>(bytes);
         let second = data

@@ -291,8 +291,8 @@ pub struct Tensor<'a, T> {
     pub values: &'a [T],
 }
 
-/// A parameter tensor with its gradient, as [`Train::for_each_param`](crate::Train::for_each_param)
-/// yields it.
+/// A parameter tensor with its gradient, as
+/// [`Train::for_each_param`](crate::Train::for_each_param) yields it.
 #[derive(Debug)]
 pub struct Param<'a, T> {
     /// Its name in the network: `W1`, `b1`, …

@@ -35,7 +35,7 @@ fn three_hundred_iterations_take_test_accuracy_from_chance_to_above_85_percent()
     let sparse = mnist.test.sparse();
     let images: Vec<_> = sparse.iter().collect();
     let ready = constnn::network::SparseReady::new(net.clone());
-    let correct = common::correct(&ready, &images, mnist.test.labels()).unwrap();
+    let correct = ready.correct(&images, mnist.test.labels()).unwrap();
     assert_eq!(correct, (after * mnist.test.len() as f64).round() as usize);
     assert!(after > 0.85, "test accuracy after 300 iterations: {after}");
 }

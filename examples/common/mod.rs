@@ -7,12 +7,8 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use constnn::BatchError;
 use constnn::data::{self, DataError};
 use constnn::layers::Layer;
-use constnn::matrix::Storage;
-use constnn::matrix::sparse::SparseRow;
-use constnn::network::SparseReady;
 
 pub mod plot;
 
@@ -116,19 +112,6 @@ pub fn read_idx_file(path: &Path) -> Result<Vec<u8>, Error> {
 
 /// One of MNIST's sets, as the examples read it.
 pub type Split = data::Split<PIXELS>;
-
-/// How many of `images` (kept sparse) `net` classifies as their `labels`.
-pub fn correct<const H: usize, const O: usize, S, B>(
-    net: &SparseReady<f32, PIXELS, H, S, B>,
-    images: &[SparseRow<'_, f32, PIXELS>],
-    labels: &[u8],
-) -> Result<usize, BatchError>
-where
-    S: Storage,
-    B: Layer<Input = [f32; H], Output = [f32; O], Scalar = f32>,
-{
-    net.correct(images, labels)
-}
 
 /// Reads one of MNIST's sets from `dir`.
 pub fn load_part(dir: &Path, part: data::Part) -> Result<Split, Error> {

@@ -13,8 +13,9 @@
 //! Both give the dense product's numbers bit for bit (for finite `W` and `dY`): each output is
 //! still accumulated in the order of the inner index, and the zeros left out would have added
 //! `0·b = 0` (but for the sign of a zero that a fused product underflowed to, which
-//! `tests/matrix_ops.rs` pins). A [`SparseRow`] borrows its two slices, so a batch is an array of views into a
-//! data set kept sparse once ([`SparseRows`], with the `alloc` feature) and costs no copy.
+//! `tests/matrix_ops.rs` pins). A [`SparseRow`] borrows its two slices, so a batch is an array
+//! of views into a data set kept sparse once ([`SparseRows`], with the `alloc` feature) and
+//! costs no copy.
 
 use core::fmt;
 

@@ -419,9 +419,9 @@ impl<T: Float, const R: usize> Panel<'_, T, R> {
 
 /// Rows `i0 .. i0 + R` of A (not transposed), steps `p0 .. p0 + kc`, to be read in place
 /// ([`Panel::Rows`]) if no step has all its `R` values zero. Checking costs a fraction of
-/// packing, and nothing when `known`: the block's first row has no zero (see [`sparse_blocks`]), so no
-/// step can be all zero. (Aᵀ's steps are strided, and read in place they ran no faster than
-/// packed.)
+/// packing, and nothing when `known`: the block's first row has no zero (see
+/// [`sparse_blocks`]), so no step can be all zero. (Aᵀ's steps are strided, and read in place
+/// they ran no faster than packed.)
 #[inline(always)]
 pub(super) fn in_place<T: Float, const R: usize>(
     a: &[T],

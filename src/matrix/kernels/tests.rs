@@ -92,9 +92,10 @@ macro_rules! check_kernels_bit_for_bit {
 /// several row tiles (130 > 64), inner dimensions chunked by `KC` (128) and `KR` (1024),
 /// Aᵀ·B's last one or two columns run down 32 rows at a time (37 rows: 32 so, the rest not),
 /// A·Bᵀ with B small enough to be transposed whole (n·k ≤ 2048, as MNIST's second layer,
-/// 100×10·10×50; row by row when wider than four vectors) or not, and A·B and Aᵀ·B at most two vectors wide in blocks whatever their
-/// zeros (MNIST's 100×50·50×10 and 50×100·100×10; 1 to 16 columns, rows not a multiple of
-/// four, inner dimensions past `KC` and past what the padded copy of B holds); a dense Aᵀ
+/// 100×10·10×50; row by row when wider than four vectors) or not, and A·B and Aᵀ·B at most two
+/// vectors wide in blocks whatever their zeros (MNIST's 100×50·50×10 and 50×100·100×10; 1 to
+/// 16 columns, rows not a multiple of four, inner dimensions past `KC` and past what the padded
+/// copy of B holds); a dense Aᵀ
 /// copied four blocks at a time, in groups of 64 blocks with one to three left over (300
 /// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile; A·B's
 /// last tile at each width it takes (17 to 24 columns of f32, 9 to 12 of f64; 40 and 44 make
