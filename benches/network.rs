@@ -2,8 +2,9 @@
 //! inference at batch 1 and batch 100, in f32 and f64; each from dense rows and from the same
 //! rows kept sparse (`matrix::sparse`); the training step also from a `SparseBatch`, which
 //! lists them by column too (as `train_mnist` runs, the listing made ahead on another thread),
-//! and that listing alone; inference also through `SparseReady` (the first layer's weights on
-//! whole cache lines; f64's rows of 50 are too wide for them, and run as without).
+//! and that listing alone; `classify` of 1 000 images, which from sparse rows multiplies them
+//! by a copy of the first layer's weights on whole cache lines (f32; f64's rows of 50 are too
+//! wide for them, and run as without).
 //!
 //! `cargo bench --bench network`.
 
@@ -12,7 +13,6 @@ mod common;
 
 use constnn::matrix::sparse::{SparseBatch, SparseRow, SparseRows};
 use constnn::matrix::{Heap, boxed_zeros};
-use constnn::network::SparseReady;
 use constnn::{Float, Sgd, TwoLayerNet};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand_core::SeedableRng;
@@ -57,12 +57,20 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &constnn::data::Mnist
     g.bench_function("inference batch 100, sparse rows", |b| {
         b.iter(|| net.predict(black_box(&xs), &mut out))
     });
-    let ready = SparseReady::new(net.clone());
-    g.bench_function("inference batch 100, SparseReady", |b| {
-        b.iter(|| ready.predict(black_box(&*x), &mut out))
+    // 1 000 test images, dense and kept sparse (hundreds of sparse rows: W₁ on lines).
+    let test: Vec<[T; 784]> = (0..1000)
+        .map(|k| mnist.test.image(k).map(|p| T::from_f64(f64::from(p))))
+        .collect();
+    let mut test_set = SparseRows::new();
+    test.iter().for_each(|row| test_set.push_dense(row));
+    let test_sparse: Vec<_> = test_set.iter().collect();
+    let mut classes = vec![0usize; 1000];
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("classify 1000", |b| {
+        b.iter(|| net.classify(black_box(&test), &mut classes).unwrap())
     });
-    g.bench_function("inference batch 100, sparse rows, SparseReady", |b| {
-        b.iter(|| ready.predict(black_box(&xs), &mut out))
+    g.bench_function("classify 1000, sparse rows", |b| {
+        b.iter(|| net.classify(black_box(&test_sparse), &mut classes).unwrap())
     });
     g.throughput(Throughput::Elements(1));
     let one: &[[T; 784]; 1] = (&x[..1]).try_into().unwrap();
@@ -72,12 +80,6 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &constnn::data::Mnist
     });
     g.bench_function("inference batch 1, sparse row", |b| {
         b.iter(|| net.predict(black_box(&[xs[0]]), &mut out1))
-    });
-    g.bench_function("inference batch 1, SparseReady", |b| {
-        b.iter(|| ready.predict(black_box(one), &mut out1))
-    });
-    g.bench_function("inference batch 1, sparse row, SparseReady", |b| {
-        b.iter(|| ready.predict(black_box(&[xs[0]]), &mut out1))
     });
     g.finish();
 }

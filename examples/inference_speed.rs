@@ -1,9 +1,9 @@
 //! Inference throughput of TwoLayerNet<784, 50, 10> (f32) on MNIST test images, at batch 1 and
 //! batch 100: prints the median images/s over repeated passes, from dense f32 rows (as the
 //! PyTorch side of `bench/compare.sh` takes them), from the same rows kept sparse (as
-//! `train_mnist` keeps them), with the first layer's weights on whole cache lines
-//! (`SparseReady`, as `train_mnist` evaluates; from sparse rows and from dense ones), and how
-//! fast dense rows convert to sparse ones.
+//! `train_mnist` keeps them), `classify` over all 10 000 at once (which, from sparse rows,
+//! multiplies them by a copy of the first layer's weights on whole cache lines, as
+//! `train_mnist`'s evaluations do), and how fast dense rows convert to sparse ones.
 //! Used by `bench/compare.sh`.
 //!
 //! ```text
@@ -21,7 +21,6 @@ use common::{Args, Error};
 use constnn::TwoLayerNet;
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::{SparseRow, SparseRows};
-use constnn::network::SparseReady;
 use rand_core::SeedableRng;
 
 fn main() -> ExitCode {
@@ -83,20 +82,19 @@ fn measure() -> Result<(), Error> {
     let sparse: Vec<SparseRow<'_, f32, 784>> = set.iter().collect();
     let sparse1 = rate_by::<_, 1>(&sparse, |x, out| net.predict(x, out));
     let sparse100 = rate_by::<_, 100>(&sparse, |x, out| net.predict(x, out));
-    // The copy of the weights is made once, as a model is loaded once.
-    let ready = SparseReady::new(net.clone());
-    let ready1 = rate_by::<_, 1>(images, |x, out| ready.predict(x, out));
-    let ready100 = rate_by::<_, 100>(images, |x, out| ready.predict(x, out));
-    let lined1 = rate_by::<_, 1>(&sparse, |x, out| ready.predict(x, out));
-    let lined100 = rate_by::<_, 100>(&sparse, |x, out| ready.predict(x, out));
+    let mut classes = vec![0usize; n];
+    let classify_dense = rate(n, || {
+        net.classify(images, &mut classes).expect("finite images");
+    });
+    let classify_sparse = rate(n, || {
+        net.classify(&sparse, &mut classes).expect("finite images");
+    });
     println!("batch 1, dense rows: {dense1:.0} images/s");
     println!("batch 100, dense rows: {dense100:.0} images/s");
     println!("batch 1, sparse rows: {sparse1:.0} images/s");
     println!("batch 100, sparse rows: {sparse100:.0} images/s");
-    println!("batch 1, sparse rows, weights on lines: {lined1:.0} images/s");
-    println!("batch 100, sparse rows, weights on lines: {lined100:.0} images/s");
-    println!("batch 1, dense rows, weights on lines: {ready1:.0} images/s");
-    println!("batch 100, dense rows, weights on lines: {ready100:.0} images/s");
+    println!("classify all, dense rows: {classify_dense:.0} images/s");
+    println!("classify all, sparse rows (weights on lines): {classify_sparse:.0} images/s");
     println!("dense to sparse rows: {converts:.0} images/s");
     Ok(())
 }

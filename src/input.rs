@@ -34,22 +34,28 @@ pub trait InputRow: Copy + Zeros + private::Sealed {
     type Scalar: Float;
     /// A weight matrix with a row per value of this row: `[[T; O]; I]`.
     type Weights<const O: usize>;
+    /// Those weights laid out on cache lines, for many sparse rows.
+    #[cfg(feature = "alloc")]
+    #[doc(hidden)]
+    type Lined<const O: usize>;
 }
 
 impl<T: Float, const I: usize> InputRow for [T; I] {
     type Scalar = T;
     type Weights<const O: usize> = Matrix<T, I, O>;
+    #[cfg(feature = "alloc")]
+    type Lined<const O: usize> = crate::matrix::sparse::LinedRows<T, I, O>;
 }
 
 impl<T: Float, const I: usize> private::Sealed for [T; I] {}
 
-/// One input row of width `I`: `[T; I]` or a [`SparseRow`].
-pub trait Row<T: Float, const I: usize>: Copy + private::RowProducts<T, I> {
+/// One input row of the dense row type `R` (`[T; I]`): `[T; I]` itself or a [`SparseRow`].
+pub trait Row<R: InputRow>: Copy + private::RowProducts<R> {
     /// The column of its first NaN or infinite value, if it has one.
     fn non_finite(&self) -> Option<usize>;
 
     /// The row written out in full.
-    fn write_dense(&self, out: &mut [T; I]);
+    fn write_dense(&self, out: &mut R);
 }
 
 /// A batch of `N` rows of the dense row type `R` (`[T; I]`), kept in any of the kinds a
@@ -62,7 +68,7 @@ pub trait Batch<R: InputRow, const N: usize>: private::BatchProducts<R, N> {
     fn write_dense(&self, out: &mut [R; N]);
 }
 
-impl<T: Float, const I: usize> Row<T, I> for [T; I] {
+impl<T: Float, const I: usize> Row<[T; I]> for [T; I] {
     fn non_finite(&self) -> Option<usize> {
         first_non_finite(self)
     }
@@ -72,7 +78,7 @@ impl<T: Float, const I: usize> Row<T, I> for [T; I] {
     }
 }
 
-impl<T: Float, const I: usize> Row<T, I> for SparseRow<'_, T, I> {
+impl<T: Float, const I: usize> Row<[T; I]> for SparseRow<'_, T, I> {
     fn non_finite(&self) -> Option<usize> {
         self.first_non_finite()
     }
@@ -82,30 +88,28 @@ impl<T: Float, const I: usize> Row<T, I> for SparseRow<'_, T, I> {
     }
 }
 
-impl<T: Float, X: Row<T, I>, const N: usize, const I: usize> Batch<[T; I], N> for [X; N] {
+impl<R: InputRow, X: Row<R>, const N: usize> Batch<R, N> for [X; N] {
     fn non_finite(&self, r: usize) -> Option<usize> {
         self.get(r).and_then(Row::non_finite)
     }
 
-    fn write_dense(&self, out: &mut [[T; I]; N]) {
+    fn write_dense(&self, out: &mut [R; N]) {
         for (row, o) in self.iter().zip(out) {
             row.write_dense(o);
         }
     }
 }
 
-impl<T: Float, X: Row<T, I>, const N: usize, const I: usize> private::BatchProducts<[T; I], N>
-    for [X; N]
-{
-    fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>) {
+impl<R: InputRow, X: Row<R>, const N: usize> private::BatchProducts<R, N> for [X; N] {
+    fn matmul<const O: usize>(&self, w: &R::Weights<O>, out: &mut [[R::Scalar; O]; N]) {
         X::rows_matmul(self, w, out);
     }
 
-    fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
+    fn matmul_at<const O: usize>(&self, dy: &[[R::Scalar; O]; N], out: &mut R::Weights<O>) {
         X::rows_matmul_at(self, dy, out);
     }
 
-    fn as_dense(&self) -> Option<&[[T; I]; N]> {
+    fn as_dense(&self) -> Option<&[R; N]> {
         X::rows_dense(self)
     }
 }
@@ -140,7 +144,7 @@ impl<R: InputRow, X: Batch<R, N>, const N: usize> private::BatchProducts<R, N>
     }
 }
 
-impl<T: Float, const I: usize> private::RowProducts<T, I> for [T; I] {
+impl<T: Float, const I: usize> private::RowProducts<[T; I]> for [T; I] {
     fn rows_matmul<const N: usize, const O: usize>(
         rows: &[Self; N],
         w: &Matrix<T, I, O>,
@@ -162,16 +166,42 @@ impl<T: Float, const I: usize> private::RowProducts<T, I> for [T; I] {
     }
 
     #[cfg(feature = "alloc")]
+    const SPARSE: bool = false;
+
+    #[cfg(feature = "alloc")]
     fn rows_lined<const O: usize>(
-        rows: &[Self],
-        w: &crate::matrix::sparse::LinedRows<T, I, O>,
-        out: &mut [[T; O]],
-    ) {
-        w.matmul_dense(rows, out);
+        _: &[Self],
+        _: &crate::matrix::sparse::LinedRows<T, I, O>,
+        _: &mut [[T; O]],
+    ) -> bool {
+        false
+    }
+
+    #[cfg(feature = "alloc")]
+    type Listed<const N: usize> = [[T; I]; N];
+
+    #[cfg(feature = "alloc")]
+    fn listed<const N: usize>() -> alloc::boxed::Box<[[T; I]; N]> {
+        crate::matrix::boxed_zeros()
+    }
+
+    #[cfg(feature = "alloc")]
+    fn list<const N: usize>(batch: &mut [[T; I]; N], rows: &[Self; N]) {
+        *batch = *rows;
+    }
+
+    fn touch(rows: &[Self]) {
+        let mut sum = T::ZERO;
+        for row in rows {
+            for v in row.iter().step_by(64 / T::BYTES) {
+                sum += *v;
+            }
+        }
+        core::hint::black_box(sum);
     }
 }
 
-impl<T: Float, const I: usize> private::RowProducts<T, I> for SparseRow<'_, T, I> {
+impl<'a, T: Float, const I: usize> private::RowProducts<[T; I]> for SparseRow<'a, T, I> {
     fn rows_matmul<const N: usize, const O: usize>(
         rows: &[Self; N],
         w: &Matrix<T, I, O>,
@@ -193,12 +223,42 @@ impl<T: Float, const I: usize> private::RowProducts<T, I> for SparseRow<'_, T, I
     }
 
     #[cfg(feature = "alloc")]
+    const SPARSE: bool = true;
+
+    #[cfg(feature = "alloc")]
     fn rows_lined<const O: usize>(
         rows: &[Self],
         w: &crate::matrix::sparse::LinedRows<T, I, O>,
         out: &mut [[T; O]],
-    ) {
+    ) -> bool {
         w.matmul(rows, out);
+        true
+    }
+
+    #[cfg(feature = "alloc")]
+    type Listed<const N: usize> = sparse::SparseBatch<'a, T, N, I>;
+
+    #[cfg(feature = "alloc")]
+    fn listed<const N: usize>() -> alloc::boxed::Box<sparse::SparseBatch<'a, T, N, I>> {
+        alloc::boxed::Box::new(sparse::SparseBatch::new())
+    }
+
+    #[cfg(feature = "alloc")]
+    fn list<const N: usize>(batch: &mut sparse::SparseBatch<'a, T, N, I>, rows: &[Self; N]) {
+        batch.set(*rows);
+    }
+
+    fn touch(rows: &[Self]) {
+        let mut sum = T::ZERO;
+        for row in rows {
+            for v in row.values().iter().step_by(64 / T::BYTES) {
+                sum += *v;
+            }
+            for &c in row.indices().iter().step_by(32) {
+                sum += T::from_f64(f64::from(c));
+            }
+        }
+        core::hint::black_box(sum);
     }
 }
 
@@ -206,35 +266,52 @@ impl<T: Float, const I: usize> private::RowProducts<T, I> for SparseRow<'_, T, I
 /// crate's business (the traits are sealed by them).
 pub(crate) mod private {
     use super::InputRow;
-    use crate::float::Float;
-    use crate::matrix::Matrix;
 
     /// Only `[T; I]` is an [`InputRow`].
     pub trait Sealed {}
 
     /// The products of a batch of rows of this kind.
-    pub trait RowProducts<T: Float, const I: usize>: Sized {
+    pub trait RowProducts<R: InputRow>: Sized {
         /// `out = rows · w`.
         fn rows_matmul<const N: usize, const O: usize>(
             rows: &[Self; N],
-            w: &Matrix<T, I, O>,
-            out: &mut Matrix<T, N, O>,
+            w: &R::Weights<O>,
+            out: &mut [[R::Scalar; O]; N],
         );
         /// `out = rowsᵀ · dy`.
         fn rows_matmul_at<const N: usize, const O: usize>(
             rows: &[Self; N],
-            dy: &Matrix<T, N, O>,
-            out: &mut Matrix<T, I, O>,
+            dy: &[[R::Scalar; O]; N],
+            out: &mut R::Weights<O>,
         );
         /// The rows as a dense matrix, if that is how they are kept.
-        fn rows_dense<const N: usize>(rows: &[Self; N]) -> Option<&[[T; I]; N]>;
-        /// `out = rows · w` with `w` laid out on cache lines.
+        fn rows_dense<const N: usize>(rows: &[Self; N]) -> Option<&[R; N]>;
+        /// Whether rows of this kind are kept sparse: many of them are multiplied faster by
+        /// weights on lines ([`rows_lined`](Self::rows_lined)).
+        #[cfg(feature = "alloc")]
+        const SPARSE: bool;
+        /// `out = rows · w` with `w` laid out on lines, for rows kept sparse; `false`, with
+        /// `out` untouched, for dense ones.
         #[cfg(feature = "alloc")]
         fn rows_lined<const O: usize>(
             rows: &[Self],
-            w: &crate::matrix::sparse::LinedRows<T, I, O>,
-            out: &mut [[T; O]],
-        );
+            w: &R::Lined<O>,
+            out: &mut [[R::Scalar; O]],
+        ) -> bool;
+        /// A training batch of `N` rows of this kind as a trainer keeps it, made ahead of its
+        /// step: dense rows copied, sparse rows also listed by column.
+        #[cfg(feature = "alloc")]
+        type Listed<const N: usize>: super::Batch<R, N> + Send;
+        /// An empty batch.
+        #[cfg(feature = "alloc")]
+        fn listed<const N: usize>() -> alloc::boxed::Box<Self::Listed<N>>;
+        /// Makes `batch` these rows.
+        #[cfg(feature = "alloc")]
+        fn list<const N: usize>(batch: &mut Self::Listed<N>, rows: &[Self; N]);
+        /// Reads a value in every cache line of the rows, so that they are in the cache when
+        /// [`list`](Self::list) reads them: rows drawn at random from a big data set lie far
+        /// apart, and reading them all at once, a step ahead, lets the fetches overlap.
+        fn touch(rows: &[Self]);
     }
 
     /// The products of a batch: `x·W` (a first Affine's forward pass) and `xᵀ·dY` (its

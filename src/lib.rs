@@ -19,6 +19,9 @@
 //! - [`embed`]: any `chain!` network compiled in from a model file ([`include_model!`]).
 //! - `data` (the `std` feature): MNIST's files read from disk with bounded allocation, model
 //!   files saved atomically and loaded no further than a network needs.
+//! - `train` (the `std` feature): the book's training loop for any network and optimiser —
+//!   batches drawn and made ahead on a helper thread, evaluations beside training, progress,
+//!   a CSV log, the model saved atomically.
 //! - [`format`]: MNIST's IDX files and this crate's model files, parsed from `&[u8]`.
 //!
 //! ```
@@ -62,6 +65,8 @@ pub mod matrix;
 pub mod network;
 pub mod optim;
 pub mod params;
+#[cfg(feature = "std")]
+pub mod train;
 
 pub use float::Float;
 pub use layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};

@@ -14,8 +14,6 @@ use core::fmt;
 
 use crate::input::{Batch, InputRow, Row};
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
-#[cfg(feature = "alloc")]
-use crate::matrix::Storage;
 use crate::matrix::{Frozen, Inline, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
@@ -130,65 +128,6 @@ impl<T: Float, const I: usize, const H: usize, const O: usize, S: crate::matrix:
     }
 }
 
-/// `classify`, `correct` and `accuracy` over any number of rows, from a `predict` method over
-/// arrays of them, with their docs (`$what` names the type's predict in the docs).
-macro_rules! rows_methods {
-    ($what:literal) => {
-        #[doc = concat!("Classifies every row of `x` (any number of rows, dense `[T; I]` or [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, in chunks of [`CHUNK`], through ", $what, ".")]
-        ///
-        /// A row with a NaN or infinite input value is an error naming its first such column,
-        /// not a class; a finite row whose scores are not finite blames the parameters.
-        ///
-        /// # Panics
-        /// If `classes` is shorter than `x`.
-        pub fn classify<R: Row<T, I>>(
-            &self,
-            x: &[R],
-            classes: &mut [usize],
-        ) -> Result<(), BatchError> {
-            classify_rows(
-                x,
-                classes,
-                |x, out| self.predict(x, out),
-                |x, out| self.predict(x, out),
-            )
-        }
-
-        /// How many rows of `x` (dense or sparse, any number) are classified as their label
-        /// in `t`; an error for a row [`classify`](Self::classify) refuses or a label not
-        /// below the number of classes ([`BatchError::Label`], as in
-        /// [`Network::loss`]).
-        ///
-        /// # Panics
-        /// If `x` and `t` differ in length.
-        pub fn correct<R: Row<T, I>, Lbl: Copy + Into<usize>>(
-            &self,
-            x: &[R],
-            t: &[Lbl],
-        ) -> Result<usize, BatchError> {
-            correct_rows(x, t, O, |x, classes| self.classify(x, classes))
-        }
-
-        /// The fraction of rows of `x` that are classified as their label in `t` (0 for no
-        /// rows); the errors of [`correct`](Self::correct).
-        ///
-        /// # Panics
-        /// If `x` and `t` differ in length.
-        pub fn accuracy<R: Row<T, I>, Lbl: Copy + Into<usize>>(
-            &self,
-            x: &[R],
-            t: &[Lbl],
-        ) -> Result<f64, BatchError> {
-            let correct = self.correct(x, t)?;
-            Ok(if x.is_empty() {
-                0.0
-            } else {
-                correct as f64 / x.len() as f64
-            })
-        }
-    };
-}
-
 impl<L, T, const I: usize, const O: usize> Network<L>
 where
     L: Layer<Input = [T; I], Output = [T; O], Scalar = T>,
@@ -212,139 +151,117 @@ where
         Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
-    rows_methods!("[`predict`](Self::predict)");
-}
+    /// Classifies every row of `x` (any number of rows, dense `[T; I]` or
+    /// [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, a chunk of [`CHUNK`]
+    /// rows at a time ([`Layer::forward_rows`]): the classes of [`predict`](Self::predict)'s
+    /// scores. Hundreds of sparse rows or more run faster per row than a few.
+    ///
+    /// A row with a NaN or infinite input value is an error naming its first such column,
+    /// not a class; a finite row whose scores are not finite blames the parameters.
+    ///
+    /// # Panics
+    /// If `classes` is shorter than `x`.
+    pub fn classify<R: Row<[T; I]>>(
+        &self,
+        x: &[R],
+        classes: &mut [usize],
+    ) -> Result<(), BatchError> {
+        assert!(
+            classes.len() >= x.len(),
+            "classify: {} rows but {} slots",
+            x.len(),
+            classes.len()
+        );
+        self.layers.forward_rows(x, |start, scores| {
+            for (r, (s, c)) in scores.iter().zip(&mut classes[start..]).enumerate() {
+                *c = class_of(&x[start + r], s, start + r)?;
+            }
+            Ok(())
+        })
+    }
 
-/// Classifies `x` in chunks of [`CHUNK`] rows (then one by one), checking each chunk's scores.
-fn classify_rows<R: Row<T, I>, T: Float, const I: usize, const O: usize>(
-    x: &[R],
-    classes: &mut [usize],
-    predict: impl Fn(&[R; CHUNK], &mut [[T; O]; CHUNK]),
-    predict_one: impl Fn(&[R; 1], &mut [[T; O]; 1]),
-) -> Result<(), BatchError> {
-    assert!(
-        classes.len() >= x.len(),
-        "classify: {} rows but {} slots",
-        x.len(),
-        classes.len()
-    );
-    let mut logits = [[T::ZERO; O]; CHUNK];
-    let mut rows = x.chunks_exact(CHUNK);
-    let mut out = classes.chunks_exact_mut(CHUNK);
-    for (k, (chunk, c)) in (&mut rows).zip(&mut out).enumerate() {
-        let chunk: &[R; CHUNK] = chunk.try_into().expect("chunks_exact gives CHUNK rows");
-        predict(chunk, &mut logits);
-        check_finite(chunk, &logits).map_err(|e| e.offset_rows(k * CHUNK))?;
-        for (c, l) in c.iter_mut().zip(&logits) {
-            *c = argmax(l);
+    /// How many rows of `x` (dense or sparse, any number) are classified as their label in
+    /// `t`; an error for a row [`classify`](Self::classify) refuses or a label not below the
+    /// number of classes ([`BatchError::Label`], as in [`loss`](Self::loss)).
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn correct<R: Row<[T; I]>, Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[R],
+        t: &[Lbl],
+    ) -> Result<usize, BatchError> {
+        assert_eq!(
+            x.len(),
+            t.len(),
+            "accuracy: {} rows but {} labels",
+            x.len(),
+            t.len()
+        );
+        if let Some(row) = t.iter().position(|l| (*l).into() >= O) {
+            return Err(BatchError::Label(LabelOutOfRange {
+                row,
+                label: t[row].into(),
+                classes: O,
+            }));
         }
+        let mut correct = 0usize;
+        self.layers.forward_rows(x, |start, scores| {
+            for (r, (s, l)) in scores.iter().zip(&t[start..]).enumerate() {
+                correct += usize::from(class_of(&x[start + r], s, start + r)? == (*l).into());
+            }
+            Ok::<(), BatchError>(())
+        })?;
+        Ok(correct)
     }
-    let start = x.len() - x.len() % CHUNK;
-    let tail = &mut classes[start..x.len()];
-    for (i, (row, c)) in rows.remainder().iter().zip(tail).enumerate() {
-        let mut l = [[T::ZERO; O]; 1];
-        let row = core::array::from_ref(row);
-        predict_one(row, &mut l);
-        check_finite(row, &l).map_err(|e| e.offset_rows(start + i))?;
-        *c = argmax(&l[0]);
+
+    /// The fraction of rows of `x` that are classified as their label in `t` (0 for no
+    /// rows); the errors of [`correct`](Self::correct).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::{TwoLayerNet, matrix::sparse::SparseRows};
+    /// use rand_core::SeedableRng;
+    /// let net = TwoLayerNet::<6, 4, 2>::new(0.5, &mut rand_pcg::Pcg64::seed_from_u64(3));
+    /// let dense = vec![[0.0, 1.0, 0.0, 0.0, -2.0, 0.0]; 300];
+    /// let mut sparse = SparseRows::new();
+    /// dense.iter().for_each(|row| sparse.push_dense(row));
+    /// let sparse: Vec<_> = sparse.iter().collect();
+    /// let labels = vec![1u8; 300];
+    /// assert_eq!(net.accuracy(&dense, &labels), net.accuracy(&sparse, &labels));
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` and `t` differ in length.
+    pub fn accuracy<R: Row<[T; I]>, Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[R],
+        t: &[Lbl],
+    ) -> Result<f64, BatchError> {
+        let correct = self.correct(x, t)?;
+        Ok(if x.is_empty() {
+            0.0
+        } else {
+            correct as f64 / x.len() as f64
+        })
     }
-    Ok(())
 }
 
-/// How many of `x`'s rows `classify` puts in their class `t`; a label not below `classes` is
-/// an error.
-fn correct_rows<X, Lbl: Copy + Into<usize>>(
-    x: &[X],
-    t: &[Lbl],
-    classes: usize,
-    classify: impl Fn(&[X], &mut [usize]) -> Result<(), BatchError>,
+/// The class of row `row` of a call from its input `x` and its `scores`: an error if the
+/// input is not finite, or the scores are not although the input is.
+fn class_of<T: Float, const I: usize>(
+    x: &impl Row<[T; I]>,
+    scores: &[T],
+    row: usize,
 ) -> Result<usize, BatchError> {
-    assert_eq!(
-        x.len(),
-        t.len(),
-        "accuracy: {} rows but {} labels",
-        x.len(),
-        t.len()
-    );
-    if let Some(row) = t.iter().position(|l| (*l).into() >= classes) {
-        return Err(BatchError::Label(LabelOutOfRange {
-            row,
-            label: t[row].into(),
-            classes,
-        }));
+    if let Some(column) = x.non_finite() {
+        return Err(BatchError::NonFiniteInput { row, column });
     }
-    let mut correct = 0usize;
-    let mut predicted = [0usize; CHUNK];
-    for (k, (xs, ts)) in x.chunks(CHUNK).zip(t.chunks(CHUNK)).enumerate() {
-        classify(xs, &mut predicted[..xs.len()]).map_err(|e| e.offset_rows(k * CHUNK))?;
-        correct += predicted
-            .iter()
-            .zip(ts)
-            .filter(|(c, t)| **c == (**t).into())
-            .count();
+    if crate::float::first_non_finite(scores).is_some() {
+        return Err(BatchError::NonFiniteOutput { row });
     }
-    Ok(correct)
-}
-
-/// A network whose first layer's weights are also laid out for sparse rows ([`LinedRows`]), to
-/// run it on many rows that are mostly zeros, kept sparse or dense (whose non-zero values it
-/// finds first): the same numbers as [`Network::predict`] and its kin, bit for bit while W₁ is
-/// finite (a skipped zero input times an infinite weight would be NaN in a dense product). It
-/// owns the network, so the copy cannot go stale; [`into_network`](Self::into_network) gives
-/// it back. (The `alloc` feature.)
-///
-/// ```
-/// use constnn::{TwoLayerNet, matrix::sparse::SparseRow, network::SparseReady};
-/// use rand_core::SeedableRng;
-/// let net = TwoLayerNet::<6, 20, 3>::new(0.5, &mut rand_pcg::Pcg64::seed_from_u64(1));
-/// let x = [SparseRow::new(&[1, 4], &[1.0, -2.0]).unwrap(), SparseRow::EMPTY];
-/// let (mut a, mut b) = ([[0.0; 3]; 2], [[0.0; 3]; 2]);
-/// net.predict(&x, &mut a);
-/// let ready = SparseReady::new(net);
-/// ready.predict(&x, &mut b);
-/// assert_eq!(a, b);
-/// ```
-///
-/// [`LinedRows`]: crate::matrix::sparse::LinedRows
-#[cfg(feature = "alloc")]
-pub struct SparseReady<T: Float, const I: usize, const H: usize, S: Storage, B> {
-    net: Network<Chain<Affine<T, I, H, S>, B>>,
-    w1: crate::matrix::sparse::LinedRows<T, I, H>,
-}
-
-#[cfg(feature = "alloc")]
-impl<T, const I: usize, const H: usize, const O: usize, S, B> SparseReady<T, I, H, S, B>
-where
-    T: Float,
-    S: Storage,
-    B: Layer<Input = [T; H], Output = [T; O], Scalar = T>,
-{
-    /// `net`, with its first layer's weights laid out for sparse rows (a copy of them).
-    pub fn new(net: Network<Chain<Affine<T, I, H, S>, B>>) -> Self {
-        let w1 = crate::matrix::sparse::LinedRows::new(S::get(&net.layers.first.w));
-        Self { net, w1 }
-    }
-
-    /// The network.
-    pub fn network(&self) -> &Network<Chain<Affine<T, I, H, S>, B>> {
-        &self.net
-    }
-
-    /// The network back.
-    pub fn into_network(self) -> Network<Chain<Affine<T, I, H, S>, B>> {
-        self.net
-    }
-
-    /// [`Network::predict`] for rows of either kind: a dense row's non-zero values are found
-    /// and listed first.
-    pub fn predict<R: Row<T, I>, const N: usize>(&self, x: &[R; N], out: &mut [[T; O]; N]) {
-        let mut mid = [[T::ZERO; H]; N];
-        R::rows_lined(x, &self.w1, &mut mid);
-        crate::matrix::add_row(&mut mid, &self.net.layers.first.b);
-        self.net.layers.rest.forward(&mid, out);
-    }
-
-    rows_methods!("[`predict`](Self::predict), with W₁ on lines");
+    Ok(argmax(scores))
 }
 
 impl<L, T, const I: usize, const O: usize> Network<L>

@@ -5,9 +5,9 @@
 
 mod common;
 
-use constnn::matrix::sparse::{self, LinedRows, SparseBatch, SparseError, SparseRow, SparseRows};
+use constnn::layers::Layer;
+use constnn::matrix::sparse::{self, SparseBatch, SparseError, SparseRow, SparseRows};
 use constnn::matrix::{boxed_zeros, matmul, matmul_at};
-use constnn::network::SparseReady;
 use constnn::{BatchError, Sgd, TwoLayerNet};
 
 /// Fills `rows` with values in [-1, 1), row `i` having the share `zeros(i)` of zeros, and
@@ -62,22 +62,6 @@ macro_rules! check_products {
             bits(sparse.as_flattened()),
             "x·W {what}"
         );
-        sparse.as_flattened_mut().fill(<$t>::NAN);
-        let lined = LinedRows::new(&w);
-        lined.matmul(&xs, &mut sparse[..]);
-        assert_eq!(
-            bits(dense.as_flattened()),
-            bits(sparse.as_flattened()),
-            "x·W with W on lines {what}"
-        );
-        sparse.as_flattened_mut().fill(<$t>::NAN);
-        lined.matmul_dense(&x[..], &mut sparse[..]);
-        assert_eq!(
-            bits(dense.as_flattened()),
-            bits(sparse.as_flattened()),
-            "x·W with W on lines, from dense rows {what}"
-        );
-
         let (mut dense, mut sparse) = (boxed_zeros::<$t, $i, $o>(), boxed_zeros::<$t, $i, $o>());
         sparse.as_flattened_mut().fill(<$t>::NAN);
         matmul_at(&x, &dy, &mut dense);
@@ -111,17 +95,13 @@ macro_rules! check_products {
     }};
 }
 
-/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` by column, and x·W with W on lines
-/// (`LinedRows`), equal the dense products bit for bit, for f32 and f64, for rows all zero,
+/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` by column, equal the dense products
+/// bit for bit, for f32 and f64, for rows all zero,
 /// sparse and dense, at widths that reach every tile of the one-row kernel and every strip of
 /// the column kernel (1 to 8 vectors, a last vector part-filled, several tiles), at MNIST's
 /// shapes, and with more rows than the column kernels hold at once (200 of 56 or 52 values for
 /// xᵀ·dY, which then reads `dY` in place; 200 rows of 56 and 300 of 32 for x·W, which then sums
-/// a group of rows at a time). Lines: no whole line (1, 7, 10, 15), whole lines only (16, 32,
-/// 64 f32; 16, 32 f64), lines and a tail (17, 50, 63 f32; 20 f64), and rows too wide for them
-/// (130 f32; 50 and 130 f64), which `LinedRows` keeps as they are; from dense rows, listed
-/// eight at a time (19 rows: two runs and three more), and rows listed in parts (1100 > 1024
-/// values).
+/// a group of rows at a time). (x·W with W on lines: a unit test in `matrix::sparse`.)
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
@@ -339,63 +319,82 @@ fn classify_and_accuracy_on_sparse_rows_equal_dense() {
     assert_eq!(accuracy, right as f64 / 150.0);
 }
 
-/// A network with its first layer's weights on lines (`SparseReady`) predicts, classifies and
-/// scores sparse rows as the network itself does, bit for bit, in chunks and in the tail, and
-/// names a NaN the same way; it gives the network back unchanged.
+/// Over many sparse rows (hundreds: the first layer then multiplies them by a copy of its
+/// weights on cache lines) a network's `forward_rows`, `classify` and `accuracy` give
+/// `predict`'s numbers for the same rows bit for bit, for f32 and f64 and at widths with and
+/// without whole lines (10, 20, 50, 130 outputs), in whole chunks and the tail, and the dense
+/// rows' numbers too; with an infinite weight, the sparse rows' own numbers (a skipped zero
+/// times ∞ is not NaN); they name a NaN input as the dense pass does.
 #[test]
-fn a_network_ready_for_sparse_rows_gives_the_same_numbers() {
-    let net = TwoLayerNet::<30, 20, 4>::new(1.0, &mut common::rng(8));
-    let mut x = vec![[0.0f32; 30]; 150];
-    let set = fill(&mut x, 9, kind);
-    let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
-    let ready = SparseReady::new(net.clone());
-    let batch: [SparseRow<'_, f32, 30>; 8] = std::array::from_fn(|i| xs[i]);
-    let (mut a, mut b) = ([[0.0f32; 4]; 8], [[9.0f32; 4]; 8]);
-    net.predict(&batch, &mut a);
-    ready.predict(&batch, &mut b);
-    assert_eq!(bits(a.as_flattened()), bits(b.as_flattened()));
-    let (mut a, mut b) = (vec![9; 150], vec![8; 150]);
-    net.classify(&xs, &mut a).unwrap();
-    ready.classify(&xs, &mut b).unwrap();
-    assert_eq!(a, b);
-    let t: Vec<u8> = (0..150).map(|i| (i % 4) as u8).collect();
-    assert_eq!(
-        net.accuracy(&xs, &t).unwrap(),
-        ready.accuracy(&xs, &t).unwrap()
-    );
-    let mut bad = x.clone();
-    bad[141][3] = f32::NAN;
-    let mut set = SparseRows::new();
-    for row in &bad {
-        set.push_dense(row);
+fn many_sparse_rows_give_the_numbers_of_predict() {
+    fn check<T: constnn::Float, const H: usize>(seed: u64) {
+        const ROWS: usize = 1000;
+        let mut net = TwoLayerNet::<30, H, 4, T>::new(1.0, &mut common::rng(seed));
+        let mut x = vec![[T::ZERO; 30]; ROWS];
+        let set = fill(&mut x, seed + 1, kind);
+        let mut bad = x.clone();
+        bad[941][3] = T::from_f64(f64::NAN);
+        let mut bad_set = SparseRows::new();
+        bad.iter().for_each(|row| bad_set.push_dense(row));
+        let bad_rows: Vec<SparseRow<'_, T, 30>> = bad_set.iter().collect();
+        let nan = Err(BatchError::NonFiniteInput {
+            row: 941,
+            column: 3,
+        });
+        assert_eq!(net.classify(&bad_rows, &mut vec![0; ROWS]), nan);
+        assert_eq!(net.classify(&bad, &mut vec![0; ROWS]), nan);
+        let xs: Vec<SparseRow<'_, T, 30>> = set.iter().collect();
+        for infinite in [false, true] {
+            if infinite {
+                net.layers.first.params_mut().0[3][1] = T::from_f64(f64::INFINITY);
+            }
+            let mut expected = vec![[T::ZERO; 4]; ROWS];
+            for (r, e) in xs.iter().zip(&mut expected) {
+                net.predict(std::array::from_ref(r), std::array::from_mut(e));
+            }
+            if !infinite {
+                let mut dense = vec![[T::ZERO; 4]; ROWS];
+                for (r, e) in x.iter().zip(&mut dense) {
+                    net.predict(std::array::from_ref(r), std::array::from_mut(e));
+                }
+                assert_eq!(bits(dense.as_flattened()), bits(expected.as_flattened()));
+            }
+            let mut seen = [[T::from_f64(f64::NAN); 4]; ROWS];
+            net.layers
+                .forward_rows(&xs, |start, out| {
+                    seen[start..start + out.len()].copy_from_slice(out);
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+            assert_eq!(bits(seen.as_flattened()), bits(expected.as_flattened()));
+            if infinite {
+                continue;
+            }
+            let classes: Vec<usize> = expected
+                .iter()
+                .map(|s| constnn::matrix::argmax(s))
+                .collect();
+            let mut c = vec![9; ROWS];
+            net.classify(&xs, &mut c).unwrap();
+            assert_eq!(c, classes);
+            let t: Vec<u8> = (0..ROWS).map(|i| (i % 4) as u8).collect();
+            let right = classes
+                .iter()
+                .zip(&t)
+                .filter(|(c, t)| **c == usize::from(**t));
+            assert_eq!(net.correct(&xs, &t).unwrap(), right.count());
+            assert_eq!(
+                net.accuracy(&xs, &t).unwrap(),
+                net.accuracy(&x, &t).unwrap()
+            );
+        }
     }
-    let xs: Vec<SparseRow<'_, f32, 30>> = (0..set.len()).map(|i| set.row(i)).collect();
-    assert_eq!(
-        ready.classify(&xs, &mut b),
-        Err(BatchError::NonFiniteInput {
-            row: 141,
-            column: 3
-        })
-    );
-    assert_eq!(
-        ready.classify(&bad, &mut b),
-        Err(BatchError::NonFiniteInput {
-            row: 141,
-            column: 3
-        })
-    );
-    // From dense rows, listed first: the network's numbers again.
-    let dense: &[[f32; 30]; 8] = x[..8].try_into().unwrap();
-    let (mut a, mut b) = ([[0.0f32; 4]; 8], [[9.0f32; 4]; 8]);
-    net.predict(dense, &mut a);
-    ready.predict(dense, &mut b);
-    assert_eq!(bits(a.as_flattened()), bits(b.as_flattened()));
-    let (mut a, mut b) = (vec![9; 150], vec![8; 150]);
-    net.classify(&x, &mut a).unwrap();
-    ready.classify(&x, &mut b).unwrap();
-    assert_eq!(a, b);
-    assert_eq!(net.accuracy(&x, &t), ready.accuracy(&x, &t));
-    assert_eq!(ready.into_network().w1(), net.w1());
+    check::<f32, 10>(8);
+    check::<f32, 20>(10);
+    check::<f32, 50>(12);
+    check::<f32, 130>(14);
+    check::<f64, 20>(16);
+    check::<f64, 50>(18);
 }
 
 /// A NaN listed in a sparse row is named by its row and column, in a chunk and in the tail,

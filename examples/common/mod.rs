@@ -235,3 +235,130 @@ pub fn human(v: f64) -> String {
         s
     }
 }
+
+/// The value of `option`, a whole number of at least 1, or `default`.
+pub fn at_least_1(args: &Args, option: &str, default: usize) -> Result<usize, Error> {
+    const EXPECTED: &str = "a whole number of at least 1";
+    let n: i64 = args.get(option, default as i64, EXPECTED)?;
+    usize::try_from(n).ok().filter(|&n| n >= 1).ok_or_else(|| {
+        Error::Args(ArgError::Invalid {
+            option: option.into(),
+            value: n.to_string(),
+            expected: EXPECTED,
+        })
+    })
+}
+
+/// The value of `option`, a positive finite number, or `default`.
+pub fn positive(args: &Args, option: &str, default: f32) -> Result<f32, Error> {
+    const EXPECTED: &str = "a positive number";
+    let x: f32 = args.get(option, default, EXPECTED)?;
+    if x.is_finite() && x > 0.0 {
+        return Ok(x);
+    }
+    Err(Error::Args(ArgError::Invalid {
+        option: option.into(),
+        value: x.to_string(),
+        expected: EXPECTED,
+    }))
+}
+
+/// Makes the output directory `out` (and its parents).
+pub fn create_dir(out: &Path) -> Result<(), Error> {
+    fs::create_dir_all(out).map_err(|source| {
+        Error::Data(DataError::Io {
+            path: out.to_owned(),
+            source,
+            hint: None,
+        })
+    })
+}
+
+/// A trainer's error as the examples report it: a divergence with the learning rate to lower.
+pub fn train_error(e: constnn::train::TrainError, lr: f32) -> Error {
+    use constnn::train::TrainError;
+    match e {
+        TrainError::Diverged { iteration } => Error::Diverged {
+            iteration,
+            lr: f64::from(lr),
+        },
+        TrainError::Batch { context, source } => Error::Batch { context, source },
+        TrainError::Data(e) => Error::Data(e),
+        e => Error::Failed(e.to_string()),
+    }
+}
+
+/// The `time:` line of a run, timed as the references time themselves: the iterations and
+/// the epochs' evaluations, not the loading or the final evaluation.
+pub fn print_time(report: &constnn::train::Report) {
+    let train_s = report.training_seconds();
+    println!(
+        "time: {:.2} s ({train_s:.2} s training, {:.3} ms per iteration; {:.2} s in {} \
+         evaluations{})",
+        report.seconds,
+        1000.0 * train_s / report.iterations as f64,
+        report.evaluation_seconds,
+        report.epochs.len(),
+        if report.helper {
+            ", overlapped with training on a helper thread"
+        } else {
+            ""
+        }
+    );
+}
+
+/// Where a run's initial weights and batches come from: one stream, the weights drawn first
+/// (`--rng numpy|pcg`, `--seed N`).
+pub enum Stream {
+    /// NumPy's legacy `RandomState`, as the book's `np.random`: a seed gives the book's own
+    /// initial weights and batches.
+    Numpy(Box<constnn::init::NumpyRandom>),
+    /// rand_core's PCG64.
+    Pcg(rand_pcg::Pcg64),
+}
+
+impl Stream {
+    /// The stream `--rng` and `--seed` name (NumPy's, seed 0, by default), with the seed and
+    /// the stream's name.
+    pub fn from_args(args: &Args) -> Result<(Self, u64, String), Error> {
+        use rand_core::SeedableRng;
+        let seed: u64 = args.get("--seed", 0, "a whole number")?;
+        let name: String = args.get("--rng", "numpy".to_owned(), "numpy or pcg")?;
+        let invalid = |option: &str, value: String, expected| {
+            Error::Args(ArgError::Invalid {
+                option: option.into(),
+                value,
+                expected,
+            })
+        };
+        let stream = match name.as_str() {
+            "numpy" => match u32::try_from(seed) {
+                Ok(s) => Stream::Numpy(Box::new(constnn::init::NumpyRandom::seed(s))),
+                Err(_) => {
+                    let expected = "a seed below 2^32 (NumPy's limit) with --rng numpy";
+                    return Err(invalid("--seed", seed.to_string(), expected));
+                }
+            },
+            "pcg" => Stream::Pcg(rand_pcg::Pcg64::seed_from_u64(seed)),
+            _ => return Err(invalid("--rng", name, "numpy or pcg")),
+        };
+        Ok((stream, seed, name))
+    }
+
+    /// A standard normal draw, for the weights.
+    pub fn randn(&mut self) -> f64 {
+        match self {
+            Stream::Numpy(np) => np.randn(),
+            Stream::Pcg(rng) => constnn::init::randn(rng),
+        }
+    }
+}
+
+impl constnn::train::Draw for Stream {
+    fn below(&mut self, n: u32) -> u32 {
+        match self {
+            Stream::Numpy(np) => np.below(n),
+            Stream::Pcg(rng) => rng.below(n),
+        }
+    }
+}

@@ -222,7 +222,9 @@ pub fn matmul_at<T: Float, const N: usize, const I: usize, const O: usize>(
 }
 
 #[cfg(feature = "alloc")]
-pub use owned::{LinedRows, SparseBatch, SparseRows};
+pub(crate) use owned::LinedRows;
+#[cfg(feature = "alloc")]
+pub use owned::{SparseBatch, SparseRows};
 
 #[cfg(feature = "alloc")]
 mod owned {
@@ -536,20 +538,9 @@ mod owned {
     /// beside them, where a `Matrix`'s rows lie `O` values apart. The products are the same,
     /// bit for bit, and cost fewer lines of `W` for every value. Worth it where one `W` meets
     /// many rows, as an evaluation over a data set does: the copy costs about 30 rows'
-    /// products. [`SparseReady`](crate::network::SparseReady) keeps one with a network.
-    /// Rows of more than 256 bytes (64 f32) are kept as they are.
-    ///
-    /// ```
-    /// use constnn::matrix::sparse::{LinedRows, SparseRow};
-    /// let mut w = [[0.0f32; 20]; 3];
-    /// w[2][19] = 2.0;
-    /// w[0][0] = 1.0;
-    /// let lined = LinedRows::new(&w);
-    /// let x = [SparseRow::new(&[0, 2], &[3.0, 0.5]).unwrap()];
-    /// let mut out = [[0.0f32; 20]];
-    /// lined.matmul(&x, &mut out);
-    /// assert_eq!((out[0][0], out[0][19]), (3.0, 1.0));
-    /// ```
+    /// products. An [`Affine`](crate::Affine) makes one for a call over many sparse rows
+    /// ([`Layer::forward_rows`](crate::layers::Layer::forward_rows)). Rows of more than 256
+    /// bytes (64 f32) are kept as they are.
     #[derive(Debug, Clone)]
     pub struct LinedRows<T, const I: usize, const O: usize> {
         /// Each row's whole lines, row after row (none if kept as they are).
@@ -560,10 +551,10 @@ mod owned {
 
     impl<T: Float, const I: usize, const O: usize> LinedRows<T, I, O> {
         /// Whether rows are laid out as lines: they fit the registers of one row's sums.
-        const LINED: bool = O * T::BYTES <= 256;
+        pub(crate) const LINED: bool = O * T::BYTES <= 256;
 
         /// `w` laid out as lines.
-        pub fn new(w: &Matrix<T, I, O>) -> Self {
+        pub(crate) fn new(w: &Matrix<T, I, O>) -> Self {
             let mut lined = Self {
                 main: Vec::new(),
                 tail: Vec::new(),
@@ -573,7 +564,7 @@ mod owned {
         }
 
         /// Makes this a copy of `w`, reusing its space.
-        pub fn set(&mut self, w: &Matrix<T, I, O>) {
+        fn set(&mut self, w: &Matrix<T, I, O>) {
             self.main.clear();
             self.tail.clear();
             if !Self::LINED {
@@ -596,7 +587,7 @@ mod owned {
         ///
         /// # Panics
         /// If `out` and `x` differ in length.
-        pub fn matmul(&self, x: &[SparseRow<'_, T, I>], out: &mut [[T; O]]) {
+        pub(crate) fn matmul(&self, x: &[SparseRow<'_, T, I>], out: &mut [[T; O]]) {
             assert_eq!(x.len(), out.len(), "LinedRows::matmul: rows");
             if Self::LINED {
                 kernels::sparse_lined(x, &self.main, &self.tail, out);
@@ -604,27 +595,80 @@ mod owned {
                 kernels::sparse_nn(x, &self.tail, out.as_flattened_mut(), O);
             }
         }
+    }
+}
 
-        /// `out = x · W` for dense rows that are mostly zeros: each row's non-zero values are
-        /// found and listed first; rows too wide for lines go through the dense product.
-        ///
-        /// # Panics
-        /// If `out` and `x` differ in length.
-        pub fn matmul_dense(&self, x: &[[T; I]], out: &mut [[T; O]]) {
-            assert_eq!(x.len(), out.len(), "LinedRows::matmul_dense: rows");
-            if Self::LINED {
-                kernels::dense_lined(x, &self.main, &self.tail, out);
-            } else {
-                let m = x.len();
-                kernels::gemm_nn(
-                    x.as_flattened(),
-                    &self.tail,
-                    out.as_flattened_mut(),
-                    m,
-                    I,
-                    O,
-                );
+/// `LinedRows` is crate-private: its products are checked here against the dense product, bit
+/// for bit (the public path, `Layer::forward_rows`, in `tests/sparse_input.rs`).
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::{LinedRows, SparseRows};
+    use crate::float::Float;
+    use crate::matrix::{boxed_zeros, matmul};
+    use alloc::vec::Vec;
+
+    /// Rows all zero, very sparse, MNIST-like and dense in turn, from a fixed stream.
+    fn fill<T: Float, const N: usize, const I: usize>(x: &mut [[T; I]; N], seed: u64) {
+        let mut s = seed;
+        let mut uniform = || {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (i, row) in x.iter_mut().enumerate() {
+            let zeros = [1.0, 0.97, 0.8, 0.0][i % 4];
+            for v in row.iter_mut() {
+                let zero = uniform() < zeros;
+                *v = if zero {
+                    T::ZERO
+                } else {
+                    T::from_f64(2.0 * uniform() - 1.0)
+                };
             }
         }
+    }
+
+    fn check<T: Float, const N: usize, const I: usize, const O: usize>() {
+        let (mut x, mut w) = (boxed_zeros::<T, N, I>(), boxed_zeros::<T, I, O>());
+        fill(&mut x, 1);
+        fill(&mut w, 2);
+        let mut set = SparseRows::new();
+        x.iter().for_each(|row| set.push_dense(row));
+        let rows: Vec<_> = set.iter().collect();
+        let (mut dense, mut lined) = (boxed_zeros::<T, N, O>(), boxed_zeros::<T, N, O>());
+        lined.as_flattened_mut().fill(T::from_f64(f64::NAN));
+        matmul(&x, &w, &mut dense);
+        LinedRows::new(&w).matmul(&rows, &mut lined[..]);
+        let bits = |m: &[T]| m.iter().map(|v| v.to_f64().to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(dense.as_flattened()),
+            bits(lined.as_flattened()),
+            "{N}×{I}×{O}, {} bytes a value",
+            T::BYTES
+        );
+    }
+
+    /// No whole line (1, 7, 10, 15 values a row), whole lines only (16, 32, 64 f32; 16, 32
+    /// f64), lines and a tail (17, 50, 63 f32; 20 f64), and rows too wide for lines (130 f32;
+    /// 50 and 130 f64), kept as they are.
+    #[test]
+    fn products_with_weights_on_lines_equal_dense_products_bit_for_bit() {
+        check::<f32, 9, 33, 1>();
+        check::<f32, 9, 33, 7>();
+        check::<f32, 9, 33, 10>();
+        check::<f32, 9, 33, 15>();
+        check::<f32, 9, 33, 16>();
+        check::<f32, 9, 33, 17>();
+        check::<f32, 9, 33, 32>();
+        check::<f32, 100, 784, 50>();
+        check::<f32, 9, 33, 63>();
+        check::<f32, 9, 33, 64>();
+        check::<f32, 9, 33, 130>();
+        check::<f64, 9, 33, 16>();
+        check::<f64, 9, 33, 20>();
+        check::<f64, 9, 33, 32>();
+        check::<f64, 9, 33, 50>();
+        check::<f64, 9, 33, 130>();
     }
 }
