@@ -62,7 +62,7 @@ pub trait Layer {
         with_dense(x, |dense| self.forward(dense, out));
     }
 
-    /// Runs the layer over any number of rows of any kind ([`Row`]), [`CHUNK`] at a time,
+    /// Runs the layer over any number of rows of any kind ([`Row`]), a chunk at a time,
     /// handing `f` each chunk's first row number and its output rows (the last chunk may be
     /// shorter); stops at `f`'s first error. What a network's `classify` and `accuracy` run.
     ///
@@ -152,7 +152,7 @@ fn with_dense<R: InputRow, const N: usize, U>(
     }
 }
 
-/// `rows` run through `chunk` [`CHUNK`] at a time and the rest through `one` row by row,
+/// `rows` run through `chunk` `CHUNK` at a time and the rest through `one` row by row,
 /// each output handed to `f` with its first row number (the default of
 /// [`Layer::forward_rows`]).
 fn in_chunks<X, O: Copy + Zeros, E>(

@@ -5,7 +5,7 @@
 //! [`Network::train_step_with`], or made for the call by [`Network::train_step`]); the scores and
 //! the loss layer's cache, `N` rows of the class count, live on the stack of the call. A
 //! forward pass alone keeps its activations on the stack: `classify` and `accuracy` run any
-//! number of rows in chunks of [`CHUNK`].
+//! number of rows a chunk at a time.
 
 use crate::float::Float;
 use crate::layers::{Affine, Chain, Layer, Relu, Train, param_list};
@@ -18,7 +18,7 @@ use crate::matrix::{Frozen, Inline, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
 
 /// Rows per chunk when classifying a slice of any length (bounds the stack a call uses).
-pub const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 64;
 
 /// The book's central-difference step `h = 1e-4`.
 pub const NUMERICAL_H: f64 = 1e-4;
@@ -152,9 +152,9 @@ where
     }
 
     /// Classifies every row of `x` (any number of rows, dense `[T; I]` or
-    /// [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, a chunk of [`CHUNK`]
-    /// rows at a time ([`Layer::forward_rows`]): the classes of [`predict`](Self::predict)'s
-    /// scores. Hundreds of sparse rows or more run faster per row than a few.
+    /// [`SparseRow`](crate::matrix::sparse::SparseRow)s) into `classes`, a chunk of rows at a
+    /// time ([`Layer::forward_rows`]): the classes of [`predict`](Self::predict)'s scores.
+    /// Hundreds of sparse rows or more run faster per row than a few.
     ///
     /// A row with a NaN or infinite input value is an error naming its first such column,
     /// not a class; a finite row whose scores are not finite blames the parameters.
