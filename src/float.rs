@@ -58,6 +58,8 @@ pub trait Float:
     fn exp(self) -> Self;
     /// Natural logarithm.
     fn ln(self) -> Self;
+    /// Square root, correctly rounded (as IEEE 754 and NumPy's `np.sqrt`).
+    fn sqrt(self) -> Self;
     /// `true` unless NaN or ±∞.
     fn is_finite(self) -> bool;
     /// Whether every value is finite: one pass over their bits, with no branch, that runs in
@@ -75,7 +77,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $n:literal, $exp:path, $ln:path, $bits:ty) => {
+    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $bits:ty) => {
         impl Zeros for $t {
             #[inline]
             fn zeros() -> Self {
@@ -102,6 +104,10 @@ macro_rules! impl_float {
             #[inline]
             fn ln(self) -> Self {
                 $ln(self)
+            }
+            #[inline]
+            fn sqrt(self) -> Self {
+                $sqrt(self)
             }
             #[inline]
             fn is_finite(self) -> bool {
@@ -142,8 +148,8 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, 4, expf, libm::logf, u32);
-impl_float!(f64, 8, libm::exp, libm::log, u64);
+impl_float!(f32, 4, expf, libm::logf, libm::sqrtf, u32);
+impl_float!(f64, 8, libm::exp, libm::log, libm::sqrt, u64);
 
 /// The index of the first NaN or infinite value of `values`, if any. The common case, all
 /// finite, is one pass that runs in vectors (no early exit); only a row with a fault is

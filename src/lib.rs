@@ -14,7 +14,8 @@
 //! - [`network`]: `Network` and the book's `TwoLayerNet`, with backprop and numerical gradients.
 //! - [`params`]: each layer's parameters, declared once as a type: names, shapes, typed
 //!   access, an optimiser's state shaped like the network.
-//! - [`optim`]: the optimisers `Sgd` and `Momentum`.
+//! - [`optim`]: the book's optimisers — `Sgd`, `Momentum`, `Nesterov`, `AdaGrad`, `RmsProp`,
+//!   `Adam` — each with its state typed and shaped like the network.
 //! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
 //! - [`embed`]: any `chain!` network compiled in from a model file ([`include_model!`]).
 //! - `data` (the `std` feature): MNIST's files read from disk with bounded allocation, model
@@ -73,7 +74,7 @@ pub use layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};
 pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
 pub use network::{BatchError, Network, TwoLayerNet};
-pub use optim::{Momentum, Optimizer, Sgd};
+pub use optim::{AdaGrad, Adam, Momentum, Nesterov, Optimizer, RmsProp, Sgd};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]
