@@ -143,3 +143,39 @@ impl NumpyRandom {
         }
     }
 }
+
+/// How a layer's weights are drawn: the book's `weight_init_std` (chapter 6.2). Each weight of
+/// a layer with `n` inputs is `σ · N(0, 1)`, its biases zero, where σ is
+///
+/// - [`Std`](WeightInit::Std)`(σ)`: a fixed standard deviation (the book's `0.01`);
+/// - [`Xavier`](WeightInit::Xavier): `√(1/n)`, for sigmoid and tanh (the book's `'sigmoid'`);
+/// - [`He`](WeightInit::He): `√(2/n)`, for ReLU (the book's `'relu'`).
+///
+/// # Examples
+///
+/// ```
+/// use constnn::init::WeightInit;
+/// assert_eq!(WeightInit::He.std(50), 0.2);
+/// assert_eq!(WeightInit::Xavier.std(100), 0.1);
+/// assert_eq!(WeightInit::Std(0.01).std(784), 0.01);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WeightInit {
+    /// A fixed standard deviation.
+    Std(f64),
+    /// Xavier Glorot's: `√(1/n)` for `n` inputs.
+    Xavier,
+    /// Kaiming He's: `√(2/n)` for `n` inputs.
+    He,
+}
+
+impl WeightInit {
+    /// The standard deviation for a layer of `inputs` inputs.
+    pub fn std(self, inputs: usize) -> f64 {
+        match self {
+            WeightInit::Std(s) => s,
+            WeightInit::Xavier => libm::sqrt(1.0 / inputs as f64),
+            WeightInit::He => libm::sqrt(2.0 / inputs as f64),
+        }
+    }
+}

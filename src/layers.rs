@@ -443,6 +443,22 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, 
         layer
     }
 
+    /// Weights drawn as `init` says for a layer of `I` inputs (the book's `weight_init_std`:
+    /// a fixed σ, Xavier's `√(1/I)` or He's `√(2/I)`), row by row from `normal`; biases zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::{Affine, init::{NumpyRandom, WeightInit}};
+    /// let mut np = NumpyRandom::seed(0);
+    /// let layer = Affine::<f64, 2, 3>::with_init(WeightInit::He, || np.randn());
+    /// // np.random.seed(0); np.sqrt(2 / 2) * np.random.randn(2, 3)
+    /// assert_eq!(layer.w()[0][0], 1.764052345967664);
+    /// ```
+    pub fn with_init(init: crate::init::WeightInit, normal: impl FnMut() -> f64) -> Self {
+        Self::with_normal(init.std(I), normal)
+    }
+
     /// Weights and bias given; gradients zero.
     pub fn from_parts(w: S::Mat<T, I, O>, b: [T; O]) -> Self {
         Self {
@@ -635,6 +651,26 @@ macro_rules! chain {
     ($last:expr $(,)?) => { $last };
     ($first:expr, $($rest:expr),+ $(,)?) => {
         $crate::layers::Chain::new($first, $crate::chain!($($rest),+))
+    };
+}
+
+/// The type of a [`chain!`]: `Chain![A, B, C]` is `Chain<A, Chain<B, C>>`, so that a deep
+/// network's type reads as its list of layers.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::{chain, Chain, Network, layers::{Affine, Relu}};
+/// type Net = Network<Chain![Affine<f32, 4, 8>, Relu<f32, 8>, Affine<f32, 8, 3>]>;
+/// let net: Net = Network::from_layers(chain![Affine::zeros(), Relu::new(), Affine::zeros()]);
+/// assert_eq!(net.param_count(), 4);
+/// ```
+#[macro_export]
+#[allow(non_snake_case)]
+macro_rules! Chain {
+    ($last:ty $(,)?) => { $last };
+    ($first:ty, $($rest:ty),+ $(,)?) => {
+        $crate::layers::Chain<$first, $crate::Chain![$($rest),+]>
     };
 }
 

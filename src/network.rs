@@ -392,6 +392,41 @@ where
         Ok(())
     }
 
+    /// Draws every weight matrix anew as `init` says for its layer's inputs (the book's
+    /// `weight_init_std` for a `MultiLayerNet`: a fixed σ, Xavier or He), layer by layer and row
+    /// by row from `normal`, as the book's `np.random.randn(n, m)` per layer; biases zero, a
+    /// scale (`gamma`) one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::{chain, Network, layers::{Affine, Relu}, init::{NumpyRandom, WeightInit}};
+    /// let mut net = Network::from_layers(chain![
+    ///     Affine::<f64, 4, 3>::zeros(),
+    ///     Relu::new(),
+    ///     Affine::<f64, 3, 2>::zeros(),
+    /// ]);
+    /// let mut np = NumpyRandom::seed(0);
+    /// net.init_weights(WeightInit::He, || np.randn());
+    /// // np.random.seed(0); W1 = np.sqrt(2 / 4) * np.random.randn(4, 3)
+    /// assert_eq!(net.layers.first.w()[0][0], 0.5f64.sqrt() * 1.764052345967664);
+    /// ```
+    pub fn init_weights(&mut self, init: crate::init::WeightInit, mut normal: impl FnMut() -> f64) {
+        self.layers
+            .for_each_tensor_mut(|id, shape, values| match shape {
+                crate::params::Shape::Matrix(inputs, _) => {
+                    let std = init.std(inputs);
+                    for v in values {
+                        *v = T::from_f64(std * normal());
+                    }
+                }
+                crate::params::Shape::Vector(_) => {
+                    let fill = if id.name == "gamma" { T::ONE } else { T::ZERO };
+                    values.fill(fill);
+                }
+            });
+    }
+
     /// How many parameter tensors the network has.
     pub const fn param_count(&self) -> usize {
         param_list::<L>().len()

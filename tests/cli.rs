@@ -19,7 +19,7 @@ fn example(name: &str) -> PathBuf {
     // Build the example in the profile this test binary was built in, so that it lands where
     // `bin` looks: `target/debug` for `cargo test`, `target/release` for `cargo test --release`.
     let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => "dev",
+        Some("debug") => "test",
         Some(other) => other,
         None => panic!("no profile directory above {}", deps.display()),
     };
@@ -485,4 +485,72 @@ fn the_thread_count_changes_nothing_but_the_time() {
         assert!(run.1 == runs[0].1, "the models differ");
         assert_eq!(run.2, runs[0].2);
     }
+}
+
+/// `optimizer_compare` (the book's figure 6-9) on a small MNIST: a loss line per 100
+/// iterations, the `time:` line, the final line with the four optimisers' mean losses, a CSV of
+/// every iteration's four losses and the figure with four curves; its options are checked.
+#[test]
+fn optimizer_compare_writes_its_losses_and_figure() {
+    let dir = tmpdir("optimizers");
+    small_mnist(&dir, 600, 100);
+    let out = dir.join("out");
+    let (data, out_s) = (dir.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["--data", data, "--out", out_s, "--iters", "101"];
+    let r = run(
+        "optimizer_compare",
+        &[&args[..], &["--dtype", "f64"]].concat(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    for start in [
+        "iteration 0: SGD ",
+        "iteration 100: SGD ",
+        "time: ",
+        "test accuracy: SGD=",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(start)),
+            "{start}: {}",
+            r.stdout
+        );
+    }
+    let last = lines.last().unwrap();
+    let figures: Vec<f64> = last
+        .strip_prefix("final mean_loss_last_100 ")
+        .unwrap_or_else(|| panic!("{last}"))
+        .split(' ')
+        .zip(["SGD=", "Momentum=", "AdaGrad=", "Adam="])
+        .map(|(f, name)| f.strip_prefix(name).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(figures.len(), 4);
+    // The book's result, already after 101 iterations: every adaptive method below SGD.
+    assert!(figures[1..].iter().all(|&l| l < figures[0]), "{last}");
+    let csv = std::fs::read_to_string(out.join("optimizer_compare.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "iteration,SGD,Momentum,AdaGrad,Adam");
+    assert_eq!(rows.len(), 1 + 101);
+    assert!(rows[101].starts_with("100,"));
+    let file = std::fs::File::open(out.join("optimizer_compare.png")).unwrap();
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut rgb).unwrap();
+    let count = |c: [u8; 3]| rgb.chunks_exact(3).filter(|p| **p == c).count();
+    for (color, name) in [([0, 0, 255], "SGD"), ([255, 0, 0], "Momentum")] {
+        assert!(count(color) > 100, "no {name} curve");
+    }
+    for (color, name) in [([0, 150, 0], "AdaGrad"), ([230, 140, 0], "Adam")] {
+        assert!(count(color) > 100, "no {name} curve");
+    }
+    assert_clean_failure(
+        &run(
+            "optimizer_compare",
+            &[&args[..], &["--dtype", "f16"]].concat(),
+        ),
+        "invalid value \"f16\" for --dtype: expected f32 or f64",
+    );
+    let help = run("optimizer_compare", &["--help"]);
+    assert!(help.stdout.contains("--dtype T"), "{}", help.stdout);
 }

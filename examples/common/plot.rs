@@ -42,71 +42,158 @@ fn register_font() -> bool {
 /// Without a font for the labels (none installed, or `CONSTNN_FONT` empty) the chart has its
 /// axes and curves but no text; it is written either way.
 pub fn accuracy_png(path: &Path, train: &[f64], test: &[f64]) -> Result<(), Error> {
-    let labels = register_font();
-    let (w, h) = (640u32, 480u32);
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
-    draw(&mut rgb, (w, h), train, test, labels).map_err(|e| Error::Failed(format!("plot: {e}")))?;
-    let mut png_bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png_bytes, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| Error::Failed(format!("png: {e}")))?;
-        writer
-            .write_image_data(&rgb)
-            .map_err(|e| Error::Failed(format!("png: {e}")))?;
+    let points = |v: &[f64]| v.iter().enumerate().map(|(i, a)| (i as f64, *a)).collect();
+    let epochs = train.len().max(1) as f64;
+    Chart {
+        title: "TwoLayerNet on MNIST",
+        x_desc: "epochs",
+        y_desc: "accuracy",
+        x: 0.0..(epochs - 1.0).max(1.0),
+        y: 0.0..1.0,
+        series: vec![
+            ("train acc".into(), points(train)),
+            ("test acc".into(), points(test)),
+        ],
+        legend: SeriesLabelPosition::LowerRight,
     }
-    write_atomic(path, |f| std::io::Write::write_all(f, &png_bytes))
+    .png(path)
 }
 
-fn draw(
-    rgb: &mut [u8],
-    size: (u32, u32),
-    train: &[f64],
-    test: &[f64],
-    labels: bool,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
-    root.fill(&WHITE)?;
-    let epochs = train.len().max(1) as f64;
-    let mut builder = ChartBuilder::on(&root);
-    builder.margin(16);
-    if labels {
-        builder
-            .caption("TwoLayerNet on MNIST", ("sans-serif", 22))
-            .x_label_area_size(44)
-            .y_label_area_size(56);
+/// A line chart: curves of (x, y) points, each in its own colour (blue, red, green, orange,
+/// then others), with a legend.
+pub struct Chart {
+    pub title: &'static str,
+    pub x_desc: &'static str,
+    pub y_desc: &'static str,
+    pub x: std::ops::Range<f64>,
+    pub y: std::ops::Range<f64>,
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+    pub legend: SeriesLabelPosition,
+}
+
+/// The curves' colours, in order.
+const COLORS: [RGBColor; 6] = [
+    BLUE,
+    RED,
+    RGBColor(0, 150, 0),
+    RGBColor(230, 140, 0),
+    MAGENTA,
+    CYAN,
+];
+
+impl Chart {
+    /// Renders the chart in memory and writes it as a PNG at `path`, atomically. Without a font
+    /// for the labels the chart has its axes and curves but no text; it is written either way.
+    pub fn png(&self, path: &Path) -> Result<(), Error> {
+        let labels = register_font();
+        let (w, h) = (640u32, 480u32);
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        self.draw(&mut rgb, (w, h), labels)
+            .map_err(|e| Error::Failed(format!("plot: {e}")))?;
+        let mut png_bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut png_bytes, w, h);
+            enc.set_color(png::ColorType::Rgb);
+            enc.set_depth(png::BitDepth::Eight);
+            let mut writer = enc
+                .write_header()
+                .map_err(|e| Error::Failed(format!("png: {e}")))?;
+            writer
+                .write_image_data(&rgb)
+                .map_err(|e| Error::Failed(format!("png: {e}")))?;
+        }
+        write_atomic(path, |f| std::io::Write::write_all(f, &png_bytes))
     }
-    let mut chart = builder.build_cartesian_2d(0f64..(epochs - 1.0).max(1.0), 0f64..1f64)?;
-    let mut mesh = chart.configure_mesh();
-    if labels {
-        mesh.x_desc("epochs")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_desc("accuracy")
-            .label_style(("sans-serif", 14));
-    } else {
-        mesh.x_labels(0).y_labels(0);
+
+    fn draw(
+        &self,
+        rgb: &mut [u8],
+        size: (u32, u32),
+        labels: bool,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder.margin(16);
+        if labels {
+            builder
+                .caption(self.title, ("sans-serif", 22))
+                .x_label_area_size(44)
+                .y_label_area_size(56);
+        }
+        let mut chart = builder.build_cartesian_2d(self.x.clone(), self.y.clone())?;
+        let mut mesh = chart.configure_mesh();
+        if labels {
+            mesh.x_desc(self.x_desc)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_desc(self.y_desc)
+                .label_style(("sans-serif", 14));
+        } else {
+            mesh.x_labels(0).y_labels(0);
+        }
+        mesh.draw()?;
+        for ((label, points), color) in self.series.iter().zip(COLORS.iter().cycle()) {
+            let color = *color;
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+        }
+        if labels {
+            chart
+                .configure_series_labels()
+                .position(self.legend.clone())
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 14))
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
     }
-    mesh.draw()?;
-    let series = [(train, "train acc", BLUE), (test, "test acc", RED)];
-    for (data, label, color) in series {
-        let points = data.iter().enumerate().map(|(i, a)| (i as f64, *a));
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
+}
+
+/// The book's `smooth_curve` (`common/util.py`): a moving average weighted by a Kaiser window
+/// of 11 (β = 2), the ends mirrored, as its loss figures are drawn.
+pub fn smooth_curve(x: &[f64]) -> Vec<f64> {
+    const WINDOW: usize = 11;
+    if x.len() < WINDOW {
+        return x.to_vec();
     }
-    if labels {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .draw()?;
-    }
-    root.present()?;
-    Ok(())
+    // np.kaiser(11, 2): I0(β·√(1 − (2n/(M−1) − 1)²)) / I0(β).
+    let i0 = |z: f64| {
+        let (mut sum, mut term) = (1.0, 1.0);
+        for k in 1..50 {
+            term *= (z / 2.0) * (z / 2.0) / (k * k) as f64;
+            sum += term;
+        }
+        sum
+    };
+    let w: Vec<f64> = (0..WINDOW)
+        .map(|n| {
+            let r = 2.0 * n as f64 / (WINDOW - 1) as f64 - 1.0;
+            i0(2.0 * (1.0 - r * r).sqrt()) / i0(2.0)
+        })
+        .collect();
+    let total: f64 = w.iter().sum();
+    // np.r_[x[W-1:0:-1], x, x[-1:-W:-1]]
+    let mut s: Vec<f64> = x[1..WINDOW].iter().rev().copied().collect();
+    s.extend_from_slice(x);
+    s.extend(x[x.len() - WINDOW + 1..].iter().rev());
+    let y: Vec<f64> = s
+        .windows(WINDOW)
+        .map(|win| {
+            win.iter()
+                .zip(w.iter().rev())
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                / total
+        })
+        .collect();
+    y[5..y.len() - 5].to_vec()
 }
