@@ -4,7 +4,9 @@
 # threads, the NumPy and PyTorch references from ../shared/bench on 1 thread (PyTorch also on
 # 2), one after another on this machine; then inference throughput at batch 1 and 100; then the
 # deeper network of `train_deep` (784-100-100-10, He initialisation, same schedule) against its
-# NumPy reference `bench/train_deep_numpy.py` (same weights and batches from the same seed).
+# NumPy reference `bench/train_deep_numpy.py` (same weights and batches from the same seed);
+# then the book's chapter-6 optimizer comparison (`optimizer_compare`, figure 6-9) against
+# `../shared/bench/optimizer_compare_numpy.py` (same weights and batches).
 # Prints one table per comparison with the ratios. Needs `pip install numpy torch`.
 #
 # The machine may be shared and noisy: ROUNDS=N repeats the whole sequence N times, interleaved
@@ -20,7 +22,8 @@ refs=${REFS:-../shared/bench}
 export MNIST_DIR=${MNIST_DIR:-$PWD/data/mnist}
 log=$(mktemp -d)
 
-cargo build -q --release --example train_mnist --example inference_speed --example train_deep
+cargo build -q --release --example train_mnist --example inference_speed --example train_deep \
+  --example optimizer_compare
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)" >&2
 
 run() { # name, command...
@@ -42,6 +45,9 @@ run deep_$r ./target/release/examples/train_deep --seed "$seed" --threads 1 --ou
 run deep2_$r ./target/release/examples/train_deep --seed "$seed" --threads 2 --out "$log/od2"
 run deep_numpy_$r env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
   REFS="$refs" python3 bench/train_deep_numpy.py --seed "$seed"
+run optim_$r ./target/release/examples/optimizer_compare --seed "$seed" --out "$log/oc"
+run optim_numpy_$r env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+  python3 "$refs/optimizer_compare_numpy.py" --seed "$seed"
 run torch_infer_$r python3 - <<'PY'
 import time, torch, numpy as np
 torch.set_num_threads(1)
@@ -126,4 +132,20 @@ for label, name in [("constnn f32, 1 thread", "deep"), ("constnn f32, 2 threads"
     ups = [deep["deep_numpy"][r][0] / v[r][0] for r in range(rounds)]
     up = f"{median(ups):.2f}×{spread(ups)}"
     print(f"| {label} | {median(x[0] for x in v):.2f} | {median(x[1] for x in v):.3f} | {v[0][2]:.4f} | {v[0][3]:.4f} | {up} |")
+def optim_ours(r):
+    out = text("optim", r)
+    t = float(re.search(r"time: ([\d.]+) s", out).group(1))
+    last = dict(re.findall(r"(\w+)=([\d.]+)", out.strip().splitlines()[-1]))
+    return t, {k: float(v) for k, v in last.items()}
+def optim_ref(r):
+    res = json.loads(text("optim_numpy", r).strip().splitlines()[-1].split("RESULT ", 1)[1])
+    return res["total_s"], res["mean_loss_last_100"]
+o, n = [optim_ours(r) for r in range(1, rounds + 1)], [optim_ref(r) for r in range(1, rounds + 1)]
+names = ["SGD", "Momentum", "AdaGrad", "Adam"]
+print()
+print("| optimizer_compare (figure 6-9), 2 000 iterations | time (s) | " + " | ".join(f"{k} mean loss, last 100" for k in names) + " | speed-up |")
+print("|---|---|" + "---|" * len(names) + "---|")
+ups = [n[r][0] / o[r][0] for r in range(rounds)]
+print(f"| constnn f32 (4 networks on the machine's threads) | {median(x[0] for x in o):.2f} | " + " | ".join(f"{o[0][1][k]:.4f}" for k in names) + f" | {median(ups):.2f}×{spread(ups)} |")
+print(f"| NumPy f32, 1 thread | {median(x[0] for x in n):.2f} | " + " | ".join(f"{n[0][1][k]:.4f}" for k in names) + " | 1.00× |")
 PY

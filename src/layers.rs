@@ -16,6 +16,9 @@
 
 use core::marker::PhantomData;
 
+mod dropout;
+pub use dropout::Dropout;
+
 use crate::float::Float;
 use crate::init::randn;
 use crate::input::{Batch, InputRow, Row};

@@ -70,7 +70,7 @@ pub mod params;
 pub mod train;
 
 pub use float::Float;
-pub use layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};
+pub use layers::{Affine, Chain, Dropout, Layer, Relu, Sigmoid, Train};
 pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
 pub use network::{BatchError, Network, TwoLayerNet};

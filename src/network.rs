@@ -28,6 +28,10 @@ pub const NUMERICAL_H: f64 = 1e-4;
 pub struct Network<L> {
     /// The layers, first to last.
     pub layers: L,
+    /// λ of the L2 weight decay (the book's `weight_decay_lambda`, section 6.4.2): the loss
+    /// gains `½λ·ΣW²` over every weight matrix, and each weight's gradient `λ·W`. Zero (none)
+    /// unless set ([`with_weight_decay`](Self::with_weight_decay)).
+    pub weight_decay: f64,
 }
 
 /// The book's `TwoLayerNet`: Affine (I→H), ReLU, Affine (H→O), softmax with loss.
@@ -46,9 +50,32 @@ pub type TwoLayerNet<const I: usize, const H: usize, const O: usize, T = f32, S 
     Network<Chain<Affine<T, I, H, S>, Chain<Relu<T, H>, Affine<T, H, O, S>>>>;
 
 impl<L> Network<L> {
-    /// A network of these layers.
+    /// A network of these layers (no weight decay).
     pub const fn from_layers(layers: L) -> Self {
-        Self { layers }
+        Self {
+            layers,
+            weight_decay: 0.0,
+        }
+    }
+
+    /// The same network with weight decay λ = `lambda` (see
+    /// [`weight_decay`](Self::weight_decay)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::{Affine, Network};
+    /// // One weight of 2 and a bias: ½·0.1·2² = 0.2 is added to the loss.
+    /// let net = Network::from_layers(Affine::<f64, 1, 2>::from_parts([[2.0, 0.0]], [0.0; 2]));
+    /// let plain = net.loss(&[[0.0]], &[0u8]).unwrap();
+    /// let decayed = net.with_weight_decay(0.1).loss(&[[0.0]], &[0u8]).unwrap();
+    /// assert!((decayed - plain - 0.2).abs() < 1e-12);
+    /// ```
+    pub fn with_weight_decay(self, lambda: f64) -> Self {
+        Self {
+            weight_decay: lambda,
+            ..self
+        }
     }
 }
 
@@ -148,7 +175,26 @@ where
         let mut logits = [[T::ZERO; O]; N];
         self.predict(x, &mut logits);
         check_finite(x, &logits)?;
-        Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
+        Ok(SoftmaxWithLoss::new().forward(&logits, t)? + self.decay_loss())
+    }
+
+    /// `½λ·ΣW²` over every weight matrix (zero without weight decay): what weight decay adds to
+    /// the loss. Summed in f64.
+    pub fn decay_loss(&self) -> T {
+        if self.weight_decay == 0.0 {
+            return T::ZERO;
+        }
+        let mut sum = 0.0;
+        self.layers.for_each_tensor(|t| {
+            if let crate::params::Shape::Matrix(..) = t.shape {
+                sum += t
+                    .values
+                    .iter()
+                    .map(|w| w.to_f64() * w.to_f64())
+                    .sum::<f64>();
+            }
+        });
+        T::from_f64(0.5 * self.weight_decay * sum)
     }
 
     /// Classifies every row of `x` (any number of rows, dense `[T; I]` or
@@ -313,7 +359,18 @@ where
         let mut dlogits = [[T::ZERO; O]; N];
         last.backward(T::ONE, &mut dlogits);
         self.layers.backward_batch(x, tape, &logits, &dlogits);
-        Ok(loss)
+        if self.weight_decay == 0.0 {
+            return Ok(loss);
+        }
+        let lambda = T::from_f64(self.weight_decay);
+        self.layers.for_each_param(|p| {
+            if let crate::params::Shape::Matrix(..) = p.shape {
+                for (g, w) in p.grad.iter_mut().zip(p.value.iter()) {
+                    *g += lambda * *w;
+                }
+            }
+        });
+        Ok(loss + self.decay_loss())
     }
 
     /// One training step: [`gradient`](Self::gradient), then `optimizer` updates every

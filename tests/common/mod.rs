@@ -90,3 +90,14 @@ pub fn set_tensor<L: constnn::Layer>(layer: &mut L, k: usize, values: &[L::Scala
         j += 1;
     });
 }
+
+/// Calls `f` on the values of parameter tensor `k` of `layer`.
+pub fn for_tensor<L: constnn::Layer>(layer: &mut L, k: usize, mut f: impl FnMut(&mut [L::Scalar])) {
+    let mut j = 0;
+    layer.for_each_tensor_mut(|_, _, v| {
+        if j == k {
+            f(v);
+        }
+        j += 1;
+    });
+}

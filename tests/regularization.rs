@@ -1,0 +1,179 @@
+//! Chapter 6.4's regularisation: weight decay (L2) and Dropout, checked against numerical
+//! gradients of the decayed or masked loss and against the book's formulas by hand.
+
+mod common;
+
+use constnn::layers::{Affine, Relu, Sigmoid};
+use constnn::{Network, chain};
+
+/// With weight decay, backprop equals the numerical gradient of the decayed loss
+/// (`½λΣW²` added): every weight's gradient gains `λ·W`, no bias's does.
+#[test]
+fn weight_decay_gradients_match_numerical_gradients() {
+    let mut rng = common::rng(41);
+    let mut net = Network::from_layers(chain![
+        Affine::<f64, 6, 5>::new(0.8, &mut rng),
+        Relu::new(),
+        Affine::<f64, 5, 4>::new(0.8, &mut rng),
+        Sigmoid::new(),
+        Affine::<f64, 4, 3>::new(0.8, &mut rng),
+    ])
+    .with_weight_decay(0.3);
+    let x: [[f64; 6]; 4] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
+    let t = [2u8, 0, 1, 1];
+    let mut checked = 0;
+    net.gradient_check(&x, &t, |c| {
+        assert!(c.max < 1e-7, "{c:?}");
+        checked += 1;
+    })
+    .unwrap();
+    assert_eq!(checked, 6);
+
+    // The same network without decay: the weights' gradients differ by exactly λ·W (to
+    // rounding), the biases' not at all.
+    let with = common::params_of(&mut net.layers);
+    let mut plain = net.clone().with_weight_decay(0.0);
+    plain.gradient(&x, &t).unwrap();
+    let without = common::params_of(&mut plain.layers);
+    for ((id, w, g1), (_, _, g0)) in with.iter().zip(&without) {
+        for ((a, b), w) in g1.iter().zip(g0).zip(w) {
+            let expected = if id.starts_with('W') { 0.3 * w } else { 0.0 };
+            assert!(
+                (a - b - expected).abs() < 1e-12,
+                "{id}: {a} − {b} ≠ {expected}"
+            );
+        }
+    }
+}
+
+/// The decayed loss is the plain loss plus `½λ·ΣW²` over the weight matrices only, by hand.
+#[test]
+fn the_decay_term_is_half_lambda_times_the_squared_weights() {
+    let net = Network::from_layers(chain![
+        Affine::<f64, 2, 2>::from_parts([[1.0, -2.0], [0.5, 0.0]], [7.0, 7.0]),
+        Relu::new(),
+        Affine::<f64, 2, 2>::from_parts([[3.0, 0.0], [0.0, -1.0]], [9.0, -9.0]),
+    ]);
+    let x = [[0.25, 0.5]];
+    let plain = net.loss(&x, &[1u8]).unwrap();
+    let net = net.with_weight_decay(0.1);
+    // ΣW² = 1 + 4 + 0.25 + 9 + 1 = 15.25; biases do not count.
+    assert_eq!(net.decay_loss(), 0.5 * 0.1 * 15.25);
+    assert!((net.loss(&x, &[1u8]).unwrap() - plain - 0.7625).abs() < 1e-12);
+}
+
+/// The train-mode loss of `net` on `x`, `t`: forward_train through the layers (Dropout's mask
+/// of the current step) and the softmax loss.
+fn train_loss<L, const I: usize, const O: usize, const N: usize>(
+    net: &Network<L>,
+    x: &[[f64; I]; N],
+    t: &[u8; N],
+) -> f64
+where
+    L: constnn::Train<Input = [f64; I], Output = [f64; O], Scalar = f64>,
+{
+    use constnn::matrix::Zeros;
+    let mut tape = L::Tape::<N>::zeros();
+    let mut logits = [[0.0; O]; N];
+    net.layers.forward_train(x, &mut tape, &mut logits);
+    constnn::SoftmaxWithLoss::new().forward(&logits, t).unwrap()
+}
+
+/// Dropout's backward pass against the numerical gradient of the training-mode loss with the
+/// step's mask (the mask stays until `backward` counts the step): equal to 1e-6, what the
+/// loss's `1e-7` inside the logarithm leaves (backprop's `y − t` ignores it: a relative 1e-7/y).
+#[test]
+fn dropout_gradients_match_numerical_gradients_of_the_masked_loss() {
+    use constnn::layers::Dropout;
+    let mut rng = common::rng(43);
+    let mut net = Network::from_layers(chain![
+        Affine::<f64, 5, 40>::new(0.3, &mut rng),
+        Relu::new(),
+        Dropout::new(0.5, 99),
+        Affine::<f64, 40, 3>::new(0.3, &mut rng),
+    ]);
+    let x: [[f64; 5]; 4] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
+    let t = [2u8, 0, 1, 1];
+    let h = 1e-5;
+    let mut numerical = Vec::new();
+    let count = net.param_count();
+    for k in 0..count {
+        let mut len = 0;
+        common::for_tensor(&mut net.layers, k, |v| len = v.len());
+        for i in 0..len {
+            let mut at = |d: f64| {
+                common::for_tensor(&mut net.layers, k, |v| v[i] += d);
+                let l = train_loss(&net, &x, &t);
+                common::for_tensor(&mut net.layers, k, |v| v[i] -= d);
+                l
+            };
+            numerical.push((at(h) - at(-h)) / (2.0 * h));
+        }
+    }
+    let step = net.layers.rest.rest.first.steps();
+    let loss = net.gradient(&x, &t).unwrap();
+    assert_eq!(net.layers.rest.rest.first.steps(), step + 1);
+    let backprop: Vec<f64> = common::params_of(&mut net.layers)
+        .into_iter()
+        .flat_map(|(_, _, g)| g)
+        .collect();
+    assert_eq!(numerical.len(), backprop.len());
+    let worst = numerical
+        .iter()
+        .zip(&backprop)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let at = numerical
+        .iter()
+        .zip(&backprop)
+        .position(|(a, b)| (a - b).abs() == worst);
+    assert!(
+        worst < 1e-6,
+        "largest |numerical − backprop| {worst:e} at {at:?}: {:?}",
+        at.map(|i| (numerical[i], backprop[i]))
+    );
+    // Half the hidden units were dropped: some of W2's rows have no gradient at all.
+    let w2 = &common::params_of(&mut net.layers)[2].2;
+    let dead_rows = w2.chunks(3).filter(|r| r.iter().all(|g| *g == 0.0)).count();
+    assert!((10..30).contains(&dead_rows), "{dead_rows} of 40 rows");
+    assert!(loss.is_finite());
+}
+
+/// At inference Dropout scales by `1 − ratio` exactly; in training it keeps about `1 − ratio`
+/// of the values, the same ones until `backward` counts the step, new ones after; the same
+/// seed gives the same masks.
+#[test]
+fn dropout_masks_are_fresh_each_step_and_reproducible() {
+    use constnn::layers::{Dropout, Layer, Train};
+    let x = [[1.5f32; 500]; 4];
+    let mut out = [[0.0f32; 500]; 4];
+    let mut drop = Dropout::<f32, 500>::new(0.2, 5);
+    drop.forward(&x, &mut out);
+    assert!(out.as_flattened().iter().all(|v| *v == 1.5 * 0.8f32));
+    let mask = |d: &Dropout<f32, 500>| {
+        let mut out = [[0.0f32; 500]; 4];
+        d.forward_train(&x, &mut (), &mut out);
+        out.as_flattened()
+            .iter()
+            .map(|v| *v != 0.0)
+            .collect::<Vec<_>>()
+    };
+    let first = mask(&drop);
+    assert_eq!(mask(&drop), first);
+    let kept = first.iter().filter(|k| **k).count() as f64 / 2000.0;
+    assert!((kept - 0.8).abs() < 0.03, "kept {kept}");
+    let mut dx = [[0.0f32; 500]; 4];
+    drop.backward(&x, &mut (), &out, &x, Some(&mut dx));
+    let from_dx: Vec<bool> = dx.as_flattened().iter().map(|v| *v != 0.0).collect();
+    assert_eq!(from_dx, first, "backward's mask is the forward's");
+    let second = mask(&drop);
+    let same = first.iter().zip(&second).filter(|(a, b)| a == b).count();
+    assert!(
+        same < 1800,
+        "the next step's mask should be new: {same} of 2000 alike"
+    );
+    let mut again = Dropout::<f32, 500>::new(0.2, 5);
+    assert_eq!(mask(&again), first);
+    again.backward(&x, &mut (), &out, &x, None);
+    assert_eq!(mask(&again), second);
+}
