@@ -28,8 +28,8 @@ use crate::matrix::{
 };
 use crate::network::CHUNK;
 use crate::params::{
-    Bias, Moments, Param, ParamId, ParamList, Params, ParamsMut, ParamsRef, Shape, Tensor,
-    TrainParams, Weights,
+    Bias, GradsMut, Moments, Param, ParamId, ParamList, Params, ParamsMut, ParamsRef, Shape,
+    Tensor, TrainParams, Weights,
 };
 
 /// Rows from which an [`Affine`]'s [`forward_rows`](Layer::forward_rows) multiplies rows kept
@@ -239,7 +239,7 @@ pub trait Train: Layer<Params: TrainParams> {
 
     /// Its parameters and their gradients (as the last backward pass left them), mutably,
     /// both typed as [`Params`](Layer::Params) declares them.
-    fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, ParamsMut<'_, Self>);
+    fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, GradsMut<'_, Self>);
 
     /// Calls `f` on each parameter tensor with its gradient, in order.
     fn for_each_param(&mut self, mut f: impl FnMut(Param<'_, Self::Scalar>)) {
@@ -258,6 +258,10 @@ pub trait Train: Layer<Params: TrainParams> {
         let mut k = 0;
         let (values, grads) = self.params_and_grads();
         <Self::Params as TrainParams>::each_with(values, grads, moments, &mut |value, grad, m| {
+            // Past the state tensors, which each_with does not visit.
+            while list.get(k).is_some_and(|spec| !spec.trained) {
+                k += 1;
+            }
             let param = Param {
                 id: list.id(k),
                 shape: spec_shape(&list, k),
@@ -824,7 +828,7 @@ where
             .backward_batch(x, &mut tape.first, &tape.mid, &tape.dmid);
     }
 
-    fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, ParamsMut<'_, Self>) {
+    fn params_and_grads(&mut self) -> (ParamsMut<'_, Self>, GradsMut<'_, Self>) {
         let (first_values, first_grads) = self.first.params_and_grads();
         let (rest_values, rest_grads) = self.rest.params_and_grads();
         ((first_values, rest_values), (first_grads, rest_grads))

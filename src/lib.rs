@@ -74,7 +74,7 @@ pub use layers::{Affine, Chain, Dropout, Layer, Relu, Sigmoid, Train};
 pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
 pub use network::{BatchError, Network, TwoLayerNet};
-pub use optim::{AdaGrad, Adam, Momentum, Nesterov, Optimizer, RmsProp, Sgd};
+pub use optim::{AdaGrad, Adam, Momentum, Nesterov, Optimizer, RmsProp, Sgd, WeightDecay};
 
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -28,10 +28,6 @@ pub const NUMERICAL_H: f64 = 1e-4;
 pub struct Network<L> {
     /// The layers, first to last.
     pub layers: L,
-    /// λ of the L2 weight decay (the book's `weight_decay_lambda`, section 6.4.2): the loss
-    /// gains `½λ·ΣW²` over every weight matrix, and each weight's gradient `λ·W`. Zero (none)
-    /// unless set ([`with_weight_decay`](Self::with_weight_decay)).
-    pub weight_decay: f64,
 }
 
 /// The book's `TwoLayerNet`: Affine (I→H), ReLU, Affine (H→O), softmax with loss.
@@ -50,32 +46,9 @@ pub type TwoLayerNet<const I: usize, const H: usize, const O: usize, T = f32, S 
     Network<Chain<Affine<T, I, H, S>, Chain<Relu<T, H>, Affine<T, H, O, S>>>>;
 
 impl<L> Network<L> {
-    /// A network of these layers (no weight decay).
+    /// A network of these layers.
     pub const fn from_layers(layers: L) -> Self {
-        Self {
-            layers,
-            weight_decay: 0.0,
-        }
-    }
-
-    /// The same network with weight decay λ = `lambda` (see
-    /// [`weight_decay`](Self::weight_decay)).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use constnn::{Affine, Network};
-    /// // One weight of 2 and a bias: ½·0.1·2² = 0.2 is added to the loss.
-    /// let net = Network::from_layers(Affine::<f64, 1, 2>::from_parts([[2.0, 0.0]], [0.0; 2]));
-    /// let plain = net.loss(&[[0.0]], &[0u8]).unwrap();
-    /// let decayed = net.with_weight_decay(0.1).loss(&[[0.0]], &[0u8]).unwrap();
-    /// assert!((decayed - plain - 0.2).abs() < 1e-12);
-    /// ```
-    pub fn with_weight_decay(self, lambda: f64) -> Self {
-        Self {
-            weight_decay: lambda,
-            ..self
-        }
+        Self { layers }
     }
 }
 
@@ -175,15 +148,21 @@ where
         let mut logits = [[T::ZERO; O]; N];
         self.predict(x, &mut logits);
         check_finite(x, &logits)?;
-        Ok(SoftmaxWithLoss::new().forward(&logits, t)? + self.decay_loss())
+        Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
-    /// `½λ·ΣW²` over every weight matrix (zero without weight decay): what weight decay adds to
-    /// the loss. Summed in f64.
-    pub fn decay_loss(&self) -> T {
-        if self.weight_decay == 0.0 {
-            return T::ZERO;
-        }
+    /// `½λ·ΣW²` over every weight matrix, for `λ = lambda`: what the book's weight decay
+    /// (section 6.4.2, its `weight_decay_lambda`) adds to the loss, whose gradient `λ·W`
+    /// [`WeightDecay`](crate::optim::WeightDecay) adds to each weight's. Summed in f64.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::{Affine, Network};
+    /// let net = Network::from_layers(Affine::<f64, 1, 2>::from_parts([[2.0, 0.0]], [5.0; 2]));
+    /// assert_eq!(net.decay_loss(0.1), 0.5 * 0.1 * 4.0); // biases do not count
+    /// ```
+    pub fn decay_loss(&self, lambda: f64) -> T {
         let mut sum = 0.0;
         self.layers.for_each_tensor(|t| {
             if let crate::params::Shape::Matrix(..) = t.shape {
@@ -194,7 +173,7 @@ where
                     .sum::<f64>();
             }
         });
-        T::from_f64(0.5 * self.weight_decay * sum)
+        T::from_f64(0.5 * lambda * sum)
     }
 
     /// Classifies every row of `x` (any number of rows, dense `[T; I]` or
@@ -359,18 +338,7 @@ where
         let mut dlogits = [[T::ZERO; O]; N];
         last.backward(T::ONE, &mut dlogits);
         self.layers.backward_batch(x, tape, &logits, &dlogits);
-        if self.weight_decay == 0.0 {
-            return Ok(loss);
-        }
-        let lambda = T::from_f64(self.weight_decay);
-        self.layers.for_each_param(|p| {
-            if let crate::params::Shape::Matrix(..) = p.shape {
-                for (g, w) in p.grad.iter_mut().zip(p.value.iter()) {
-                    *g += lambda * *w;
-                }
-            }
-        });
-        Ok(loss + self.decay_loss())
+        Ok(loss)
     }
 
     /// One training step: [`gradient`](Self::gradient), then `optimizer` updates every
@@ -408,9 +376,8 @@ where
         x: &impl Batch<[T; I], N>,
         t: &impl Targets<T, O, N>,
     ) -> Result<(), BatchError> {
-        let list = param_list::<L>();
-        for k in 0..list.len() {
-            for i in 0..list.shape(k).map_or(0, |s| s.len()) {
+        for k in 0..self.param_count() {
+            for i in 0..self.param_len(k) {
                 let g = self.numerical_derivative(k, i, x, t)?;
                 self.with_param(k, |p| p.grad[i] = g);
             }
@@ -429,9 +396,8 @@ where
         mut report: impl FnMut(GradCheck),
     ) -> Result<(), BatchError> {
         self.gradient(x, t)?;
-        let list = param_list::<L>();
-        for k in 0..list.len() {
-            let len = list.shape(k).map_or(0, |s| s.len());
+        for k in 0..self.param_count() {
+            let len = self.param_len(k);
             let (mut sum, mut max) = (0.0f64, 0.0f64);
             for i in 0..len {
                 let num = self.numerical_derivative(k, i, x, t)?;
@@ -484,14 +450,32 @@ where
             });
     }
 
-    /// How many parameter tensors the network has.
+    /// How many parameter tensors the network trains (BatchNorm's running statistics are
+    /// saved with the model, but are not parameters).
     pub const fn param_count(&self) -> usize {
-        param_list::<L>().len()
+        param_list::<L>().trained()
     }
 
-    /// The book's name of parameter tensor `k`: `W1`, `b1`, `W2`, … (numbered per name).
+    /// The book's name of parameter tensor `k` (of those [`param_count`](Self::param_count)
+    /// counts): `W1`, `b1`, `W2`, … (numbered per name).
     pub const fn param_id(&self, k: usize) -> ParamId {
-        param_list::<L>().id(k)
+        let list = param_list::<L>();
+        match list.of_trained(k) {
+            Some(at) => list.id(at),
+            None => list.id(list.len()),
+        }
+    }
+
+    /// The number of values of parameter tensor `k` (0 past the last).
+    const fn param_len(&self, k: usize) -> usize {
+        let list = param_list::<L>();
+        match list.of_trained(k) {
+            Some(at) => match list.shape(at) {
+                Some(shape) => shape.len(),
+                None => 0,
+            },
+            None => 0,
+        }
     }
 
     /// `f` applied to parameter tensor `k` (with its gradient); `None` past the last.

@@ -314,3 +314,48 @@ impl<L: Train> Optimizer<L> for Adam<L> {
         });
     }
 }
+
+/// Weight decay (the book's section 6.4.2, L2): the optimiser `O` steps with each weight
+/// matrix's gradient plus `λ·W` — the gradient of the `½λ·ΣW²` the book adds to the loss
+/// ([`Network::decay_loss`](crate::Network::decay_loss)); biases as they are. Any optimiser
+/// takes it, as PyTorch's `weight_decay` does.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::optim::{Optimizer, Sgd, WeightDecay};
+/// use constnn::layers::{Affine, Train};
+/// let mut layer = Affine::<f64, 1, 1>::from_parts([[2.0]], [2.0]);
+/// layer.for_each_param(|p| p.grad.fill(1.0));
+/// WeightDecay::new(0.5, Sgd::new(0.1)).update(&mut layer);
+/// assert_eq!(layer.w()[0][0], 2.0 - 0.1 * (1.0 + 0.5 * 2.0)); // W decays
+/// assert_eq!(layer.b[0], 2.0 - 0.1 * 1.0); // b does not
+/// ```
+#[derive(Debug, Clone)]
+pub struct WeightDecay<O> {
+    /// λ (the book's `weight_decay_lambda`).
+    pub lambda: f64,
+    /// The optimiser that takes the steps.
+    pub inner: O,
+}
+
+impl<O> WeightDecay<O> {
+    /// `inner` with weight decay `lambda`.
+    pub const fn new(lambda: f64, inner: O) -> Self {
+        Self { lambda, inner }
+    }
+}
+
+impl<L: Train, O: Optimizer<L>> Optimizer<L> for WeightDecay<O> {
+    fn update(&mut self, layers: &mut L) {
+        let lambda = L::Scalar::from_f64(self.lambda);
+        layers.for_each_param(|p| {
+            if let crate::params::Shape::Matrix(..) = p.shape {
+                for (g, w) in p.grad.iter_mut().zip(p.value.iter()) {
+                    *g += lambda * *w;
+                }
+            }
+        });
+        self.inner.update(layers);
+    }
+}

@@ -141,13 +141,17 @@ impl fmt::Display for Shape {
 }
 
 /// One parameter tensor as a layer declares it: the book's name within the layer (`"W"`,
-/// `"b"`) and its shape.
+/// `"b"`), its shape, and whether it is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamSpec {
     /// The book's name for it within its layer.
     pub name: &'static str,
     /// Its shape.
     pub shape: Shape,
+    /// Whether it has a gradient and optimisers train it (`W`, `b`, `gamma`, `beta`), or is
+    /// state the layer keeps itself, saved with the model but never trained (BatchNorm's
+    /// `running_mean` and `running_var`).
+    pub trained: bool,
 }
 
 /// Most parameter tensors a network can have in a [`ParamList`].
@@ -167,6 +171,7 @@ impl ParamList {
         specs: [ParamSpec {
             name: "",
             shape: Shape::Vector(0),
+            trained: true,
         }; MAX_TENSORS],
         len: 0,
     };
@@ -229,6 +234,32 @@ impl ParamList {
             k += 1;
         }
         n
+    }
+
+    /// How many of the tensors are trained (see [`ParamSpec::trained`]).
+    pub const fn trained(&self) -> usize {
+        let (mut n, mut k) = (0, 0);
+        while k < self.len {
+            n += self.specs[k].trained as usize;
+            k += 1;
+        }
+        n
+    }
+
+    /// The place in the list of trained tensor `j` (`j` counting trained tensors only), if
+    /// there is one.
+    pub const fn of_trained(&self, j: usize) -> Option<usize> {
+        let (mut seen, mut k) = (0, 0);
+        while k < self.len {
+            if self.specs[k].trained {
+                if seen == j {
+                    return Some(k);
+                }
+                seen += 1;
+            }
+            k += 1;
+        }
+        None
     }
 
     /// The book's name of tensor `k`, numbered per name: `W1`, `b1`, `W2`, …
@@ -325,14 +356,17 @@ pub trait Params {
 /// Parameters that can be trained: each tensor has a gradient beside it, and an optimiser can
 /// keep `K` buffers shaped like it ([`Moments`]).
 pub trait TrainParams: Params {
-    /// `K` buffers shaped like each tensor, kept where the layer keeps the tensor.
+    /// The gradients, borrowed mutably: shaped as the values for a trained tensor, `()` for
+    /// state that is not trained.
+    type Grads<'a, T: Float + 'a>;
+    /// `K` buffers shaped like each trained tensor, kept where the layer keeps the tensor.
     type Moments<T: Float, const K: usize>;
     /// All moments zero.
     fn moments<T: Float, const K: usize>() -> Self::Moments<T, K>;
-    /// Calls `f` on each tensor's values, gradient and moments, flattened, in order.
+    /// Calls `f` on each trained tensor's values, gradient and moments, flattened, in order.
     fn each_with<T: Float, const K: usize>(
         values: Self::Mut<'_, T>,
-        grads: Self::Mut<'_, T>,
+        grads: Self::Grads<'_, T>,
         moments: &mut Self::Moments<T, K>,
         f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
     );
@@ -342,14 +376,11 @@ pub trait TrainParams: Params {
 #[derive(Debug, Clone, Copy)]
 pub struct Weights<const R: usize, const C: usize, S>(core::marker::PhantomData<S>);
 
-/// A bias vector of length `N`, named `b`.
-#[derive(Debug, Clone, Copy)]
-pub struct Bias<const N: usize>;
-
 impl<const R: usize, const C: usize, S: Storage> Params for Weights<R, C, S> {
     const LIST: ParamList = ParamList::EMPTY.push(ParamSpec {
         name: "W",
         shape: Shape::Matrix(R, C),
+        trained: true,
     });
     type Ref<'a, T: Float + 'a> = &'a [[T; C]; R];
     type Mut<'a, T: Float + 'a> = &'a mut [[T; C]; R];
@@ -362,6 +393,7 @@ impl<const R: usize, const C: usize, S: Storage> Params for Weights<R, C, S> {
 }
 
 impl<const R: usize, const C: usize, S: TrainStorage> TrainParams for Weights<R, C, S> {
+    type Grads<'a, T: Float + 'a> = &'a mut [[T; C]; R];
     type Moments<T: Float, const K: usize> = [S::Grad<T, R, C>; K];
     fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
         core::array::from_fn(|_| S::grad_zeros())
@@ -379,35 +411,85 @@ impl<const R: usize, const C: usize, S: TrainStorage> TrainParams for Weights<R,
     }
 }
 
-impl<const N: usize> Params for Bias<N> {
-    const LIST: ParamList = ParamList::EMPTY.push(ParamSpec {
-        name: "b",
-        shape: Shape::Vector(N),
-    });
-    type Ref<'a, T: Float + 'a> = &'a [T; N];
-    type Mut<'a, T: Float + 'a> = &'a mut [T; N];
-    fn each<T: Float>(values: &[T; N], f: &mut impl FnMut(&[T])) {
-        f(values);
-    }
-    fn each_mut<T: Float>(values: &mut [T; N], f: &mut impl FnMut(&mut [T])) {
-        f(values);
-    }
+/// Declares a vector of `N` values named `$name`: trained (with a gradient, as a bias) or state
+/// (kept and saved, never trained).
+macro_rules! vector_param {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, trained) => {
+        vector_param!(@decl $(#[$doc])* $ty, $name, true);
+        impl<const N: usize> TrainParams for $ty<N> {
+            type Grads<'a, T: Float + 'a> = &'a mut [T; N];
+            type Moments<T: Float, const K: usize> = [[T; N]; K];
+            fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
+                [[T::ZERO; N]; K]
+            }
+            fn each_with<T: Float, const K: usize>(
+                values: &mut [T; N],
+                grads: &mut [T; N],
+                moments: &mut [[T; N]; K],
+                f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+            ) {
+                f(values, grads, moments.each_mut().map(|m| &mut m[..]));
+            }
+        }
+    };
+    ($(#[$doc:meta])* $ty:ident, $name:literal, state) => {
+        vector_param!(@decl $(#[$doc])* $ty, $name, false);
+        impl<const N: usize> TrainParams for $ty<N> {
+            type Grads<'a, T: Float + 'a> = ();
+            type Moments<T: Float, const K: usize> = ();
+            fn moments<T: Float, const K: usize>() {}
+            fn each_with<T: Float, const K: usize>(
+                _: &mut [T; N],
+                (): (),
+                (): &mut (),
+                _: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
+            ) {
+            }
+        }
+    };
+    (@decl $(#[$doc:meta])* $ty:ident, $name:literal, $trained:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $ty<const N: usize>;
+
+        impl<const N: usize> Params for $ty<N> {
+            const LIST: ParamList = ParamList::EMPTY.push(ParamSpec {
+                name: $name,
+                shape: Shape::Vector(N),
+                trained: $trained,
+            });
+            type Ref<'a, T: Float + 'a> = &'a [T; N];
+            type Mut<'a, T: Float + 'a> = &'a mut [T; N];
+            fn each<T: Float>(values: &[T; N], f: &mut impl FnMut(&[T])) {
+                f(values);
+            }
+            fn each_mut<T: Float>(values: &mut [T; N], f: &mut impl FnMut(&mut [T])) {
+                f(values);
+            }
+        }
+    };
 }
 
-impl<const N: usize> TrainParams for Bias<N> {
-    type Moments<T: Float, const K: usize> = [[T; N]; K];
-    fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
-        [[T::ZERO; N]; K]
-    }
-    fn each_with<T: Float, const K: usize>(
-        values: &mut [T; N],
-        grads: &mut [T; N],
-        moments: &mut [[T; N]; K],
-        f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
-    ) {
-        f(values, grads, moments.each_mut().map(|m| &mut m[..]));
-    }
-}
+vector_param!(
+    /// A bias vector of length `N`, named `b`.
+    Bias, "b", trained
+);
+vector_param!(
+    /// BatchNorm's scale of length `N`, named `gamma`.
+    Gamma, "gamma", trained
+);
+vector_param!(
+    /// BatchNorm's shift of length `N`, named `beta`.
+    Beta, "beta", trained
+);
+vector_param!(
+    /// BatchNorm's running mean of length `N`, named `running_mean`: state, not trained.
+    RunningMean, "running_mean", state
+);
+vector_param!(
+    /// BatchNorm's running variance of length `N`, named `running_var`: state, not trained.
+    RunningVar, "running_var", state
+);
 
 impl Params for () {
     const LIST: ParamList = ParamList::EMPTY;
@@ -418,6 +500,7 @@ impl Params for () {
 }
 
 impl TrainParams for () {
+    type Grads<'a, T: Float + 'a> = ();
     type Moments<T: Float, const K: usize> = ();
     fn moments<T: Float, const K: usize>() {}
     fn each_with<T: Float, const K: usize>(
@@ -444,13 +527,14 @@ impl<A: Params, B: Params> Params for (A, B) {
 }
 
 impl<A: TrainParams, B: TrainParams> TrainParams for (A, B) {
+    type Grads<'a, T: Float + 'a> = (A::Grads<'a, T>, B::Grads<'a, T>);
     type Moments<T: Float, const K: usize> = (A::Moments<T, K>, B::Moments<T, K>);
     fn moments<T: Float, const K: usize>() -> Self::Moments<T, K> {
         (A::moments(), B::moments())
     }
     fn each_with<T: Float, const K: usize>(
         (va, vb): Self::Mut<'_, T>,
-        (ga, gb): Self::Mut<'_, T>,
+        (ga, gb): Self::Grads<'_, T>,
         (ma, mb): &mut Self::Moments<T, K>,
         f: &mut impl FnMut(&mut [T], &mut [T], [&mut [T]; K]),
     ) {
@@ -468,6 +552,11 @@ pub type Moments<L, const K: usize> =
 /// The borrowed parameters of the layer `L`, typed as it declares them.
 pub type ParamsRef<'a, L> =
     <<L as crate::Layer>::Params as Params>::Ref<'a, <L as crate::Layer>::Scalar>;
+
+/// The mutably borrowed gradients of the layer `L`'s trained parameters, typed as it declares
+/// them (`()` in the place of state that is not trained).
+pub type GradsMut<'a, L> =
+    <<L as crate::Layer>::Params as TrainParams>::Grads<'a, <L as crate::Layer>::Scalar>;
 
 /// The mutably borrowed parameters of the layer `L`, typed as it declares them.
 pub type ParamsMut<'a, L> =
