@@ -16,7 +16,9 @@
 
 use core::marker::PhantomData;
 
+mod batch_norm;
 mod dropout;
+pub use batch_norm::{BatchNorm, BatchNormTape};
 pub use dropout::Dropout;
 
 use crate::float::Float;

@@ -9,7 +9,8 @@
 //! - [`input`]: what a network reads — dense or sparse rows, one at a time or a batch — through
 //!   one trait, `Batch`; every pass takes any of them.
 //! - [`graph`]: the scalar computational-graph nodes `MulLayer`, `AddLayer`.
-//! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, and `Chain` to compose them.
+//! - [`layers`]: `Relu`, `Sigmoid`, `Affine`, chapter 6's `BatchNorm` and `Dropout`, and
+//!   `Chain` to compose them.
 //! - [`loss`]: softmax, cross-entropy, `SoftmaxWithLoss`.
 //! - [`network`]: `Network` and the book's `TwoLayerNet`, with backprop and numerical gradients.
 //! - [`params`]: each layer's parameters, declared once as a type: names, shapes, typed
@@ -70,7 +71,7 @@ pub mod params;
 pub mod train;
 
 pub use float::Float;
-pub use layers::{Affine, Chain, Dropout, Layer, Relu, Sigmoid, Train};
+pub use layers::{Affine, BatchNorm, Chain, Dropout, Layer, Relu, Sigmoid, Train};
 pub use loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 pub use matrix::Matrix;
 pub use network::{BatchError, Network, TwoLayerNet};

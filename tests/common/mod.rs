@@ -101,3 +101,19 @@ pub fn for_tensor<L: constnn::Layer>(layer: &mut L, k: usize, mut f: impl FnMut(
         j += 1;
     });
 }
+
+/// Calls `f` on the values of trained parameter tensor `k` of `layer` (the order of
+/// `for_each_param`, which skips state such as BatchNorm's running averages).
+pub fn for_trained<L: constnn::Train>(
+    layer: &mut L,
+    k: usize,
+    mut f: impl FnMut(&mut [L::Scalar]),
+) {
+    let mut j = 0;
+    layer.for_each_param(|p| {
+        if j == k {
+            f(p.value);
+        }
+        j += 1;
+    });
+}
