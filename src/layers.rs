@@ -103,6 +103,14 @@ pub trait Layer {
         )
     }
 
+    /// Sets the dropout ratio of every [`Dropout`] in it, their masks drawn from `seed`,
+    /// `seed + 1`, … in order, and returns the next seed (`seed` itself for a layer with no
+    /// Dropout, which is unchanged).
+    fn set_dropout(&mut self, ratio: f64, seed: u64) -> u64 {
+        let _ = ratio;
+        seed
+    }
+
     /// Its parameters, typed as [`Params`](Self::Params) declares them.
     fn params(&self) -> ParamsRef<'_, Self>;
 
@@ -425,6 +433,14 @@ where
     }
 }
 
+/// All zeros: a layer to load a model into, or to draw with
+/// [`Network::init_weights`](crate::Network::init_weights).
+impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Default for Affine<T, I, O, S> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+
 impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Affine<T, I, O, S> {
     /// All weights and biases zero.
     pub fn zeros() -> Self {
@@ -695,6 +711,11 @@ impl<A: Layer, B: Layer<Input = A::Output, Scalar = A::Scalar>> Layer for Chain<
 
     fn params_mut(&mut self) -> ParamsMut<'_, Self> {
         (self.first.params_mut(), self.rest.params_mut())
+    }
+
+    fn set_dropout(&mut self, ratio: f64, seed: u64) -> u64 {
+        let seed = self.first.set_dropout(ratio, seed);
+        self.rest.set_dropout(ratio, seed)
     }
 
     fn forward<const N: usize>(&self, x: &[A::Input; N], out: &mut [B::Output; N]) {

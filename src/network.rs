@@ -45,6 +45,112 @@ pub struct Network<L> {
 pub type TwoLayerNet<const I: usize, const H: usize, const O: usize, T = f32, S = Inline> =
     Network<Chain<Affine<T, I, H, S>, Chain<Relu<T, H>, Affine<T, H, O, S>>>>;
 
+/// The type of the book's `MultiLayerNet` (section 6.1): Affine and ReLU layers of the widths
+/// listed, any number of them, ending in an Affine. The widths are the type's, so a network
+/// built with other widths does not compile.
+///
+/// `MultiLayerNet![f32, Heap; 784, 100, 100, 10]` is
+/// `Network<Chain![Affine<f32, 784, 100, Heap>, Relu<f32, 100>, Affine<f32, 100, 100, Heap>,
+/// Relu<f32, 100>, Affine<f32, 100, 10, Heap>]>`.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::{MultiLayerNet, init::{NumpyRandom, WeightInit}, matrix::Heap};
+/// type Net = MultiLayerNet![f32, Heap; 784, 100, 100, 10];
+/// let mut net = Net::default(); // zeros
+/// let mut np = NumpyRandom::seed(0);
+/// net.init_weights(WeightInit::He, || np.randn()); // the book's weight_init_std='relu'
+/// assert_eq!(net.param_count(), 6); // W1, b1, W2, b2, W3, b3
+/// ```
+#[macro_export]
+macro_rules! MultiLayerNet {
+    ($t:ty, $s:ty; $($w:expr),+ $(,)?) => {
+        $crate::Network<$crate::__layers!(plain; $t, $s; $($w),+)>
+    };
+}
+
+/// The type of the book's `MultiLayerNetExtend` (section 6.3 and 6.4): [`MultiLayerNet!`]
+/// with a [`BatchNorm`](crate::layers::BatchNorm) after each hidden Affine (`batch_norm`), a
+/// [`Dropout`](crate::layers::Dropout) after each hidden ReLU (`dropout`), or both, as the
+/// book's `use_batchnorm` and `use_dropout`. Set the Dropout layers' ratio and seeds with
+/// [`Layer::set_dropout`](crate::Layer::set_dropout).
+///
+/// # Examples
+///
+/// ```
+/// use constnn::{MultiLayerNetExtend, Layer, init::{NumpyRandom, WeightInit}, matrix::Heap};
+/// type Net = MultiLayerNetExtend![f64, Heap; 784, 100, 100, 10; batch_norm, dropout];
+/// let mut net = Net::default();
+/// let mut np = NumpyRandom::seed(0);
+/// net.init_weights(WeightInit::He, || np.randn());
+/// assert_eq!(net.layers.set_dropout(0.2, 7), 9); // two Dropout layers: seeds 7 and 8
+/// let names: Vec<String> = (0..net.param_count()).map(|k| net.param_id(k).to_string()).collect();
+/// assert_eq!(names, ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]);
+/// ```
+#[macro_export]
+macro_rules! MultiLayerNetExtend {
+    ($t:ty, $s:ty; $($w:expr),+ ; batch_norm, dropout $(,)?) => {
+        $crate::Network<$crate::__layers!(batch_norm_dropout; $t, $s; $($w),+)>
+    };
+    ($t:ty, $s:ty; $($w:expr),+ ; batch_norm $(,)?) => {
+        $crate::Network<$crate::__layers!(batch_norm; $t, $s; $($w),+)>
+    };
+    ($t:ty, $s:ty; $($w:expr),+ ; dropout $(,)?) => {
+        $crate::Network<$crate::__layers!(dropout; $t, $s; $($w),+)>
+    };
+    ($t:ty, $s:ty; $($w:expr),+ $(,)?) => {
+        $crate::Network<$crate::__layers!(plain; $t, $s; $($w),+)>
+    };
+}
+
+/// The layers of [`MultiLayerNet!`] and [`MultiLayerNetExtend!`]: an Affine per pair of
+/// widths, each hidden one followed by the block `$kind` names.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __layers {
+    ($kind:ident; $t:ty, $s:ty; $a:expr, $b:expr) => {
+        $crate::layers::Affine<$t, { $a }, { $b }, $s>
+    };
+    ($kind:ident; $t:ty, $s:ty; $a:expr, $b:expr, $($rest:expr),+) => {
+        $crate::layers::Chain<
+            $crate::layers::Affine<$t, { $a }, { $b }, $s>,
+            $crate::__hidden!($kind; $t, { $b }; $crate::__layers!($kind; $t, $s; $b, $($rest),+)),
+        >
+    };
+}
+
+/// What follows a hidden Affine of width `$w` before `$rest`: ReLU, with BatchNorm before it
+/// and Dropout after it as `$kind` says.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hidden {
+    (plain; $t:ty, $w:expr; $rest:ty) => {
+        $crate::layers::Chain<$crate::layers::Relu<$t, { $w }>, $rest>
+    };
+    (batch_norm; $t:ty, $w:expr; $rest:ty) => {
+        $crate::layers::Chain<
+            $crate::layers::BatchNorm<$t, { $w }>,
+            $crate::layers::Chain<$crate::layers::Relu<$t, { $w }>, $rest>,
+        >
+    };
+    (dropout; $t:ty, $w:expr; $rest:ty) => {
+        $crate::layers::Chain<
+            $crate::layers::Relu<$t, { $w }>,
+            $crate::layers::Chain<$crate::layers::Dropout<$t, { $w }>, $rest>,
+        >
+    };
+    (batch_norm_dropout; $t:ty, $w:expr; $rest:ty) => {
+        $crate::layers::Chain<
+            $crate::layers::BatchNorm<$t, { $w }>,
+            $crate::layers::Chain<
+                $crate::layers::Relu<$t, { $w }>,
+                $crate::layers::Chain<$crate::layers::Dropout<$t, { $w }>, $rest>,
+            >,
+        >
+    };
+}
+
 impl<L> Network<L> {
     /// A network of these layers.
     pub const fn from_layers(layers: L) -> Self {

@@ -83,6 +83,13 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The book's default ratio, 0.5, seed 0.
+impl<T: Float, const W: usize> Default for Dropout<T, W> {
+    fn default() -> Self {
+        Self::new(0.5, 0)
+    }
+}
+
 impl<T: Float, const W: usize> Layer for Dropout<T, W> {
     type Input = [T; W];
     type Output = [T; W];
@@ -91,6 +98,13 @@ impl<T: Float, const W: usize> Layer for Dropout<T, W> {
 
     fn params(&self) {}
     fn params_mut(&mut self) {}
+
+    /// # Panics
+    /// If `ratio` is not in [0, 1).
+    fn set_dropout(&mut self, ratio: f64, seed: u64) -> u64 {
+        *self = Self::new(ratio, seed);
+        seed.wrapping_add(1)
+    }
 
     /// Inference: `x · (1 − ratio)`.
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
