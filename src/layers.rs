@@ -293,8 +293,14 @@ pub trait Train: Layer<Params: TrainParams> {
 
 /// ReLU: `out = x` where `x > 0`, else 0. Backward passes `dout` where `x > 0` (the book's mask
 /// is `x <= 0`, so the gradient at exactly 0 is 0).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Relu<T: Float, const W: usize>(PhantomData<T>);
+
+impl<T: Float, const W: usize> Default for Relu<T, W> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl<T: Float, const W: usize> Relu<T, W> {
     /// A ReLU over rows of width `W`.
@@ -342,8 +348,14 @@ impl<T: Float, const W: usize> Train for Relu<T, W> {
 }
 
 /// Sigmoid: `y = 1 / (1 + e^(−x))`; backward `dx = dout · (1 − y) · y` from the output `y`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Sigmoid<T: Float, const W: usize>(PhantomData<T>);
+
+impl<T: Float, const W: usize> Default for Sigmoid<T, W> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl<T: Float, const W: usize> Sigmoid<T, W> {
     /// A sigmoid over rows of width `W`.

@@ -554,3 +554,77 @@ fn optimizer_compare_writes_its_losses_and_figure() {
     let help = run("optimizer_compare", &["--help"]);
     assert!(help.stdout.contains("--dtype T"), "{}", help.stdout);
 }
+
+/// `weight_init_compare` (figure 6-15) on a small MNIST: σ = 0.01 does not learn in 101
+/// iterations (its loss stays at ln 10), He's does; its CSV and figure are written.
+#[test]
+fn weight_init_compare_shows_that_a_tiny_sigma_does_not_learn() {
+    let dir = tmpdir("weight_init");
+    small_mnist(&dir, 600, 100);
+    let out = dir.join("out");
+    let (data, out_s) = (dir.to_str().unwrap(), out.to_str().unwrap());
+    let r = run(
+        "weight_init_compare",
+        &["--data", data, "--out", out_s, "--iters", "101"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = r.stdout.lines().last().unwrap();
+    let figures: Vec<f64> = last
+        .strip_prefix("final mean_loss_last_100 ")
+        .unwrap_or_else(|| panic!("{last}"))
+        .split(' ')
+        .zip(["std=0.01=", "Xavier=", "He="])
+        .map(|(f, name)| f.strip_prefix(name).unwrap().parse().unwrap())
+        .collect();
+    assert!((figures[0] - 10f64.ln()).abs() < 0.01, "{last}");
+    assert!(figures[2] < figures[0] - 0.3, "{last}");
+    let csv = std::fs::read_to_string(out.join("weight_init_compare.csv")).unwrap();
+    assert_eq!(csv.lines().next(), Some("iteration,std=0.01,Xavier,He"));
+    assert!(out.join("weight_init_compare.png").exists());
+}
+
+/// `overfit_weight_decay` and `overfit_dropout` (figures 6-20/6-21, 6-23) for a few epochs:
+/// an epoch line per 20 epochs, the `time:` line, the final line with both runs' accuracies, a
+/// CSV line per epoch and the figure; a dropout ratio of 1 is refused.
+#[test]
+fn the_overfitting_examples_write_both_runs_curves() {
+    let dir = tmpdir("overfit");
+    small_mnist(&dir, 300, 100);
+    let out = dir.join("out");
+    let (data, out_s) = (dir.to_str().unwrap(), out.to_str().unwrap());
+    for (name, label) in [
+        ("overfit_weight_decay", "decay"),
+        ("overfit_dropout", "dropout"),
+    ] {
+        let r = run(name, &["--data", data, "--out", out_s, "--epochs", "5"]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("epoch   0: without: train "))
+        );
+        assert!(lines.iter().any(|l| l.starts_with("time: ")));
+        let last = lines.last().unwrap();
+        let keys: Vec<&str> = last
+            .strip_prefix("final ")
+            .unwrap_or_else(|| panic!("{last}"))
+            .split(' ')
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect();
+        let expected = [
+            "train_acc".to_owned(),
+            "test_acc".to_owned(),
+            format!("{label}_train_acc"),
+            format!("{label}_test_acc"),
+        ];
+        assert_eq!(keys, expected, "{last}");
+        let csv = std::fs::read_to_string(out.join(format!("{name}.csv"))).unwrap();
+        assert_eq!(csv.lines().count(), 1 + 5, "{name}");
+        assert!(out.join(format!("{name}.png")).exists());
+    }
+    assert_clean_failure(
+        &run("overfit_dropout", &["--data", data, "--ratio", "1"]),
+        "invalid value \"1\" for --ratio: expected a ratio below 1",
+    );
+}

@@ -10,6 +10,8 @@ use std::path::Path;
 use constnn::data::{self, DataError};
 use constnn::layers::Layer;
 
+pub mod compare;
+pub mod overfit;
 pub mod plot;
 
 /// Where `train_mnist` looks for the data when `--data` is not given: the copy in this repo.
@@ -360,5 +362,19 @@ impl constnn::train::Draw for Stream {
             Stream::Numpy(np) => np.below(n),
             Stream::Pcg(rng) => rng.below(n),
         }
+    }
+}
+
+/// The scalar type `--dtype` names: `"f32"` (the default) or `"f64"`.
+pub fn dtype(args: &Args) -> Result<&'static str, Error> {
+    let dtype: String = args.get("--dtype", "f32".to_owned(), "f32 or f64")?;
+    match dtype.as_str() {
+        "f32" => Ok("f32"),
+        "f64" => Ok("f64"),
+        _ => Err(Error::Args(ArgError::Invalid {
+            option: "--dtype".into(),
+            value: dtype,
+            expected: "f32 or f64",
+        })),
     }
 }

@@ -1,0 +1,116 @@
+//! The book's chapter-6 weight initialisation comparison (figure 6-15,
+//! `weight_init_compare.py`): three networks 784-100-100-100-100-10 (ReLU) whose weights are
+//! drawn with σ = 0.01, Xavier's `√(1/n)` and He's `√(2/n)`, trained with SGD (lr 0.01) on the
+//! same MNIST batches of 128 for 2 000 iterations; the loss of each batch after its update.
+//!
+//! ```text
+//! cargo run --release --example weight_init_compare -- [--out DIR] [--iters N] [--seed N] [--dtype f32|f64]
+//! ```
+//!
+//! Writes `weight_init_compare.csv` and `weight_init_compare.png` (the book's figure), prints
+//! a `time:` line and ends with `final mean_loss_last_100 std=0.01=… Xavier=… He=…`. The
+//! book's result: σ = 0.01 does not learn (its activations vanish), He learns fastest.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use common::compare::{self, Data, Figure, Job, Net, Settings, SparseMnist};
+use common::{Args, Error};
+use constnn::Float;
+use constnn::init::{NumpyRandom, WeightInit};
+use constnn::optim::Sgd;
+
+/// The initialisations, in the book's order.
+const NAMES: [&str; 3] = ["std=0.01", "Xavier", "He"];
+const INITS: [WeightInit; 3] = [WeightInit::Std(0.01), WeightInit::Xavier, WeightInit::He];
+
+const HELP: &str = "\
+weight_init_compare: the book's figure 6-15, weights drawn with std 0.01 vs Xavier vs He
+(784-100-100-100-100-10, ReLU, SGD 0.01, batch 128, the same batches for all three)
+
+USAGE: cargo run --release --example weight_init_compare -- [OPTIONS]
+
+OPTIONS:
+  --data DIR    the four MNIST files, gzipped or not [default: this repo's data/mnist]
+  --out DIR     where to write weight_init_compare.csv and .png [default: out]
+  --iters N     training iterations [default: 2000]
+  --seed N      NumPy seed (np.random.seed) for the weights and the batches [default: 0]
+  --dtype T     f32 or f64 [default: f32]
+  --threads N   threads the three networks are trained on [default: cores]
+  -h, --help    this text";
+
+fn main() -> ExitCode {
+    common::run(|| {
+        let args = Args::parse(
+            std::env::args().skip(1),
+            &[
+                "--data",
+                "--out",
+                "--iters",
+                "--seed",
+                "--dtype",
+                "--threads",
+            ],
+            &["--help", "-h"],
+        )?;
+        if args.has("--help") || args.has("-h") {
+            println!("{HELP}");
+            return Ok(());
+        }
+        args.no_positional()?;
+        let settings = Settings::from_args(&args, 2000)?;
+        match common::dtype(&args)? {
+            "f32" => run::<f32>(&settings),
+            _ => run::<f64>(&settings),
+        }
+    })
+}
+
+fn run<T: Float + Sync>(s: &Settings) -> Result<(), Error> {
+    let mnist = SparseMnist::<T>::load(&s.data)?;
+    let (train, test): (Vec<_>, Vec<_>) =
+        (mnist.train.iter().collect(), mnist.test.iter().collect());
+    common::create_dir(&s.out)?;
+    // The book's order: the three networks, each layer by layer, then every batch.
+    let mut np = NumpyRandom::seed(s.seed);
+    let nets = INITS.map(|init| {
+        let mut net = Net::<T>::default();
+        net.init_weights(init, || np.randn());
+        net
+    });
+    let batches = compare::batches(&mut np, s.iters, train.len())?;
+    println!(
+        "training 3 networks 784-100-100-100-100-10 ({}): {} iterations, batch {}, seed {}",
+        T::NAME,
+        s.iters,
+        compare::BATCH,
+        s.seed
+    );
+    let bar = compare::bar(3 * s.iters);
+    let data = Data {
+        train: &train,
+        train_t: &mnist.train_t,
+        test: &test,
+        test_t: &mnist.test_t,
+        batches: &batches,
+        bar: &bar,
+    };
+    let t_train = Instant::now();
+    let jobs: Vec<Job<'_>> = nets
+        .into_iter()
+        .enumerate()
+        .map(|(k, net)| compare::job(k, NAMES[k], net, Sgd::new(T::from_f64(0.01)), data))
+        .collect();
+    let results = compare::run_jobs(jobs, s.threads)?;
+    let seconds = t_train.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let figure = Figure {
+        stem: "weight_init_compare",
+        title: "weight initialisation on MNIST (the book's figure 6-15)",
+        y: 0.0..2.5,
+    };
+    compare::report(&s.out, &figure, &NAMES, &results, seconds, s.threads)
+}
