@@ -19,16 +19,12 @@
 mod common;
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-use common::compare::{self, Data, Figure, Job, Net, Settings, SparseMnist};
-use common::{Args, Error};
+use common::Error;
+use common::compare::{self, Contender, Figure, Settings};
 use constnn::Float;
-use constnn::init::{NumpyRandom, WeightInit};
+use constnn::init::WeightInit;
 use constnn::optim::{AdaGrad, Adam, Momentum, Sgd};
-
-/// The optimisers, in the book's order.
-const NAMES: [&str; 4] = ["SGD", "Momentum", "AdaGrad", "Adam"];
 
 const HELP: &str = "\
 optimizer_compare: the book's figure 6-9, SGD vs Momentum vs AdaGrad vs Adam on MNIST
@@ -47,23 +43,17 @@ OPTIONS:
 
 fn main() -> ExitCode {
     common::run(|| {
-        let args = Args::parse(
-            std::env::args().skip(1),
-            &[
-                "--data",
-                "--out",
-                "--iters",
-                "--seed",
-                "--dtype",
-                "--threads",
-            ],
-            &["--help", "-h"],
-        )?;
-        if args.has("--help") || args.has("-h") {
-            println!("{HELP}");
+        let flags = [
+            "--data",
+            "--out",
+            "--iters",
+            "--seed",
+            "--dtype",
+            "--threads",
+        ];
+        let Some(args) = common::args(&flags, HELP)? else {
             return Ok(());
-        }
-        args.no_positional()?;
+        };
         let settings = Settings::from_args(&args, 2000)?;
         match common::dtype(&args)? {
             "f32" => run::<f32>(&settings),
@@ -73,50 +63,22 @@ fn main() -> ExitCode {
 }
 
 fn run<T: Float + Sync>(s: &Settings) -> Result<(), Error> {
-    let mnist = SparseMnist::<T>::load(&s.data)?;
-    let (train, test): (Vec<_>, Vec<_>) =
-        (mnist.train.iter().collect(), mnist.test.iter().collect());
-    common::create_dir(&s.out)?;
-    // The book's order: the four networks, each layer by layer, then every batch.
-    let mut np = NumpyRandom::seed(s.seed);
-    let mut nets = (0..4).map(|_| {
-        let mut net = Net::<T>::default();
-        net.init_weights(WeightInit::He, || np.randn());
-        net
-    });
-    let [sgd, momentum, adagrad, adam] = std::array::from_fn(|_| nets.next().expect("four"));
-    let batches = compare::batches(&mut np, s.iters, train.len())?;
-    println!(
-        "training 4 networks 784-100-100-100-100-10 ({}): {} iterations, batch {}, seed {}",
-        T::NAME,
-        s.iters,
-        compare::BATCH,
-        s.seed
-    );
-    let bar = compare::bar(4 * s.iters);
-    let data = Data {
-        train: &train,
-        train_t: &mnist.train_t,
-        test: &test,
-        test_t: &mnist.test_t,
-        batches: &batches,
-        bar: &bar,
-    };
     let c = T::from_f64;
-    let t_train = Instant::now();
-    let jobs: Vec<Job<'_>> = vec![
-        compare::job(0, NAMES[0], sgd, Sgd::new(c(0.01)), data),
-        compare::job(1, NAMES[1], momentum, Momentum::new(c(0.01), c(0.9)), data),
-        compare::job(2, NAMES[2], adagrad, AdaGrad::new(c(0.01)), data),
-        compare::job(3, NAMES[3], adam, Adam::new(0.001, 0.9, 0.999), data),
+    let contender = |name, optimizer| Contender {
+        name,
+        init: WeightInit::He,
+        optimizer,
+    };
+    let contenders = vec![
+        contender("SGD", Box::new(Sgd::new(c(0.01)))),
+        contender("Momentum", Box::new(Momentum::new(c(0.01), c(0.9)))),
+        contender("AdaGrad", Box::new(AdaGrad::new(c(0.01)))),
+        contender("Adam", Box::new(Adam::new(0.001, 0.9, 0.999))),
     ];
-    let results = compare::run_jobs(jobs, s.threads)?;
-    let seconds = t_train.elapsed().as_secs_f64();
-    bar.finish_and_clear();
     let figure = Figure {
         stem: "optimizer_compare",
         title: "optimizers on MNIST (the book's figure 6-9)",
         y: 0.0..1.0,
     };
-    compare::report(&s.out, &figure, &NAMES, &results, seconds, s.threads)
+    compare::side_by_side(s, contenders, &figure)
 }

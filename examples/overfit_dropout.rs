@@ -16,14 +16,11 @@
 mod common;
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-use common::overfit::{self, Settings, TRAIN};
-use common::{Args, Error};
+use common::overfit::{self, Experiment, Settings};
 use constnn::init::{NumpyRandom, WeightInit};
 use constnn::matrix::Heap;
 use constnn::optim::Sgd;
-use constnn::train::Samples;
 use constnn::{Layer, MultiLayerNetExtend};
 
 type Net = MultiLayerNetExtend![f32, Heap; 784, 100, 100, 100, 100, 100, 100, 10; dropout];
@@ -45,66 +42,34 @@ OPTIONS:
 
 fn main() -> ExitCode {
     common::run(|| {
-        let args = Args::parse(
-            std::env::args().skip(1),
-            &["--data", "--out", "--epochs", "--ratio", "--seed"],
-            &["--help", "-h"],
-        )?;
-        if args.has("--help") || args.has("-h") {
-            println!("{HELP}");
+        let flags = ["--data", "--out", "--epochs", "--ratio", "--seed"];
+        let Some(args) = common::args(&flags, HELP)? else {
             return Ok(());
-        }
-        args.no_positional()?;
+        };
         let s = Settings::from_args(&args, 301)?;
         let ratio = f64::from(common::positive(&args, "--ratio", 0.2)?);
         if ratio >= 1.0 {
-            return Err(Error::Args(common::ArgError::Invalid {
+            return Err(common::Error::Args(common::ArgError::Invalid {
                 option: "--ratio".into(),
                 value: ratio.to_string(),
                 expected: "a ratio below 1",
             }));
         }
-        run(&s, ratio)
+        // Both from the same weights and batches; a ratio of 0 keeps every value (and scales
+        // by 1).
+        let mut np = NumpyRandom::seed(s.seed);
+        let mut plain = Net::default();
+        plain.init_weights(WeightInit::He, || np.randn());
+        let mut dropped = plain.clone();
+        plain.layers.set_dropout(0.0, u64::from(s.seed));
+        dropped.layers.set_dropout(ratio, u64::from(s.seed));
+        let experiment = Experiment {
+            stem: "overfit_dropout",
+            title: "Dropout on 300 MNIST images (the book's figure 6-23)",
+            label: "dropout",
+        };
+        println!("dropout ratio {ratio}");
+        let optimizers = (Sgd::new(0.01), Sgd::new(0.01));
+        overfit::side_by_side(&s, &experiment, [plain, dropped], optimizers, np)
     })
-}
-
-fn run(s: &Settings, ratio: f64) -> Result<(), Error> {
-    let mnist = common::load_mnist(&s.data)?;
-    let (train_rows, test_rows) = (mnist.train.sparse(), mnist.test.sparse());
-    let train_x: Vec<_> = train_rows.iter().take(TRAIN).collect();
-    let test_x: Vec<_> = test_rows.iter().collect();
-    let samples = |x, t| Samples::new(x, t).map_err(|e| common::train_error(e, 0.01));
-    let train = samples(&train_x, &mnist.train.labels()[..train_x.len()])?;
-    let test = samples(&test_x, mnist.test.labels())?;
-    common::create_dir(&s.out)?;
-    println!(
-        "training 784-100x6-10 on {} images for {} epochs, without Dropout and with a ratio of {ratio}",
-        train.len(),
-        s.epochs
-    );
-    // Both from the same weights and batches; a ratio of 0 keeps every value (and scales by 1).
-    let mut np = NumpyRandom::seed(s.seed);
-    let mut plain = Net::default();
-    plain.init_weights(WeightInit::He, || np.randn());
-    let mut dropped = plain.clone();
-    plain.layers.set_dropout(0.0, u64::from(s.seed));
-    dropped.layers.set_dropout(ratio, u64::from(s.seed));
-    let started = Instant::now();
-    let (a, b) = std::thread::scope(|scope| {
-        let other = scope
-            .spawn(|| overfit::curves(&mut dropped, Sgd::new(0.01), train, test, s, np.clone()));
-        let a = overfit::curves(&mut plain, Sgd::new(0.01), train, test, s, np.clone());
-        let b = other
-            .join()
-            .map_err(|_| Error::Failed("a thread panicked".into()))?;
-        Ok::<_, Error>((a?, b?))
-    })?;
-    overfit::report(
-        &s.out,
-        "overfit_dropout",
-        "Dropout on 300 MNIST images (the book's figure 6-23)",
-        "dropout",
-        [&a, &b],
-        started,
-    )
 }

@@ -17,15 +17,12 @@
 mod common;
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-use common::overfit::{self, Settings, TRAIN};
-use common::{Args, Error};
+use common::overfit::{self, Experiment, Settings};
 use constnn::MultiLayerNet;
 use constnn::init::{NumpyRandom, WeightInit};
 use constnn::matrix::Heap;
 use constnn::optim::{Sgd, WeightDecay};
-use constnn::train::Samples;
 
 type Net = MultiLayerNet![f32, Heap; 784, 100, 100, 100, 100, 100, 100, 10];
 
@@ -45,59 +42,23 @@ OPTIONS:
 
 fn main() -> ExitCode {
     common::run(|| {
-        let args = Args::parse(
-            std::env::args().skip(1),
-            &["--data", "--out", "--epochs", "--lambda", "--seed"],
-            &["--help", "-h"],
-        )?;
-        if args.has("--help") || args.has("-h") {
-            println!("{HELP}");
+        let flags = ["--data", "--out", "--epochs", "--lambda", "--seed"];
+        let Some(args) = common::args(&flags, HELP)? else {
             return Ok(());
-        }
-        args.no_positional()?;
+        };
         let s = Settings::from_args(&args, 201)?;
         let lambda = f64::from(common::positive(&args, "--lambda", 0.1)?);
-        run(&s, lambda)
+        // Both from the same weights and batches: the stream after the weights, twice.
+        let mut np = NumpyRandom::seed(s.seed);
+        let mut net = Net::default();
+        net.init_weights(WeightInit::He, || np.randn());
+        let experiment = Experiment {
+            stem: "overfit_weight_decay",
+            title: "weight decay on 300 MNIST images (the book's figures 6-20/6-21)",
+            label: "decay",
+        };
+        let optimizers = (Sgd::new(0.01), WeightDecay::new(lambda, Sgd::new(0.01)));
+        println!("weight decay λ = {lambda}");
+        overfit::side_by_side(&s, &experiment, [net.clone(), net], optimizers, np)
     })
-}
-
-fn run(s: &Settings, lambda: f64) -> Result<(), Error> {
-    let mnist = common::load_mnist(&s.data)?;
-    let (train_rows, test_rows) = (mnist.train.sparse(), mnist.test.sparse());
-    let train_x: Vec<_> = train_rows.iter().take(TRAIN).collect();
-    let test_x: Vec<_> = test_rows.iter().collect();
-    let samples = |x, t| Samples::new(x, t).map_err(|e| common::train_error(e, 0.01));
-    let train = samples(&train_x, &mnist.train.labels()[..train_x.len()])?;
-    let test = samples(&test_x, mnist.test.labels())?;
-    common::create_dir(&s.out)?;
-    println!(
-        "training 784-100x6-10 on {} images for {} epochs, without and with weight decay λ = {lambda}",
-        train.len(),
-        s.epochs
-    );
-    // Both from the same weights and batches: the stream after the weights, twice.
-    let mut np = NumpyRandom::seed(s.seed);
-    let mut plain = Net::default();
-    plain.init_weights(WeightInit::He, || np.randn());
-    let mut decayed = plain.clone();
-    let started = Instant::now();
-    let (a, b) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| {
-            let opt = WeightDecay::new(lambda, Sgd::new(0.01));
-            overfit::curves(&mut decayed, opt, train, test, s, np.clone())
-        });
-        let a = overfit::curves(&mut plain, Sgd::new(0.01), train, test, s, np.clone());
-        let b = other
-            .join()
-            .map_err(|_| Error::Failed("a thread panicked".into()))?;
-        Ok::<_, Error>((a?, b?))
-    })?;
-    overfit::report(
-        &s.out,
-        "overfit_weight_decay",
-        "weight decay on 300 MNIST images (the book's figures 6-20/6-21)",
-        "decay",
-        [&a, &b],
-        started,
-    )
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use common::{Args, Error};
+use common::Error;
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::SparseRow;
 use constnn::train::{Progress, Samples, Trainer};
@@ -51,24 +51,18 @@ fn main() -> ExitCode {
 }
 
 fn train() -> Result<(), Error> {
-    let args = Args::parse(
-        std::env::args().skip(1),
-        &[
-            "--data",
-            "--out",
-            "--iters",
-            "--lr",
-            "--seed",
-            "--rng",
-            "--threads",
-        ],
-        &["--help", "-h"],
-    )?;
-    if args.has("--help") || args.has("-h") {
-        println!("{HELP}");
+    let flags = &[
+        "--data",
+        "--out",
+        "--iters",
+        "--lr",
+        "--seed",
+        "--rng",
+        "--threads",
+    ];
+    let Some(args) = common::args(flags, HELP)? else {
         return Ok(());
-    }
-    args.no_positional()?;
+    };
     let data =
         PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
     let out = PathBuf::from(args.get("--out", "out".to_owned(), "a directory")?);

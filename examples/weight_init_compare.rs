@@ -15,17 +15,12 @@
 mod common;
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-use common::compare::{self, Data, Figure, Job, Net, Settings, SparseMnist};
-use common::{Args, Error};
+use common::Error;
+use common::compare::{self, Contender, Figure, Settings};
 use constnn::Float;
-use constnn::init::{NumpyRandom, WeightInit};
+use constnn::init::WeightInit;
 use constnn::optim::Sgd;
-
-/// The initialisations, in the book's order.
-const NAMES: [&str; 3] = ["std=0.01", "Xavier", "He"];
-const INITS: [WeightInit; 3] = [WeightInit::Std(0.01), WeightInit::Xavier, WeightInit::He];
 
 const HELP: &str = "\
 weight_init_compare: the book's figure 6-15, weights drawn with std 0.01 vs Xavier vs He
@@ -44,23 +39,17 @@ OPTIONS:
 
 fn main() -> ExitCode {
     common::run(|| {
-        let args = Args::parse(
-            std::env::args().skip(1),
-            &[
-                "--data",
-                "--out",
-                "--iters",
-                "--seed",
-                "--dtype",
-                "--threads",
-            ],
-            &["--help", "-h"],
-        )?;
-        if args.has("--help") || args.has("-h") {
-            println!("{HELP}");
+        let flags = [
+            "--data",
+            "--out",
+            "--iters",
+            "--seed",
+            "--dtype",
+            "--threads",
+        ];
+        let Some(args) = common::args(&flags, HELP)? else {
             return Ok(());
-        }
-        args.no_positional()?;
+        };
         let settings = Settings::from_args(&args, 2000)?;
         match common::dtype(&args)? {
             "f32" => run::<f32>(&settings),
@@ -70,47 +59,22 @@ fn main() -> ExitCode {
 }
 
 fn run<T: Float + Sync>(s: &Settings) -> Result<(), Error> {
-    let mnist = SparseMnist::<T>::load(&s.data)?;
-    let (train, test): (Vec<_>, Vec<_>) =
-        (mnist.train.iter().collect(), mnist.test.iter().collect());
-    common::create_dir(&s.out)?;
-    // The book's order: the three networks, each layer by layer, then every batch.
-    let mut np = NumpyRandom::seed(s.seed);
-    let nets = INITS.map(|init| {
-        let mut net = Net::<T>::default();
-        net.init_weights(init, || np.randn());
-        net
-    });
-    let batches = compare::batches(&mut np, s.iters, train.len())?;
-    println!(
-        "training 3 networks 784-100-100-100-100-10 ({}): {} iterations, batch {}, seed {}",
-        T::NAME,
-        s.iters,
-        compare::BATCH,
-        s.seed
-    );
-    let bar = compare::bar(3 * s.iters);
-    let data = Data {
-        train: &train,
-        train_t: &mnist.train_t,
-        test: &test,
-        test_t: &mnist.test_t,
-        batches: &batches,
-        bar: &bar,
-    };
-    let t_train = Instant::now();
-    let jobs: Vec<Job<'_>> = nets
-        .into_iter()
-        .enumerate()
-        .map(|(k, net)| compare::job(k, NAMES[k], net, Sgd::new(T::from_f64(0.01)), data))
-        .collect();
-    let results = compare::run_jobs(jobs, s.threads)?;
-    let seconds = t_train.elapsed().as_secs_f64();
-    bar.finish_and_clear();
+    let contenders = [
+        ("std=0.01", WeightInit::Std(0.01)),
+        ("Xavier", WeightInit::Xavier),
+        ("He", WeightInit::He),
+    ]
+    .into_iter()
+    .map(|(name, init)| Contender {
+        name,
+        init,
+        optimizer: Box::new(Sgd::new(T::from_f64(0.01))),
+    })
+    .collect();
     let figure = Figure {
         stem: "weight_init_compare",
         title: "weight initialisation on MNIST (the book's figure 6-15)",
         y: 0.0..2.5,
     };
-    compare::report(&s.out, &figure, &NAMES, &results, seconds, s.threads)
+    compare::side_by_side(s, contenders, &figure)
 }

@@ -21,6 +21,28 @@ pub trait Optimizer<L: Train> {
     fn update(&mut self, layers: &mut L);
 }
 
+/// A boxed optimiser, of a type chosen at run time (`Box<dyn Optimizer<L>>`), is one.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::optim::{Adam, Optimizer, Sgd};
+/// use constnn::layers::{Affine, Train};
+/// type L = Affine<f64, 1, 1>;
+/// let mut chosen: Box<dyn Optimizer<L>> =
+///     if true { Box::new(Sgd::new(0.1)) } else { Box::new(Adam::new(0.001, 0.9, 0.999)) };
+/// let mut layer = L::from_parts([[1.0]], [0.0]);
+/// layer.for_each_param(|p| p.grad.fill(1.0));
+/// chosen.update(&mut layer);
+/// assert_eq!(layer.w()[0][0], 0.9);
+/// ```
+#[cfg(feature = "alloc")]
+impl<L: Train, O: Optimizer<L> + ?Sized> Optimizer<L> for alloc::boxed::Box<O> {
+    fn update(&mut self, layers: &mut L) {
+        (**self).update(layers);
+    }
+}
+
 /// Stochastic gradient descent: `p −= lr · dL/dp` (the book's `params[key] -= lr * grad[key]`).
 ///
 /// # Examples

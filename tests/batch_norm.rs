@@ -8,21 +8,6 @@ use constnn::layers::{Affine, BatchNorm, Relu, Train};
 use constnn::matrix::Zeros;
 use constnn::{Layer, Network, Sgd, chain};
 
-/// The training-mode loss (batch statistics; the running averages untouched).
-fn train_loss<L, const I: usize, const O: usize, const N: usize>(
-    net: &Network<L>,
-    x: &[[f64; I]; N],
-    t: &[u8; N],
-) -> f64
-where
-    L: Train<Input = [f64; I], Output = [f64; O], Scalar = f64>,
-{
-    let mut tape = L::Tape::<N>::zeros();
-    let mut logits = [[0.0; O]; N];
-    net.layers.forward_train(x, &mut tape, &mut logits);
-    constnn::SoftmaxWithLoss::new().forward(&logits, t).unwrap()
-}
-
 /// Backprop through two BatchNorm layers — γ, β and everything upstream of them through the
 /// batch's mean and variance — equals the numerical gradient of the training-mode loss.
 #[test]
@@ -64,7 +49,7 @@ fn batch_norm_gradients_match_numerical_gradients() {
         for i in 0..len {
             let mut at = |d: f64| {
                 common::for_trained(&mut net.layers, k, |v| v[i] += d);
-                let l = train_loss(&net, &x, &t);
+                let l = common::train_loss(&net, &x, &t);
                 common::for_trained(&mut net.layers, k, |v| v[i] -= d);
                 l
             };

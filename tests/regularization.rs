@@ -77,23 +77,6 @@ fn the_decay_term_is_half_lambda_times_the_squared_weights() {
     assert_eq!(net.decay_loss(0.0), 0.0);
 }
 
-/// The train-mode loss of `net` on `x`, `t`: forward_train through the layers (Dropout's mask
-/// of the current step) and the softmax loss.
-fn train_loss<L, const I: usize, const O: usize, const N: usize>(
-    net: &Network<L>,
-    x: &[[f64; I]; N],
-    t: &[u8; N],
-) -> f64
-where
-    L: constnn::Train<Input = [f64; I], Output = [f64; O], Scalar = f64>,
-{
-    use constnn::matrix::Zeros;
-    let mut tape = L::Tape::<N>::zeros();
-    let mut logits = [[0.0; O]; N];
-    net.layers.forward_train(x, &mut tape, &mut logits);
-    constnn::SoftmaxWithLoss::new().forward(&logits, t).unwrap()
-}
-
 /// Dropout's backward pass against the numerical gradient of the training-mode loss with the
 /// step's mask (the mask stays until `backward` counts the step): equal to 1e-6, what the
 /// loss's `1e-7` inside the logarithm leaves (backprop's `y − t` ignores it: a relative 1e-7/y).
@@ -118,7 +101,7 @@ fn dropout_gradients_match_numerical_gradients_of_the_masked_loss() {
         for i in 0..len {
             let mut at = |d: f64| {
                 common::for_tensor(&mut net.layers, k, |v| v[i] += d);
-                let l = train_loss(&net, &x, &t);
+                let l = common::train_loss(&net, &x, &t);
                 common::for_tensor(&mut net.layers, k, |v| v[i] -= d);
                 l
             };

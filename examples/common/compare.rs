@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use constnn::init::NumpyRandom;
+use constnn::init::{NumpyRandom, WeightInit};
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::{SparseBatch, SparseRow, SparseRows};
 use constnn::network::Workspace;
@@ -192,6 +192,67 @@ pub fn run_jobs(jobs: Vec<Job<'_>>, threads: usize) -> Result<Vec<(Vec<f64>, f64
     })?;
     all.sort_by_key(|(k, _, _)| *k);
     Ok(all.into_iter().map(|(_, l, a)| (l, a)).collect())
+}
+
+/// One of the networks a comparison trains: its name, how its weights are drawn, and the
+/// optimiser that trains it.
+pub struct Contender<T: Float> {
+    pub name: &'static str,
+    pub init: WeightInit,
+    pub optimizer: Box<dyn Optimizer<Layers<T>> + Send>,
+}
+
+/// The whole comparison: MNIST read and kept sparse, the networks' weights drawn in order
+/// from NumPy's stream, then every batch; the networks trained side by side on `s.threads`
+/// threads, and the [`report`].
+pub fn side_by_side<T: Float + Sync>(
+    s: &Settings,
+    contenders: Vec<Contender<T>>,
+    figure: &Figure,
+) -> Result<(), Error> {
+    let mnist = SparseMnist::<T>::load(&s.data)?;
+    let train: Vec<_> = mnist.train.iter().collect();
+    let test: Vec<_> = mnist.test.iter().collect();
+    super::create_dir(&s.out)?;
+    // The book's order: every network, layer by layer, then every batch.
+    let mut np = NumpyRandom::seed(s.seed);
+    let nets: Vec<Net<T>> = contenders
+        .iter()
+        .map(|c| {
+            let mut net = Net::<T>::default();
+            net.init_weights(c.init, || np.randn());
+            net
+        })
+        .collect();
+    let batches = batches(&mut np, s.iters, train.len())?;
+    println!(
+        "training {} networks 784-100-100-100-100-10 ({}): {} iterations, batch {BATCH}, seed {}",
+        nets.len(),
+        T::NAME,
+        s.iters,
+        s.seed
+    );
+    let bar = bar(nets.len() * s.iters);
+    let data = Data {
+        train: &train,
+        train_t: &mnist.train_t,
+        test: &test,
+        test_t: &mnist.test_t,
+        batches: &batches,
+        bar: &bar,
+    };
+    let names: Vec<&str> = contenders.iter().map(|c| c.name).collect();
+    let started = Instant::now();
+    let jobs = contenders
+        .into_iter()
+        .zip(nets)
+        .enumerate()
+        .map(|(k, (c, net))| job(k, c.name, net, c.optimizer, data))
+        .collect();
+    let results = run_jobs(jobs, s.threads)?;
+    let seconds = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    report(&s.out, figure, &names, &results, seconds, s.threads)
 }
 
 /// A comparison's outputs: `stem`.csv and `stem`.png, the figure titled `title` with the loss

@@ -378,3 +378,15 @@ pub fn dtype(args: &Args) -> Result<&'static str, Error> {
         })),
     }
 }
+
+/// The command line, its options `flags` (each with a value) and `--help`: `None` after
+/// printing `help` when asked for it; an error for anything else.
+pub fn args(flags: &[&str], help: &str) -> Result<Option<Args>, Error> {
+    let args = Args::parse(std::env::args().skip(1), flags, &["--help", "-h"])?;
+    if args.has("--help") || args.has("-h") {
+        println!("{help}");
+        return Ok(None);
+    }
+    args.no_positional()?;
+    Ok(Some(args))
+}

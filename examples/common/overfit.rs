@@ -69,17 +69,66 @@ where
         .map_err(|e| super::train_error(e, 0.01))
 }
 
+/// What an overfitting experiment is called: its files `stem`.csv and `stem`.png, its
+/// figure's title, and `label` for the regularised run (`decay`, `dropout`).
+pub struct Experiment {
+    pub stem: &'static str,
+    pub title: &'static str,
+    pub label: &'static str,
+}
+
+/// The whole experiment: MNIST read (the first 300 training images, all test images), `plain`
+/// trained with `opt_plain` and `regular` with `opt_regular` side by side on two threads, both
+/// on the batches `stream` draws, and the [`report`].
+pub fn side_by_side<L, A, B>(
+    s: &Settings,
+    e: &Experiment,
+    [mut plain, mut regular]: [Network<L>; 2],
+    (opt_plain, opt_regular): (A, B),
+    stream: NumpyRandom,
+) -> Result<(), Error>
+where
+    L: Train<Input = [f32; 784], Output = [f32; 10], Scalar = f32> + Clone + Send + Sync,
+    A: Optimizer<L> + Send,
+    B: Optimizer<L> + Send,
+{
+    let mnist = super::load_mnist(&s.data)?;
+    let (train_rows, test_rows) = (mnist.train.sparse(), mnist.test.sparse());
+    let train_x: Vec<_> = train_rows.iter().take(TRAIN).collect();
+    let test_x: Vec<_> = test_rows.iter().collect();
+    let samples = |x, t| Samples::new(x, t).map_err(|e| super::train_error(e, 0.01));
+    let train = samples(&train_x, &mnist.train.labels()[..train_x.len()])?;
+    let test = samples(&test_x, mnist.test.labels())?;
+    super::create_dir(&s.out)?;
+    println!(
+        "training 784-100x6-10 on {} images for {} epochs, without and with {}",
+        train.len(),
+        s.epochs,
+        e.label
+    );
+    let started = Instant::now();
+    let (a, b) = std::thread::scope(|scope| {
+        let other =
+            scope.spawn(|| curves(&mut regular, opt_regular, train, test, s, stream.clone()));
+        let a = curves(&mut plain, opt_plain, train, test, s, stream.clone());
+        let b = other
+            .join()
+            .map_err(|_| Error::Failed("a training thread panicked".into()))?;
+        Ok::<_, Error>((a?, b?))
+    })?;
+    report(&s.out, e, [&a, &b], started)
+}
+
 /// The end of a run: a line per 20 epochs, the `time:` line, the CSV and the figure (`stem`
 /// in `out`: train and test accuracy of both runs), and the final line, `label` naming the
 /// regularised run (`decay`, `dropout`).
 pub fn report(
     out: &Path,
-    stem: &str,
-    title: &'static str,
-    label: &str,
+    e: &Experiment,
     [plain, regular]: [&Report; 2],
     started: Instant,
 ) -> Result<(), Error> {
+    let Experiment { stem, title, label } = *e;
     for (a, b) in plain.epochs.iter().zip(&regular.epochs).step_by(20) {
         println!(
             "epoch {:>3}: without: train {:.4} test {:.4}   with {label}: train {:.4} test {:.4}",

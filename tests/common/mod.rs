@@ -117,3 +117,21 @@ pub fn for_trained<L: constnn::Train>(
         j += 1;
     });
 }
+
+/// The training-mode loss of `net` on `x`, `t`: `forward_train` through the layers (Dropout's
+/// mask of the current step, BatchNorm's batch statistics, the running averages untouched)
+/// and the softmax loss.
+pub fn train_loss<L, const I: usize, const O: usize, const N: usize>(
+    net: &constnn::Network<L>,
+    x: &[[f64; I]; N],
+    t: &[u8; N],
+) -> f64
+where
+    L: constnn::Train<Input = [f64; I], Output = [f64; O], Scalar = f64>,
+{
+    use constnn::matrix::Zeros;
+    let mut tape = L::Tape::<N>::zeros();
+    let mut logits = [[0.0; O]; N];
+    net.layers.forward_train(x, &mut tape, &mut logits);
+    constnn::SoftmaxWithLoss::new().forward(&logits, t).unwrap()
+}
