@@ -132,7 +132,8 @@ impl<R: rand_core::Rng + Send> Draw for R {
 /// Why training stopped, or could not start.
 #[derive(Debug)]
 pub enum TrainError {
-    /// A data set's rows and labels differ in number, or there are none.
+    /// A data set's rows and labels differ in number, there are none, or (the same number of
+    /// each) more training rows than batches can be drawn from (2³² − 1).
     Samples {
         /// Rows given.
         rows: usize,
@@ -162,6 +163,10 @@ impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrainError::Samples { rows: 0, labels: 0 } => f.write_str("a data set with no rows"),
+            TrainError::Samples { rows, labels } if rows == labels => write!(
+                f,
+                "a training set of {rows} rows: batches are drawn from at most 2^32 - 1"
+            ),
             TrainError::Samples { rows, labels } => {
                 write!(f, "a data set of {rows} rows but {labels} labels")
             }
