@@ -300,6 +300,7 @@ pub struct Trainer<Opt, const N: usize> {
     iterations: usize,
     epoch: Option<usize>,
     threads: usize,
+    diverged_loss: Option<f64>,
     log: Option<PathBuf>,
     model: Option<PathBuf>,
 }
@@ -318,6 +319,7 @@ impl<Opt, const N: usize> Trainer<Opt, N> {
             iterations: 10_000,
             epoch: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            diverged_loss: None,
             log: None,
             model: None,
         }
@@ -339,6 +341,14 @@ impl<Opt, const N: usize> Trainer<Opt, N> {
     /// and evaluates while training runs, and the final evaluation is split between all.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
+        self
+    }
+
+    /// Stops with [`TrainError::Diverged`] when an epoch's mean loss exceeds `loss` (by
+    /// default `2 ln O` for `O` classes, twice the loss of guessing; `f64::INFINITY`: only a
+    /// NaN or infinite loss stops it, for experiments that show a network failing to learn).
+    pub fn divergence_loss(mut self, loss: f64) -> Self {
+        self.diverged_loss = Some(loss);
         self
     }
 
@@ -402,7 +412,7 @@ impl<Opt, const N: usize> Trainer<Opt, N> {
         let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
         // Twice the loss of guessing every class alike: an epoch worse than this is not
         // learning (finite only because softmax subtracts the max).
-        let diverged_loss = 2.0 * (O as f64).ln();
+        let diverged_loss = self.diverged_loss.unwrap_or(2.0 * (O as f64).ln());
         let t_start = Instant::now();
         let (results_tx, results) = mpsc::channel::<Result<Evaluated, TrainError>>();
         std::thread::scope(|s| -> Result<(), TrainError> {

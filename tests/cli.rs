@@ -628,3 +628,35 @@ fn the_overfitting_examples_write_both_runs_curves() {
         "invalid value \"1\" for --ratio: expected a ratio below 1",
     );
 }
+
+/// `batch_norm_test` (figures 6-18/6-19) for two epochs on 1 000 images: a line per weight
+/// scale, the final line counting the scales, a CSV line per scale and epoch, the 4×4 figure.
+#[test]
+fn batch_norm_test_writes_a_curve_per_scale() {
+    let dir = tmpdir("batch_norm_test");
+    small_mnist(&dir, 1000, 10);
+    let out = dir.join("out");
+    let (data, out_s) = (dir.to_str().unwrap(), out.to_str().unwrap());
+    let r = run(
+        "batch_norm_test",
+        &["--data", data, "--out", out_s, "--epochs", "2"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let scales = r.stdout.lines().filter(|l| l.starts_with("σ = ")).count();
+    assert_eq!(scales, 16, "{}", r.stdout);
+    let last = r.stdout.lines().last().unwrap();
+    assert!(last.starts_with("final batch_norm_ahead="), "{last}");
+    assert!(last.contains(" learnt_with=") && last.contains(" learnt_without="));
+    let csv = std::fs::read_to_string(out.join("batch_norm_test.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("scale,epoch,batch_norm_train_acc,train_acc")
+    );
+    assert_eq!(csv.lines().count(), 1 + 16 * 2);
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,0,"));
+    let file = std::fs::File::open(out.join("batch_norm_test.png")).unwrap();
+    let reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    assert_eq!((reader.info().width, reader.info().height), (1280, 960));
+}

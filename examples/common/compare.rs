@@ -320,7 +320,7 @@ pub fn report(
         })
         .collect();
     super::plot::Chart {
-        title,
+        title: title.into(),
         x_desc: "iterations",
         y_desc: "loss",
         x: 0.0..(iters.max(2) - 1) as f64,

@@ -155,7 +155,7 @@ pub fn report(
     };
     let png_path = out.join(format!("{stem}.png"));
     super::plot::Chart {
-        title,
+        title: title.into(),
         x_desc: "epochs",
         y_desc: "accuracy",
         x: 0.0..(plain.epochs.len().max(2) - 1) as f64,

@@ -45,7 +45,7 @@ pub fn accuracy_png(path: &Path, train: &[f64], test: &[f64]) -> Result<(), Erro
     let points = |v: &[f64]| v.iter().enumerate().map(|(i, a)| (i as f64, *a)).collect();
     let epochs = train.len().max(1) as f64;
     Chart {
-        title: "TwoLayerNet on MNIST",
+        title: "TwoLayerNet on MNIST".into(),
         x_desc: "epochs",
         y_desc: "accuracy",
         x: 0.0..(epochs - 1.0).max(1.0),
@@ -62,7 +62,7 @@ pub fn accuracy_png(path: &Path, train: &[f64], test: &[f64]) -> Result<(), Erro
 /// A line chart: curves of (x, y) points, each in its own colour (blue, red, green, orange,
 /// then others), with a legend.
 pub struct Chart {
-    pub title: &'static str,
+    pub title: String,
     pub x_desc: &'static str,
     pub y_desc: &'static str,
     pub x: std::ops::Range<f64>,
@@ -85,41 +85,24 @@ impl Chart {
     /// Renders the chart in memory and writes it as a PNG at `path`, atomically. Without a font
     /// for the labels the chart has its axes and curves but no text; it is written either way.
     pub fn png(&self, path: &Path) -> Result<(), Error> {
-        let labels = register_font();
-        let (w, h) = (640u32, 480u32);
-        let mut rgb = vec![0u8; (w * h * 3) as usize];
-        self.draw(&mut rgb, (w, h), labels)
-            .map_err(|e| Error::Failed(format!("plot: {e}")))?;
-        let mut png_bytes = Vec::new();
-        {
-            let mut enc = png::Encoder::new(&mut png_bytes, w, h);
-            enc.set_color(png::ColorType::Rgb);
-            enc.set_depth(png::BitDepth::Eight);
-            let mut writer = enc
-                .write_header()
-                .map_err(|e| Error::Failed(format!("png: {e}")))?;
-            writer
-                .write_image_data(&rgb)
-                .map_err(|e| Error::Failed(format!("png: {e}")))?;
-        }
-        write_atomic(path, |f| std::io::Write::write_all(f, &png_bytes))
+        grid_png(path, std::slice::from_ref(self), 1, (640, 480))
     }
 
-    fn draw(
+    /// Draws the chart on `area`; `small` for a panel of a grid (smaller text and margins).
+    fn draw_on(
         &self,
-        rgb: &mut [u8],
-        size: (u32, u32),
+        area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
         labels: bool,
+        small: bool,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut builder = ChartBuilder::on(&root);
-        builder.margin(16);
+        let (caption, text, margin) = if small { (13, 10, 6) } else { (22, 14, 16) };
+        let mut builder = ChartBuilder::on(area);
+        builder.margin(margin);
         if labels {
             builder
-                .caption(self.title, ("sans-serif", 22))
-                .x_label_area_size(44)
-                .y_label_area_size(56);
+                .caption(&self.title, ("sans-serif", caption))
+                .x_label_area_size(if small { 28 } else { 44 })
+                .y_label_area_size(if small { 36 } else { 56 });
         }
         let mut chart = builder.build_cartesian_2d(self.x.clone(), self.y.clone())?;
         let mut mesh = chart.configure_mesh();
@@ -127,7 +110,7 @@ impl Chart {
             mesh.x_desc(self.x_desc)
                 .x_label_formatter(&|x| format!("{x:.0}"))
                 .y_desc(self.y_desc)
-                .label_style(("sans-serif", 14));
+                .label_style(("sans-serif", text));
         } else {
             mesh.x_labels(0).y_labels(0);
         }
@@ -150,12 +133,50 @@ impl Chart {
                 .position(self.legend.clone())
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
-                .label_font(("sans-serif", 14))
+                .label_font(("sans-serif", text))
                 .draw()?;
+        }
+        Ok(())
+    }
+}
+
+/// Charts drawn in a grid of `columns` columns on one image of `size` pixels, written as a
+/// PNG at `path`, atomically (the book's 4×4 figures 6-18 and 6-24).
+pub fn grid_png(
+    path: &Path,
+    charts: &[Chart],
+    columns: usize,
+    size: (u32, u32),
+) -> Result<(), Error> {
+    let labels = register_font();
+    let (w, h) = size;
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    let draw = |rgb: &mut [u8]| -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        let columns = columns.max(1);
+        let rows = charts.len().div_ceil(columns).max(1);
+        let areas = root.split_evenly((rows, columns));
+        for (chart, area) in charts.iter().zip(&areas) {
+            chart.draw_on(area, labels, charts.len() > 1)?;
         }
         root.present()?;
         Ok(())
+    };
+    draw(&mut rgb).map_err(|e| Error::Failed(format!("plot: {e}")))?;
+    let mut png_bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png_bytes, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| Error::Failed(format!("png: {e}")))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| Error::Failed(format!("png: {e}")))?;
     }
+    write_atomic(path, |f| std::io::Write::write_all(f, &png_bytes))
 }
 
 /// The book's `smooth_curve` (`common/util.py`): a moving average weighted by a Kaiser window
