@@ -660,3 +660,43 @@ fn batch_norm_test_writes_a_curve_per_scale() {
         .unwrap();
     assert_eq!((reader.info().width, reader.info().height), (1280, 960));
 }
+
+/// `hyperparameter_search` (figure 6-24) with 4 short trials: a line per trial, the best ones
+/// listed, the final line naming the best hyperparameters, a CSV line per trial, the figure.
+#[test]
+fn hyperparameter_search_lists_its_trials_and_the_best() {
+    let dir = tmpdir("hyperparameters");
+    small_mnist(&dir, 500, 10);
+    let out = dir.join("out");
+    let (data, out_s) = (dir.to_str().unwrap(), out.to_str().unwrap());
+    let args = [
+        "--data", data, "--out", out_s, "--trials", "4", "--epochs", "2",
+    ];
+    let r = run("hyperparameter_search", &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let trials = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("val acc: "))
+        .count();
+    let overflowed = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("weights overflowed"))
+        .count();
+    assert_eq!(trials + overflowed, 4, "{}", r.stdout);
+    assert!(r.stdout.contains("Best-1: val acc "), "{}", r.stdout);
+    let last = r.stdout.lines().last().unwrap();
+    assert!(last.starts_with("final best val_acc=0."), "{last}");
+    assert!(
+        last.contains(" lr=") && last.contains(" weight_decay="),
+        "{last}"
+    );
+    let csv = std::fs::read_to_string(out.join("hyperparameter_search.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("trial,lr,weight_decay,val_acc,train_acc")
+    );
+    assert_eq!(csv.lines().count(), 1 + trials);
+    assert!(out.join("hyperparameter_search.png").exists());
+}
