@@ -421,11 +421,11 @@ impl<Opt, const N: usize> Trainer<Opt, N> {
             } else {
                 Batches::inline(ahead)
             };
+            // The helper stops early only after sending an evaluation's error: when it is gone,
+            // report that error rather than its absence.
+            let helper_error = |e| results.try_iter().find_map(Result::err).unwrap_or(e);
             for i in 0..self.iterations {
-                // The helper stops early only after sending an evaluation's error: report it.
-                let batch = batches
-                    .next()
-                    .map_err(|e| results.try_iter().find_map(Result::err).unwrap_or(e))?;
+                let batch = batches.next().map_err(helper_error)?;
                 let loss = match net.train_step_with(
                     &mut workspace,
                     &*batch.x,
@@ -456,7 +456,7 @@ impl<Opt, const N: usize> Trainer<Opt, N> {
                         iteration: i,
                         mean_loss,
                     });
-                    let snapshot = batches.evaluate_later(i, net)?;
+                    let snapshot = batches.evaluate_later(i, net).map_err(helper_error)?;
                     let inline = snapshot.is_none();
                     epochs.pending.push_back(Pending {
                         figures: Epoch {
