@@ -21,21 +21,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use common::Error;
-use constnn::layers::{Affine, Chain, Relu};
+use constnn::init::WeightInit;
 use constnn::matrix::Heap;
 use constnn::matrix::sparse::SparseRow;
 use constnn::train::{Progress, Samples, Trainer};
-use constnn::{Network, Sgd};
+use constnn::{MultiLayerNet, Sgd};
 
 const BATCH: usize = 100;
 
-type Deep = Network<
-    Chain<
-        Affine<f32, 784, 100, Heap>,
-        Chain<Relu<f32, 100>, Chain<Affine<f32, 100, 100, Heap>, Chain<Relu<f32, 100>, Last>>>,
-    >,
->;
-type Last = Affine<f32, 100, 10, Heap>;
+type Deep = MultiLayerNet![f32, Heap; 784, 100, 100, 10];
 
 const HELP: &str = "\
 train_deep: 784-100-100-10 (ReLU, He initialisation) on MNIST with SGD, batch 100
@@ -94,14 +88,8 @@ fn train() -> Result<(), Error> {
     common::create_dir(&out)?;
 
     // The book's MultiLayerNet with weight_init_std='relu': W drawn in order, b = 0.
-    let he = |inputs: f64| (2.0 / inputs).sqrt();
-    let mut net: Deep = Network::from_layers(constnn::chain![
-        Affine::with_normal(he(784.0), || stream.randn()),
-        Relu::new(),
-        Affine::with_normal(he(100.0), || stream.randn()),
-        Relu::new(),
-        Affine::with_normal(he(100.0), || stream.randn()),
-    ]);
+    let mut net = Deep::default();
+    net.init_weights(WeightInit::He, || stream.randn());
     let samples = |x, t| Samples::new(x, t).map_err(|e| common::train_error(e, lr));
     let train = samples(&train_x, mnist.train.labels())?;
     let test = samples(&test_x, mnist.test.labels())?;
