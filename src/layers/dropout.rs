@@ -64,12 +64,17 @@ impl<T: Float, const W: usize> Dropout<T, W> {
         self.step
     }
 
-    /// Whether value `c` of row `r` is kept in the current step's mask: a uniform draw in
-    /// [0, 1) above `ratio`, as the book's `np.random.rand(*x.shape) > self.dropout_ratio`.
+    /// The current step's key: what every value's draw of this step mixes in.
+    fn step_key(&self) -> u64 {
+        mix(self.seed ^ mix(self.step))
+    }
+
+    /// Whether value `c` of row `r` is kept in the mask of the step whose key is `key`: a
+    /// uniform draw in [0, 1) above `ratio`, as the book's
+    /// `np.random.rand(*x.shape) > self.dropout_ratio`.
     #[inline]
-    fn kept(&self, r: usize, c: usize) -> bool {
-        let step = mix(self.seed ^ mix(self.step));
-        let z = mix(step ^ (r as u64).wrapping_mul(W as u64).wrapping_add(c as u64));
+    fn kept(&self, key: u64, r: usize, c: usize) -> bool {
+        let z = mix(key ^ (r as u64).wrapping_mul(W as u64).wrapping_add(c as u64));
         (z >> 11) as f64 * (1.0 / (1u64 << 53) as f64) > self.ratio
     }
 }
@@ -124,9 +129,10 @@ impl<T: Float, const W: usize> Train for Dropout<T, W> {
 
     /// Training: `x` where the step's mask keeps it, else 0.
     fn forward_train<const N: usize>(&self, x: &[[T; W]; N], _: &mut (), out: &mut [[T; W]; N]) {
+        let key = self.step_key();
         for (r, (o, v)) in out.iter_mut().zip(x).enumerate() {
             for (c, (o, v)) in o.iter_mut().zip(v).enumerate() {
-                *o = if self.kept(r, c) { *v } else { T::ZERO };
+                *o = if self.kept(key, r, c) { *v } else { T::ZERO };
             }
         }
     }
@@ -142,9 +148,10 @@ impl<T: Float, const W: usize> Train for Dropout<T, W> {
         dx: Option<&mut [[T; W]; N]>,
     ) {
         if let Some(dx) = dx {
+            let key = self.step_key();
             for (r, (d, g)) in dx.iter_mut().zip(dout).enumerate() {
                 for (c, (d, g)) in d.iter_mut().zip(g).enumerate() {
-                    *d = if self.kept(r, c) { *g } else { T::ZERO };
+                    *d = if self.kept(key, r, c) { *g } else { T::ZERO };
                 }
             }
         }
