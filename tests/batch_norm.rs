@@ -24,7 +24,7 @@ fn batch_norm_gradients_match_numerical_gradients() {
     ]);
     // γ and β away from 1 and 0, so that their gradients matter.
     for k in [2, 3, 6, 7] {
-        common::for_tensor(&mut net.layers, k, |v| {
+        common::for_trained(&mut net.layers, k, |v| {
             for (i, x) in v.iter_mut().enumerate() {
                 *x += 0.1 * i as f64 - 0.2;
             }
@@ -41,21 +41,7 @@ fn batch_norm_gradients_match_numerical_gradients() {
             "W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"
         ]
     );
-    let h = 1e-5;
-    let mut numerical = Vec::new();
-    for k in 0..net.param_count() {
-        let mut len = 0;
-        common::for_trained(&mut net.layers, k, |v| len = v.len());
-        for i in 0..len {
-            let mut at = |d: f64| {
-                common::for_trained(&mut net.layers, k, |v| v[i] += d);
-                let l = common::train_loss(&net, &x, &t);
-                common::for_trained(&mut net.layers, k, |v| v[i] -= d);
-                l
-            };
-            numerical.push((at(h) - at(-h)) / (2.0 * h));
-        }
-    }
+    let numerical = common::numerical_gradients(&mut net, 1e-5, |n| common::train_loss(n, &x, &t));
     net.gradient(&x, &t).unwrap();
     let backprop: Vec<f64> = common::params_of(&mut net.layers)
         .into_iter()

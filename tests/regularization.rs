@@ -23,21 +23,9 @@ fn weight_decay_gradients_match_numerical_gradients_of_the_decayed_loss() {
     ]);
     let x: [[f64; 6]; 4] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
     let t = [2u8, 0, 1, 1];
-    let h = 1e-5;
-    let mut numerical = Vec::new();
-    for k in 0..net.param_count() {
-        let mut len = 0;
-        common::for_tensor(&mut net.layers, k, |v| len = v.len());
-        for i in 0..len {
-            let mut at = |d: f64| {
-                common::for_tensor(&mut net.layers, k, |v| v[i] += d);
-                let l = net.loss(&x, &t).unwrap() + net.decay_loss(lambda);
-                common::for_tensor(&mut net.layers, k, |v| v[i] -= d);
-                l
-            };
-            numerical.push((at(h) - at(-h)) / (2.0 * h));
-        }
-    }
+    let numerical = common::numerical_gradients(&mut net, 1e-5, |n| {
+        n.loss(&x, &t).unwrap() + n.decay_loss(lambda)
+    });
     net.gradient(&x, &t).unwrap();
     let mut decayed = Vec::new();
     net.layers.for_each_param(|p| {
@@ -92,22 +80,7 @@ fn dropout_gradients_match_numerical_gradients_of_the_masked_loss() {
     ]);
     let x: [[f64; 5]; 4] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
     let t = [2u8, 0, 1, 1];
-    let h = 1e-5;
-    let mut numerical = Vec::new();
-    let count = net.param_count();
-    for k in 0..count {
-        let mut len = 0;
-        common::for_tensor(&mut net.layers, k, |v| len = v.len());
-        for i in 0..len {
-            let mut at = |d: f64| {
-                common::for_tensor(&mut net.layers, k, |v| v[i] += d);
-                let l = common::train_loss(&net, &x, &t);
-                common::for_tensor(&mut net.layers, k, |v| v[i] -= d);
-                l
-            };
-            numerical.push((at(h) - at(-h)) / (2.0 * h));
-        }
-    }
+    let numerical = common::numerical_gradients(&mut net, 1e-5, |n| common::train_loss(n, &x, &t));
     let step = net.layers.rest.rest.first.steps();
     let loss = net.gradient(&x, &t).unwrap();
     assert_eq!(net.layers.rest.rest.first.steps(), step + 1);

@@ -91,17 +91,6 @@ pub fn set_tensor<L: constnn::Layer>(layer: &mut L, k: usize, values: &[L::Scala
     });
 }
 
-/// Calls `f` on the values of parameter tensor `k` of `layer`.
-pub fn for_tensor<L: constnn::Layer>(layer: &mut L, k: usize, mut f: impl FnMut(&mut [L::Scalar])) {
-    let mut j = 0;
-    layer.for_each_tensor_mut(|_, _, v| {
-        if j == k {
-            f(v);
-        }
-        j += 1;
-    });
-}
-
 /// Calls `f` on the values of trained parameter tensor `k` of `layer` (the order of
 /// `for_each_param`, which skips state such as BatchNorm's running averages).
 pub fn for_trained<L: constnn::Train>(
@@ -134,4 +123,28 @@ where
     let mut logits = [[0.0; O]; N];
     net.layers.forward_train(x, &mut tape, &mut logits);
     constnn::SoftmaxWithLoss::new().forward(&logits, t).unwrap()
+}
+
+/// The central difference `(loss(p + h) − loss(p − h)) / 2h` of `loss` for every value of
+/// every trained parameter of `net`, in `for_each_param`'s order (each value restored).
+pub fn numerical_gradients<L: constnn::Train<Scalar = f64>>(
+    net: &mut constnn::Network<L>,
+    h: f64,
+    mut loss: impl FnMut(&constnn::Network<L>) -> f64,
+) -> Vec<f64> {
+    let mut numerical = Vec::new();
+    for k in 0..constnn::layers::param_list::<L>().trained() {
+        let mut len = 0;
+        for_trained(&mut net.layers, k, |v| len = v.len());
+        for i in 0..len {
+            let mut at = |d: f64| {
+                for_trained(&mut net.layers, k, |v| v[i] += d);
+                let l = loss(net);
+                for_trained(&mut net.layers, k, |v| v[i] -= d);
+                l
+            };
+            numerical.push((at(h) - at(-h)) / (2.0 * h));
+        }
+    }
+    numerical
 }
