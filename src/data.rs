@@ -31,6 +31,11 @@ use std::path::{Path, PathBuf};
 use std::prelude::rust_2024::*;
 use std::{format, vec};
 
+#[cfg(feature = "npz")]
+mod npz;
+#[cfg(feature = "npz")]
+pub use npz::{NpzError, NpzProblem, load_npz, save_npz};
+
 use crate::format::idx::{IdxError, Images, LabeledImages, Labels};
 use crate::format::model::{self, ModelError};
 use crate::layers::Layer;

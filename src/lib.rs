@@ -20,7 +20,8 @@
 //! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
 //! - [`embed`]: any `chain!` network compiled in from a model file ([`include_model!`]).
 //! - `data` (the `std` feature): MNIST's files read from disk with bounded allocation, model
-//!   files saved atomically and loaded no further than a network needs.
+//!   files saved atomically and loaded no further than a network needs; with the `npz`
+//!   feature, parameters as NumPy `.npz` files named as the book names them (`W1`, `b1`, …).
 //! - `train` (the `std` feature): the book's training loop for any network and optimiser —
 //!   batches drawn and made ahead on a helper thread, evaluations beside training, progress,
 //!   a CSV log, the model saved atomically.
