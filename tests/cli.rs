@@ -524,8 +524,9 @@ fn optimizer_compare_writes_its_losses_and_figure() {
         .map(|(f, name)| f.strip_prefix(name).unwrap().parse().unwrap())
         .collect();
     assert_eq!(figures.len(), 4);
-    // The book's result, already after 101 iterations: every adaptive method below SGD.
-    assert!(figures[1..].iter().all(|&l| l < figures[0]), "{last}");
+    // The book's result, already after 101 iterations: Momentum, AdaGrad and Adam well below
+    // SGD (here SGD 1.8064, Momentum 0.6535, AdaGrad 0.2182, Adam 0.3504).
+    assert!(figures[1..].iter().all(|&l| l < figures[0] / 2.0), "{last}");
     let csv = std::fs::read_to_string(out.join("optimizer_compare.csv")).unwrap();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows[0], "iteration,SGD,Momentum,AdaGrad,Adam");
@@ -555,8 +556,9 @@ fn optimizer_compare_writes_its_losses_and_figure() {
     assert!(help.stdout.contains("--dtype T"), "{}", help.stdout);
 }
 
-/// `weight_init_compare` (figure 6-15) on a small MNIST: σ = 0.01 does not learn in 101
-/// iterations (its loss stays at ln 10), He's does; its CSV and figure are written.
+/// `weight_init_compare` (figure 6-15) on a small MNIST, with the book's result: σ = 0.01 does
+/// not learn in 101 iterations (its loss stays at ln 10), Xavier's starts to, He's is lowest
+/// (here 2.3016, 2.2657, 1.8151); its CSV and figure are written.
 #[test]
 fn weight_init_compare_shows_that_a_tiny_sigma_does_not_learn() {
     let dir = tmpdir("weight_init");
@@ -577,15 +579,21 @@ fn weight_init_compare_shows_that_a_tiny_sigma_does_not_learn() {
         .map(|(f, name)| f.strip_prefix(name).unwrap().parse().unwrap())
         .collect();
     assert!((figures[0] - 10f64.ln()).abs() < 0.01, "{last}");
-    assert!(figures[2] < figures[0] - 0.3, "{last}");
+    assert!(
+        figures[1] < figures[0] - 0.01,
+        "Xavier below σ = 0.01: {last}"
+    );
+    assert!(figures[2] < figures[1] - 0.3, "He below Xavier: {last}");
     let csv = std::fs::read_to_string(out.join("weight_init_compare.csv")).unwrap();
     assert_eq!(csv.lines().next(), Some("iteration,std=0.01,Xavier,He"));
     assert!(out.join("weight_init_compare.png").exists());
 }
 
-/// `overfit_weight_decay` and `overfit_dropout` (figures 6-20/6-21, 6-23) for a few epochs:
-/// an epoch line per 20 epochs, the `time:` line, the final line with both runs' accuracies, a
-/// CSV line per epoch and the figure; a dropout ratio of 1 is refused.
+/// `overfit_weight_decay` and `overfit_dropout` (figures 6-20/6-21, 6-23) for 50 epochs of 300
+/// images, with the book's result: the train–test gap is smaller with weight decay and with
+/// dropout (here 0.207 without, 0.167 with decay, 0.027 with dropout). Also an epoch line per
+/// 20 epochs, the `time:` line, a CSV line per epoch and the figure; a dropout ratio of 1 is
+/// refused.
 #[test]
 fn the_overfitting_examples_write_both_runs_curves() {
     let dir = tmpdir("overfit");
@@ -596,7 +604,7 @@ fn the_overfitting_examples_write_both_runs_curves() {
         ("overfit_weight_decay", "decay"),
         ("overfit_dropout", "dropout"),
     ] {
-        let r = run(name, &["--data", data, "--out", out_s, "--epochs", "5"]);
+        let r = run(name, &["--data", data, "--out", out_s, "--epochs", "50"]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         let lines: Vec<&str> = r.stdout.lines().collect();
         assert!(
@@ -619,8 +627,19 @@ fn the_overfitting_examples_write_both_runs_curves() {
             format!("{label}_test_acc"),
         ];
         assert_eq!(keys, expected, "{last}");
+        let acc: Vec<f64> = last
+            .split(' ')
+            .skip(1)
+            .map(|kv| kv.split('=').nth(1).unwrap().parse().unwrap())
+            .collect();
+        let (gap, regularised_gap) = (acc[0] - acc[1], acc[2] - acc[3]);
+        assert!(acc[0] > 0.85, "{name}: the plain run overfits: {last}");
+        assert!(
+            regularised_gap < gap - 0.03,
+            "{name}: the gap shrinks: {last}"
+        );
         let csv = std::fs::read_to_string(out.join(format!("{name}.csv"))).unwrap();
-        assert_eq!(csv.lines().count(), 1 + 5, "{name}");
+        assert_eq!(csv.lines().count(), 1 + 50, "{name}");
         assert!(out.join(format!("{name}.png")).exists());
     }
     assert_clean_failure(
@@ -629,8 +648,9 @@ fn the_overfitting_examples_write_both_runs_curves() {
     );
 }
 
-/// `batch_norm_test` (figures 6-18/6-19) for two epochs on 1 000 images: a line per weight
-/// scale, the final line counting the scales, a CSV line per scale and epoch, the 4×4 figure.
+/// `batch_norm_test` (figures 6-18/6-19) for two epochs on 1 000 images, with the book's
+/// result: BatchNorm ahead at most weight scales (here 14 of 16). Also a line per weight scale,
+/// a CSV line per scale and epoch, the 4×4 figure.
 #[test]
 fn batch_norm_test_writes_a_curve_per_scale() {
     let dir = tmpdir("batch_norm_test");
@@ -645,7 +665,13 @@ fn batch_norm_test_writes_a_curve_per_scale() {
     let scales = r.stdout.lines().filter(|l| l.starts_with("σ = ")).count();
     assert_eq!(scales, 16, "{}", r.stdout);
     let last = r.stdout.lines().last().unwrap();
-    assert!(last.starts_with("final batch_norm_ahead="), "{last}");
+    let ahead: u32 = last
+        .strip_prefix("final batch_norm_ahead=")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("{last}"))
+        .parse()
+        .unwrap();
+    assert!(ahead >= 12, "BatchNorm ahead at most scales: {last}");
     assert!(last.contains(" learnt_with=") && last.contains(" learnt_without="));
     let csv = std::fs::read_to_string(out.join("batch_norm_test.csv")).unwrap();
     assert_eq!(
