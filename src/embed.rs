@@ -1,5 +1,6 @@
 //! Networks compiled in from a model file: any [`chain!`](crate::chain!) of
-//! [`Frozen`] layers, decoded and shape-checked while the program compiles, kept in a `static`
+//! [`Frozen`] layers (with [`BatchNorm`] at inference: its running averages are in the file),
+//! decoded and shape-checked while the program compiles, kept in a `static`
 //! (in flash, on a microcontroller).
 //!
 //! Use [`include_model!`](crate::include_model!). It validates the file against the network's
@@ -12,7 +13,7 @@
 //! ([`ModelData`]) whose associated `const` each layer reads; the macro makes that type.
 
 use crate::format::model;
-use crate::layers::{Affine, Chain, Layer, Relu, Sigmoid, param_list};
+use crate::layers::{Affine, BatchNorm, Chain, Layer, Relu, Sigmoid, param_list};
 use crate::matrix::{Frozen, NoGrad};
 use crate::network::Network;
 use crate::params::ParamList;
@@ -127,6 +128,33 @@ const fn f64_at(data: &[u8], at: usize) -> f64 {
 
 embed_affine!(f32, 4, f32_at);
 embed_affine!(f64, 8, f64_at);
+
+macro_rules! embed_batch_norm {
+    ($t:ty, $bytes:literal, $from:ident) => {
+        impl<M: ModelData, const W: usize> Embed<M> for BatchNorm<$t, W> {
+            /// γ, β, the running mean and the running variance, `W` values each, in the
+            /// declaration's order.
+            const EMBEDDED: Self = {
+                let mut v = [[0.0; W]; 4];
+                let mut at = 0;
+                let mut k = 0;
+                while k < 4 {
+                    let mut c = 0;
+                    while c < W {
+                        v[k][c] = $from(M::DATA, at);
+                        at += $bytes;
+                        c += 1;
+                    }
+                    k += 1;
+                }
+                BatchNorm::from_state(v[0], v[1], v[2], v[3])
+            };
+        }
+    };
+}
+
+embed_batch_norm!(f32, 4, f32_at);
+embed_batch_norm!(f64, 8, f64_at);
 
 impl<M: ModelData, T: crate::Float, const W: usize> Embed<M> for Relu<T, W> {
     const EMBEDDED: Self = Relu::new();

@@ -1,12 +1,13 @@
 //! Any `chain!` network of `Frozen` layers compiles in from a model file (`include_model!`):
-//! here a three-layer network with a Sigmoid and a ReLU, in f32 and f64, checked against the
-//! network the file was written from.
+//! here a three-layer network with a Sigmoid and a ReLU, in f32 and f64, and one with
+//! BatchNorm (its running averages from the file), checked against the networks the files were
+//! written from.
 
 mod common;
 
-use constnn::layers::{Affine, Chain, Relu, Sigmoid};
+use constnn::layers::{Affine, BatchNorm, Relu, Sigmoid};
 use constnn::matrix::{Frozen, Inline, Storage};
-use constnn::{Float, Layer, Network, include_model};
+use constnn::{Chain, Float, Layer, Network, chain, include_model};
 
 /// 20 → 16 (Sigmoid) → 8 (ReLU) → 4, with the storage `S`.
 type Deep<T, S> = Network<
@@ -84,4 +85,62 @@ fn an_embedded_network_is_its_parameters_and_nothing_else() {
     let list = <Deep<f32, Frozen> as constnn::embed::Declared>::LIST;
     assert_eq!(list.values(), 20 * 16 + 16 + 16 * 8 + 8 + 8 * 4 + 4);
     assert_eq!(std::mem::size_of::<Deep<f32, Frozen>>(), 4 * list.values());
+}
+
+/// 6 → 5 (BatchNorm, ReLU) → 3, the book's `MultiLayerNetExtend` shape, with the storage `S`.
+type WithBatchNorm<T, S> =
+    Network<Chain![Affine<T, 6, 5, S>, BatchNorm<T, 5>, Relu<T, 5>, Affine<T, 5, 3, S>]>;
+
+static BN32: WithBatchNorm<f32, Frozen> =
+    include_model!(WithBatchNorm<f32, Frozen>, "data/batch-norm-6-5-3-f32.cnnm");
+static BN64: WithBatchNorm<f64, Frozen> =
+    include_model!(WithBatchNorm<f64, Frozen>, "data/batch-norm-6-5-3-f64.cnnm");
+
+/// The network the BatchNorm fixtures hold: seeded weights, and γ, β and running averages set
+/// away from their starting values (a running variance of 0 would hide a misplaced one).
+fn with_batch_norm<T: Float>() -> WithBatchNorm<T, Inline> {
+    let mut rng = common::rng(9);
+    let mut net = Network::from_layers(chain![
+        Affine::new(0.5, &mut rng),
+        BatchNorm::new(),
+        Relu::new(),
+        Affine::new(0.5, &mut rng),
+    ]);
+    // Tensors 2..6: gamma1, beta1, running_mean1, running_var1.
+    for (k, (lo, hi)) in [(0.5, 1.5), (-0.3, 0.3), (-0.2, 0.2), (0.1, 2.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let values: Vec<T> = (0..5)
+            .map(|_| T::from_f64(common::uniform(&mut rng, lo, hi)))
+            .collect();
+        common::set_tensor(&mut net.layers, 2 + k, &values);
+    }
+    net
+}
+
+fn same_batch_norm_network<T: Float>(
+    embedded: &WithBatchNorm<T, Frozen>,
+    net: &WithBatchNorm<T, Inline>,
+) {
+    let all = tensors(&embedded.layers);
+    assert_eq!(all[5].0, "running_var1");
+    assert!(all[5].1.iter().all(|v| v.to_f64() >= 0.1), "{:?}", all[5]);
+    assert_eq!(all, tensors(&net.layers));
+    let mut rng = common::rng(10);
+    let x: [[f64; 6]; 4] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
+    let x = x.map(|r| r.map(T::from_f64));
+    let (mut a, mut b) = ([[T::ZERO; 3]; 4], [[T::ZERO; 3]; 4]);
+    embedded.predict(&x, &mut a);
+    net.predict(&x, &mut b);
+    assert_eq!(a, b, "the same numbers, bit for bit");
+}
+
+#[test]
+fn a_network_with_batch_norm_compiles_in_with_its_running_averages() {
+    let (net32, net64) = (with_batch_norm::<f32>(), with_batch_norm::<f64>());
+    check_fixture(&net32.layers, "batch-norm-6-5-3-f32.cnnm");
+    check_fixture(&net64.layers, "batch-norm-6-5-3-f64.cnnm");
+    same_batch_norm_network(&BN32, &net32);
+    same_batch_norm_network(&BN64, &net64);
 }

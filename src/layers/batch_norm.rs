@@ -70,6 +70,25 @@ impl<T: Float, const W: usize> BatchNorm<T, W> {
         }
     }
 
+    /// A layer of these parameters and running averages, momentum 0.9 (for
+    /// [`include_model!`](crate::include_model!), in a `const`).
+    pub(crate) const fn from_state(
+        gamma: [T; W],
+        beta: [T; W],
+        running_mean: [T; W],
+        running_var: [T; W],
+    ) -> Self {
+        Self {
+            gamma,
+            beta,
+            running_mean,
+            running_var,
+            dgamma: [T::ZERO; W],
+            dbeta: [T::ZERO; W],
+            momentum: 0.9,
+        }
+    }
+
     /// The running average of the training batches' means, used at inference.
     pub fn running_mean(&self) -> &[T; W] {
         &self.running_mean
