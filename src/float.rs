@@ -107,7 +107,14 @@ macro_rules! impl_float {
             }
             #[inline]
             fn sqrt(self) -> Self {
-                $sqrt(self)
+                // Correctly rounded either way (IEEE 754), so the same bits: `std`'s is the
+                // instruction, which the optimisers' loops run in vectors; `libm`'s (no `std`)
+                // is a call per value.
+                #[cfg(any(test, fused, feature = "std"))]
+                let root = <$t>::sqrt(self);
+                #[cfg(not(any(test, fused, feature = "std")))]
+                let root = $sqrt(self);
+                root
             }
             #[inline]
             fn is_finite(self) -> bool {
