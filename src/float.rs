@@ -9,11 +9,12 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 
 use crate::matrix::Zeros;
 
-/// Whether [`Float::add_product`] is fused (`a·b + s` with one rounding, one instruction): with
-/// the `fma` feature (on by default), on CPUs built with FMA (x86-64 with `+fma`, as this
-/// repository's `.cargo/config.toml` sets, and aarch64) for targets that have `std`. `core`
-/// has no fused multiply-add on stable Rust, so there the crate links `std` for `f32::mul_add`
-/// alone; it still allocates nothing. Elsewhere (a Cortex-M4, bare-metal aarch64, or
+/// Whether [`Float::add_product`] is fused (`a·b + s` with one rounding): with the `fma`
+/// feature (on by default), on x86-64 and aarch64 targets that have `std`. The kernels run it
+/// as one instruction on a CPU with FMA (chosen at run time on x86-64), and `mul_add` computes
+/// the same number in software on one without (an x86-64 from before 2013). `core` has no
+/// fused multiply-add on stable Rust, so there the crate links `std` for `f32::mul_add` (and
+/// CPU detection); it still allocates nothing. Elsewhere (a Cortex-M4, bare-metal aarch64, or
 /// `default-features = false`), a multiply then an add, rounded twice.
 ///
 /// The two give products that differ in the last bits, so a host built with FMA and a
@@ -120,7 +121,7 @@ macro_rules! impl_float {
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
             }
-            #[inline]
+            #[inline(always)]
             fn all_finite(values: &[Self]) -> bool {
                 const MAGNITUDE: $bits = <$bits>::MAX >> 1;
                 let largest = values
@@ -163,7 +164,11 @@ impl_float!(f64, 8, libm::exp, libm::log, libm::sqrt, u64);
 /// searched again for where.
 #[inline]
 pub(crate) fn first_non_finite<T: Float>(values: &[T]) -> Option<usize> {
-    if T::all_finite(values) {
+    let finite = crate::matrix::kernels::vectorized(
+        #[inline(always)]
+        || T::all_finite(values),
+    );
+    if finite {
         None
     } else {
         values.iter().position(|v| !v.is_finite())

@@ -318,10 +318,8 @@ impl<T: Float, const W: usize> Layer for Relu<T, W> {
     fn params_mut(&mut self) {}
 
     fn forward<const N: usize>(&self, x: &[[T; W]; N], out: &mut [[T; W]; N]) {
-        for (o, v) in out.as_flattened_mut().iter_mut().zip(x.as_flattened()) {
-            // `<= 0` rather than `max(0)`: a NaN input stays NaN instead of becoming 0.
-            *o = if *v <= T::ZERO { T::ZERO } else { *v };
-        }
+        // `<= 0` rather than `max(0)`: a NaN input stays NaN instead of becoming 0.
+        crate::matrix::kernels::relu(x.as_flattened(), out.as_flattened_mut());
     }
 }
 
@@ -340,10 +338,8 @@ impl<T: Float, const W: usize> Train for Relu<T, W> {
         dx: Option<&mut [[T; W]; N]>,
     ) {
         let Some(dx) = dx else { return };
-        let it = dx.as_flattened_mut().iter_mut().zip(x.as_flattened());
-        for ((d, v), g) in it.zip(dout.as_flattened()) {
-            *d = if *v <= T::ZERO { T::ZERO } else { *g };
-        }
+        let (x, dout) = (x.as_flattened(), dout.as_flattened());
+        crate::matrix::kernels::relu_backward(x, dout, dx.as_flattened_mut());
     }
 }
 

@@ -43,7 +43,11 @@
 //! assert_eq!(net.accuracy(&x, &t).unwrap(), 1.0);
 //! ```
 #![cfg_attr(not(test), no_std)]
-#![forbid(unsafe_code)]
+// `unsafe` only in `matrix::kernels::isa`, which runs the kernels compiled for the vector unit
+// the CPU has (see there): forbidden in every module but `matrix` and `matrix::kernels` (whose
+// own files deny it), allowed in that one.
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
 #![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
@@ -55,20 +59,33 @@ extern crate alloc;
 extern crate std;
 
 #[cfg(feature = "std")]
+#[forbid(unsafe_code)]
 pub mod data;
+#[forbid(unsafe_code)]
 pub mod embed;
+#[forbid(unsafe_code)]
 pub mod float;
+#[forbid(unsafe_code)]
 pub mod format;
+#[forbid(unsafe_code)]
 pub mod graph;
+#[forbid(unsafe_code)]
 pub mod init;
+#[forbid(unsafe_code)]
 pub mod input;
+#[forbid(unsafe_code)]
 pub mod layers;
+#[forbid(unsafe_code)]
 pub mod loss;
 pub mod matrix;
+#[forbid(unsafe_code)]
 pub mod network;
+#[forbid(unsafe_code)]
 pub mod optim;
+#[forbid(unsafe_code)]
 pub mod params;
 #[cfg(feature = "std")]
+#[forbid(unsafe_code)]
 pub mod train;
 
 pub use float::Float;

@@ -28,9 +28,14 @@ fn shift_by_max<T: Float, const O: usize>(x: &[T; O], out: &mut [T; O]) {
 
 /// Every value's `exp`, in a loop of its own so that it compiles to vector code for `f32`.
 fn exp_all<T: Float>(values: &mut [T]) {
-    for v in values {
-        *v = v.exp();
-    }
+    crate::matrix::kernels::vectorized(
+        #[inline(always)]
+        || {
+            for v in values {
+                *v = v.exp();
+            }
+        },
+    )
 }
 
 /// Divides the values by their sum (summed in order).

@@ -7,7 +7,8 @@
 //! Each const-generic function is a thin, checked wrapper over one slice kernel (crate-private,
 //! written once with run-time sizes): shapes cost nothing at compile time beyond the check.
 
-mod kernels;
+pub(crate) mod kernels;
+#[forbid(unsafe_code)]
 pub mod sparse;
 
 use crate::float::Float;
@@ -306,6 +307,7 @@ impl Storage for Frozen {
 pub use heap::{Heap, boxed_zeros};
 
 #[cfg(feature = "alloc")]
+#[forbid(unsafe_code)]
 mod heap {
     use super::{Matrix, Storage, TrainStorage};
     use crate::float::Float;

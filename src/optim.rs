@@ -70,9 +70,14 @@ impl<T: Float> Sgd<T> {
 impl<T: Float, L: Train<Scalar = T>> Optimizer<L> for Sgd<T> {
     fn update(&mut self, layers: &mut L) {
         layers.for_each_param(|p| {
-            for (v, g) in p.value.iter_mut().zip(p.grad.iter()) {
-                *v -= self.lr * *g;
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    for (v, g) in p.value.iter_mut().zip(p.grad.iter()) {
+                        *v -= self.lr * *g;
+                    }
+                },
+            )
         });
     }
 }
@@ -114,10 +119,15 @@ impl<L: Train> Optimizer<L> for Momentum<L> {
     fn update(&mut self, layers: &mut L) {
         let (lr, momentum) = (self.lr, self.momentum);
         layers.for_each_param_with(&mut self.v, |p, [v]| {
-            for ((w, g), v) in p.value.iter_mut().zip(p.grad.iter()).zip(v.iter_mut()) {
-                *v = momentum * *v - lr * *g;
-                *w += *v;
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    for ((w, g), v) in p.value.iter_mut().zip(p.grad.iter()).zip(v.iter_mut()) {
+                        *v = momentum * *v - lr * *g;
+                        *w += *v;
+                    }
+                },
+            )
         });
     }
 }
@@ -162,12 +172,17 @@ impl<L: Train> Optimizer<L> for Nesterov<L> {
     fn update(&mut self, layers: &mut L) {
         let (lr, momentum) = (self.lr, self.momentum);
         layers.for_each_param_with(&mut self.v, |p, [v]| {
-            for ((w, g), v) in p.value.iter_mut().zip(p.grad.iter()).zip(v.iter_mut()) {
-                *v *= momentum;
-                *v -= lr * *g;
-                *w += momentum * momentum * *v;
-                *w -= (L::Scalar::ONE + momentum) * lr * *g;
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    for ((w, g), v) in p.value.iter_mut().zip(p.grad.iter()).zip(v.iter_mut()) {
+                        *v *= momentum;
+                        *v -= lr * *g;
+                        *w += momentum * momentum * *v;
+                        *w -= (L::Scalar::ONE + momentum) * lr * *g;
+                    }
+                },
+            )
         });
     }
 }
@@ -208,10 +223,15 @@ impl<L: Train> Optimizer<L> for AdaGrad<L> {
     fn update(&mut self, layers: &mut L) {
         let (lr, eps) = (self.lr, L::Scalar::from_f64(EPS));
         layers.for_each_param_with(&mut self.h, |p, [h]| {
-            for ((w, g), h) in p.value.iter_mut().zip(p.grad.iter()).zip(h.iter_mut()) {
-                *h += *g * *g;
-                *w -= lr * *g / (h.sqrt() + eps);
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    for ((w, g), h) in p.value.iter_mut().zip(p.grad.iter()).zip(h.iter_mut()) {
+                        *h += *g * *g;
+                        *w -= lr * *g / (h.sqrt() + eps);
+                    }
+                },
+            )
         });
     }
 }
@@ -254,11 +274,16 @@ impl<L: Train> Optimizer<L> for RmsProp<L> {
     fn update(&mut self, layers: &mut L) {
         let (lr, rho, eps) = (self.lr, self.decay_rate, L::Scalar::from_f64(EPS));
         layers.for_each_param_with(&mut self.h, |p, [h]| {
-            for ((w, g), h) in p.value.iter_mut().zip(p.grad.iter()).zip(h.iter_mut()) {
-                *h *= rho;
-                *h += (L::Scalar::ONE - rho) * *g * *g;
-                *w -= lr * *g / (h.sqrt() + eps);
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    for ((w, g), h) in p.value.iter_mut().zip(p.grad.iter()).zip(h.iter_mut()) {
+                        *h *= rho;
+                        *h += (L::Scalar::ONE - rho) * *g * *g;
+                        *w -= lr * *g / (h.sqrt() + eps);
+                    }
+                },
+            )
         });
     }
 }
@@ -322,17 +347,22 @@ impl<L: Train> Optimizer<L> for Adam<L> {
         let (lr_t, b1, b2, eps) = (from(lr_t), from(self.beta1), from(self.beta2), from(EPS));
         let one = L::Scalar::ONE;
         layers.for_each_param_with(&mut self.moments, |p, [m, v]| {
-            for (((w, g), m), v) in p
-                .value
-                .iter_mut()
-                .zip(p.grad.iter())
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-            {
-                *m += (one - b1) * (*g - *m);
-                *v += (one - b2) * (*g * *g - *v);
-                *w -= lr_t * *m / (v.sqrt() + eps);
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    for (((w, g), m), v) in p
+                        .value
+                        .iter_mut()
+                        .zip(p.grad.iter())
+                        .zip(m.iter_mut())
+                        .zip(v.iter_mut())
+                    {
+                        *m += (one - b1) * (*g - *m);
+                        *v += (one - b2) * (*g * *g - *v);
+                        *w -= lr_t * *m / (v.sqrt() + eps);
+                    }
+                },
+            )
         });
     }
 }
@@ -372,11 +402,16 @@ impl<L: Train, O: Optimizer<L>> Optimizer<L> for WeightDecay<O> {
     fn update(&mut self, layers: &mut L) {
         let lambda = L::Scalar::from_f64(self.lambda);
         layers.for_each_param(|p| {
-            if let crate::params::Shape::Matrix(..) = p.shape {
-                for (g, w) in p.grad.iter_mut().zip(p.value.iter()) {
-                    *g += lambda * *w;
-                }
-            }
+            crate::matrix::kernels::vectorized(
+                #[inline(always)]
+                || {
+                    if let crate::params::Shape::Matrix(..) = p.shape {
+                        for (g, w) in p.grad.iter_mut().zip(p.value.iter()) {
+                            *g += lambda * *w;
+                        }
+                    }
+                },
+            )
         });
         self.inner.update(layers);
     }

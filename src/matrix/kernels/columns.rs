@@ -20,6 +20,21 @@ pub(crate) fn sparse_columns_tn<T: Float>(
     c: &mut [T],
     n: usize,
 ) {
+    dispatch!(isa => isa.sparse_columns_tn::<T>(starts, rows, values, d, c, n))
+}
+
+/// The body of [`sparse_columns_tn`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sparse_columns_tn_body<T: Float>(
+    _isa: impl Isa,
+    starts: &[u32],
+    rows: &[u16],
+    values: &[T],
+    d: &[T],
+    c: &mut [T],
+    n: usize,
+) {
     assert!(
         n == 0 || (starts.len() == c.len() / n + 1 && d.len().is_multiple_of(n)),
         "sparse_columns_tn: sizes"
@@ -63,6 +78,21 @@ pub(crate) fn sparse_columns_tn<T: Float>(
 /// batch already in the cache it is no faster; from batches in memory the listing is one run
 /// where the rows lie all over the data set.
 pub(crate) fn sparse_columns_nn<T: Float>(
+    starts: &[u32],
+    rows: &[u16],
+    values: &[T],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    dispatch!(isa => isa.sparse_columns_nn::<T>(starts, rows, values, b, c, n))
+}
+
+/// The body of [`sparse_columns_nn`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sparse_columns_nn_body<T: Float>(
+    _isa: impl Isa,
     starts: &[u32],
     rows: &[u16],
     values: &[T],

@@ -10,16 +10,29 @@ pub(crate) fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usiz
         a.len() == m * k && b.len() == k * n && c.len() == m * n,
         "gemm_nn: sizes"
     );
+    dispatch!(isa => gemm_nn_on(isa, a, b, c, m, k, n));
+}
+
+/// [`gemm_nn`] on the unit `isa`.
+pub(super) fn gemm_nn_on<T: Float>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     if narrow::<T>(m, k, n) {
         if T::BYTES == 4 {
-            narrow_blocks::<T, 16, 8>(a, b, c, m, k, n);
+            narrow_blocks::<T, 16, 8>(isa, a, b, c, m, k, n);
         } else {
-            narrow_blocks::<T, 8, 4>(a, b, c, m, k, n);
+            narrow_blocks::<T, 8, 4>(isa, a, b, c, m, k, n);
         }
     } else if T::BYTES == 4 {
-        driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
+        isa.driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
     } else {
-        driver::<T, false, 8, 4>(a, k, b, c, m, k, n);
+        isa.driver::<T, false, 8, 4>(a, k, b, c, m, k, n);
     }
 }
 
@@ -29,21 +42,35 @@ pub(crate) fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usiz
         a.len() == k * m && b.len() == k * n && c.len() == m * n,
         "gemm_tn: sizes"
     );
+    dispatch!(isa => gemm_tn_on(isa, a, b, c, k, m, n));
+}
+
+/// [`gemm_tn`] on the unit `isa`.
+pub(super) fn gemm_tn_on<T: Float>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    k: usize,
+    m: usize,
+    n: usize,
+) {
     if narrow::<T>(m, k, n) {
         if T::BYTES == 4 {
-            narrow_tn::<T, 16, 8>(a, b, c, m, k, n);
+            narrow_tn::<T, 16, 8>(isa, a, b, c, m, k, n);
         } else {
-            narrow_tn::<T, 8, 4>(a, b, c, m, k, n);
+            narrow_tn::<T, 8, 4>(isa, a, b, c, m, k, n);
         }
     } else if T::BYTES == 4 {
-        driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
+        isa.driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
     } else {
-        driver::<T, true, 8, 4>(a, m, b, c, m, k, n);
+        isa.driver::<T, true, 8, 4>(a, m, b, c, m, k, n);
     }
 }
 
 /// Whether [`narrow_blocks`] takes a product `a · b`: at most two vectors of columns (16
 /// f32), a `B` that fits a [`Band`] two vectors a row, and rows enough to pay for copying it.
+#[inline(always)]
 pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
     let width = 64 / T::BYTES;
     WIDE_ROWS && m >= 16 && (1..=width).contains(&n) && k * width <= BAND
@@ -58,8 +85,24 @@ pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
 /// are the same sums (see the module's notes). `B` is first copied with its rows two vectors
 /// apart, so that a step loads one aligned 64-byte line. Called before `driver`, whose code
 /// stays as it was: choosing this inside `row_blocks` made its 4×24 tile spill.
-#[inline(never)]
+#[inline(always)]
 pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    isa.narrow_blocks::<T, W, L>(a, b, c, m, k, n)
+}
+
+/// The body of [`narrow_blocks`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn narrow_blocks_body<T: Float, const W: usize, const L: usize>(
+    _isa: impl Isa,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -91,6 +134,7 @@ pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
 }
 
 /// `b`'s `k` rows of `n` copied into `band` `W` apart (zeros between), 64-byte aligned.
+#[inline(always)]
 pub(super) fn pad_rows<'a, T: Float, const W: usize>(
     band: &'a mut Band<T>,
     b: &[T],
@@ -121,8 +165,24 @@ pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T
 /// (contiguous: a row of `a`) times a row of B, copied two vectors apart as in
 /// [`narrow_blocks`]. Nothing packed, no step skipped: the same sums, faster than packed by
 /// `driver`.
-#[inline(never)]
+#[inline(always)]
 pub(super) fn narrow_tn<T: Float, const W: usize, const L: usize>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    isa.narrow_tn::<T, W, L>(a, b, c, m, k, n)
+}
+
+/// The body of [`narrow_tn`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn narrow_tn_body<T: Float, const W: usize, const L: usize>(
+    _isa: impl Isa,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -163,12 +223,25 @@ pub(crate) fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usiz
         a.len() == m * k && b.len() == n * k && c.len() == m * n,
         "gemm_nt: sizes"
     );
+    dispatch!(isa => gemm_nt_on(isa, a, b, c, m, k, n));
+}
+
+/// [`gemm_nt`] on the unit `isa`.
+pub(super) fn gemm_nt_on<T: Float>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     if WIDE_ROWS && n > 0 && k > 0 && n * k <= NT_SMALL {
-        nt_small(a, b, c, m, k, n);
+        nt_small(isa, a, b, c, m, k, n);
     } else if T::BYTES == 4 {
-        nt_driver::<T, 16>(a, b, c, m, k, n);
+        nt_driver::<T, 16>(isa, a, b, c, m, k, n);
     } else {
-        nt_driver::<T, 8>(a, b, c, m, k, n);
+        nt_driver::<T, 8>(isa, a, b, c, m, k, n);
     }
 }
 
@@ -194,8 +267,31 @@ pub(super) const STEPS: [u16; NT_SMALL] = {
 /// one-row tiles instead, over every step (dense), with `bᵀ`'s rows a whole number of vectors
 /// apart: its seven vectors of sums keep the adders busy, and it stores them as vectors where
 /// a block's tiles store through `memcpy`. The same sums in the same order.
-#[inline(never)]
-pub(super) fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize) {
+#[inline(always)]
+pub(super) fn nt_small<T: Float>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    isa.nt_small::<T>(a, b, c, m, k, n)
+}
+
+/// The body of [`nt_small`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn nt_small_body<T: Float>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     let lanes = 32 / T::BYTES;
     if n > 4 * lanes {
         // n·k ≤ NT_SMALL and n > 4·lanes, so k·ldb < 2·NT_SMALL = BAND.
@@ -216,13 +312,14 @@ pub(super) fn nt_small<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usi
     transpose_into(b, k, 0..k, n, &mut bt);
     let bt = &bt[..k * n];
     if T::BYTES == 4 {
-        driver::<T, false, 16, 8>(a, k, bt, c, m, k, n);
+        driver::<T, false, 16, 8>(isa, a, k, bt, c, m, k, n);
     } else {
-        driver::<T, false, 8, 4>(a, k, bt, c, m, k, n);
+        driver::<T, false, 8, 4>(isa, a, k, bt, c, m, k, n);
     }
 }
 
 /// Values `steps` of `b`'s rows of `k` as the columns of `out`, whose rows are `ld` apart.
+#[inline(always)]
 pub(super) fn transpose_into<T: Float>(
     b: &[T],
     k: usize,
@@ -248,6 +345,7 @@ pub(super) struct PackedA<T, const R: usize, const CAP: usize = KC> {
 
 impl<T: Float, const CAP: usize> PackedA<T, 1, CAP> {
     /// A single row's packed values and their steps.
+    #[inline(always)]
     pub(super) fn row(&self) -> (&[T], &[u16]) {
         (
             &self.values.as_flattened()[..self.count],
@@ -257,6 +355,7 @@ impl<T: Float, const CAP: usize> PackedA<T, 1, CAP> {
 }
 
 impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
+    #[inline(always)]
     pub(super) fn new() -> Self {
         Self {
             values: [[T::ZERO; R]; CAP],
@@ -446,7 +545,9 @@ pub(super) fn in_place<T: Float, const R: usize>(
 /// `c = op(a) · b` for B read in place: `KC` steps at a time, `MR` rows at a time, then every
 /// column tile (`NR` wide, then `NR2`, then single columns).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    isa: impl Isa,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -466,9 +567,9 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
         let dense = TA && WIDE_ROWS && no_zero(a);
         if TA || !WIDE_ROWS {
             if dense {
-                row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0, 0);
+                row_blocks::<T, TA, NR, NR2, true, true>(isa, a, lda, b, c, 0..full, k, n, 0, 0);
             } else {
-                row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, 0..full, k, n, 0, 0);
+                row_blocks::<T, TA, NR, NR2, false, true>(isa, a, lda, b, c, 0..full, k, n, 0, 0);
             }
         } else {
             // Up to 64 blocks at a time: those whose first row is sparse run first, row by row
@@ -477,19 +578,22 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
             for g0 in (0..full).step_by(64 * MR) {
                 let group = g0..full.min(g0 + 64 * MR);
                 let all = u64::MAX >> (64 - group.len() / MR);
-                let (blocks, filled) = sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
+                let (blocks, filled) =
+                    sparse_blocks::<T, NR2>(isa, a, lda, b, c, group.clone(), k, n);
                 if blocks == all {
-                    row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, group, k, n, 0, filled);
+                    row_blocks::<T, TA, NR, NR2, false, true>(
+                        isa, a, lda, b, c, group, k, n, 0, filled,
+                    );
                 } else if blocks != 0 {
                     row_blocks::<T, TA, NR, NR2, false, false>(
-                        a, lda, b, c, group, k, n, blocks, filled,
+                        isa, a, lda, b, c, group, k, n, blocks, filled,
                     );
                 }
             }
         }
     }
     if full < m {
-        single_rows::<T, TA, NR, NR2>(a, lda, b, c, full..m, k, n);
+        single_rows::<T, TA, NR, NR2>(isa, a, lda, b, c, full..m, k, n);
     }
 }
 
@@ -498,7 +602,7 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
 /// `filled`: the blocks of such a group whose first row has no zero (see [`in_place`]).
 /// `DENSE`: A is Aᵀ and has no zero (see [`copy_t4`]). Separate instances, so that the usual
 /// one compiles as before.
-#[inline(never)]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn row_blocks<
     T: Float,
@@ -508,6 +612,32 @@ pub(super) fn row_blocks<
     const DENSE: bool,
     const ALL: bool,
 >(
+    isa: impl Isa,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    rows: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+    blocks: u64,
+    filled: u64,
+) {
+    isa.row_blocks::<T, TA, NR, NR2, DENSE, ALL>(a, lda, b, c, rows, k, n, blocks, filled)
+}
+
+/// The body of [`row_blocks`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn row_blocks_body<
+    T: Float,
+    const TA: bool,
+    const NR: usize,
+    const NR2: usize,
+    const DENSE: bool,
+    const ALL: bool,
+>(
+    isa: impl Isa,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -569,7 +699,7 @@ pub(super) fn row_blocks<
                         }
                     };
                     let end = if i0 < group.start + down { n - tail } else { n };
-                    strip::<T, TA, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
+                    strip::<T, TA, MR, NR, NR2>(isa, panel, b, c, n, end, i0, MR, p0);
                     continue;
                 }
                 if ALL || blocks & (1 << bit) != 0 {
@@ -593,7 +723,7 @@ pub(super) fn row_blocks<
                         }
                     };
                     let end = if i0 < group.start + down { n - tail } else { n };
-                    strip::<T, TA, MR, NR, NR2>(panel, b, c, n, end, i0, MR, p0);
+                    strip::<T, TA, MR, NR, NR2>(isa, panel, b, c, n, end, i0, MR, p0);
                 }
             }
         }
@@ -630,6 +760,7 @@ pub(super) fn copy_t4<T: Float, const R: usize>(
 }
 
 /// Whether no value of `a` is zero (or −0); stops at the first 64 values with one.
+#[inline(always)]
 pub(super) fn no_zero<T: Float>(a: &[T]) -> bool {
     !a.chunks(64)
         .any(|c| c.iter().fold(false, |z, x| z | (*x == T::ZERO)))
@@ -641,6 +772,7 @@ pub(super) const TAIL_ROWS: usize = 32;
 
 /// How many columns a product of width `n` has past its last whole `NR`-wide tile, if one or
 /// two: those run down the rows in Aᵀ·B (see [`column_tail`]); otherwise 0.
+#[inline(always)]
 pub(super) fn tail_columns(n: usize, nr: usize) -> usize {
     match n % nr {
         t @ 1..=2 if n > nr => t,
@@ -710,8 +842,26 @@ pub(super) fn whole_row<T: Float, const TA: bool, const L: usize>(
 /// Rows `rows` one at a time: the last few of a batch, or all of a batch of one (as on a
 /// microcontroller), with no lanes spent on rows that are not there. A separate function, so
 /// that a batch of one needs only this one's (smaller) buffer on its stack.
-#[inline(never)]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    isa: impl Isa,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    rows: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+) {
+    isa.single_rows::<T, TA, NR, NR2>(a, lda, b, c, rows, k, n)
+}
+
+/// The body of [`single_rows`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn single_rows_body<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    isa: impl Isa,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -732,7 +882,7 @@ pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: 
         let kc = (k - p0).min(KC);
         for i in rows.clone() {
             single.pack::<TA>(a, lda, i, 1, p0, kc);
-            strip::<T, TA, 1, NR, NR2>(Panel::Packed(&single), b, c, n, n, i, 1, p0);
+            strip::<T, TA, 1, NR, NR2>(isa, Panel::Packed(&single), b, c, n, n, i, 1, p0);
         }
     }
 }
@@ -742,6 +892,7 @@ pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn strip<T: Float, const TA: bool, const R: usize, const NR: usize, const NR2: usize>(
+    isa: impl Isa,
     panel: Panel<'_, T, R>,
     b: &[T],
     c: &mut [T],
@@ -763,9 +914,9 @@ pub(super) fn strip<T: Float, const TA: bool, const R: usize, const NR: usize, c
             // whose accumulators each wait on their last add (dense x·W 1.06×).
             debug_assert_eq!(NR + NR2, 96 / T::BYTES, "the tiles are 16 + 8 or 8 + 4");
             if T::BYTES == 4 {
-                wide_tile::<T, R, 24, 8>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+                wide_tile::<T, R, 24, 8>(isa, panel, b_rows, n, left, c, n, i0, rows, j0, acc);
             } else {
-                wide_tile::<T, R, 12, 4>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+                wide_tile::<T, R, 12, 4>(isa, panel, b_rows, n, left, c, n, i0, rows, j0, acc);
             }
             j0 = end;
         } else if left >= NR {
@@ -849,8 +1000,28 @@ pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
 /// accumulators in registers only with the calls; with a constant width there it spilled
 /// them.
 #[allow(clippy::too_many_arguments)]
-#[inline(never)]
+#[inline(always)]
 pub(super) fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize>(
+    isa: impl Isa,
+    panel: Panel<'_, T, R>,
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) {
+    isa.wide_tile::<T, R, W, L>(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+}
+
+/// The body of [`wide_tile`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn wide_tile_body<T: Float, const R: usize, const W: usize, const L: usize>(
+    _isa: impl Isa,
     panel: Panel<'_, T, R>,
     b_rows: &[T],
     ldb: usize,
@@ -975,6 +1146,22 @@ pub(super) const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
 /// aligned buffer, through which every block of rows of A runs, read in place if it has no
 /// all-zero step, as in [`gemm_nn`].
 pub(super) fn nt_driver<T: Float, const NR: usize>(
+    isa: impl Isa,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    isa.nt_driver::<T, NR>(a, b, c, m, k, n)
+}
+
+/// The body of [`nt_driver`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn nt_driver_body<T: Float, const NR: usize>(
+    _isa: impl Isa,
     a: &[T],
     b: &[T],
     c: &mut [T],

@@ -28,6 +28,19 @@ pub(crate) fn sparse_lined<T: Float, const K: usize, const O: usize>(
     tail: &[T],
     c: &mut [[T; O]],
 ) {
+    dispatch!(isa => isa.sparse_lined::<T, K, O>(x, main, tail, c))
+}
+
+/// The body of [`sparse_lined`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sparse_lined_body<T: Float, const K: usize, const O: usize>(
+    _isa: impl Isa,
+    x: &[SparseRow<'_, T, K>],
+    main: &[Line<T>],
+    tail: &[T],
+    c: &mut [[T; O]],
+) {
     assert!(
         main.len() == K * (O / LINE) && tail.len() == K * (O % LINE) && c.len() == x.len(),
         "sparse_lined: sizes"

@@ -16,8 +16,26 @@ use super::*;
 /// A function of its own, called before `row_blocks`, so that that one compiles as before:
 /// run from inside it, inlined or not, the compiler kept a row pointer of the dense tiles'
 /// loop on the stack.
-#[inline(never)]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_blocks<T: Float, const L: usize>(
+    isa: impl Isa,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    group: core::ops::Range<usize>,
+    k: usize,
+    n: usize,
+) -> (u64, u64) {
+    isa.sparse_blocks::<T, L>(a, lda, b, c, group, k, n)
+}
+
+/// The body of [`sparse_blocks`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sparse_blocks_body<T: Float, const L: usize>(
+    _isa: impl Isa,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -75,6 +93,7 @@ pub(super) struct Listed<T> {
 }
 
 impl<T: Float> Listed<T> {
+    #[inline(always)]
     pub(super) fn new() -> Self {
         Self {
             values: [T::ZERO; POOL],

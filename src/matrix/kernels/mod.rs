@@ -30,6 +30,10 @@
 //! are about 80% zero pixels, so the products with a batch of images (Affine's `x·W` and
 //! `xᵀ·dY`) skip most of their work; on dense data the list of steps is simply all of them.
 //!
+//! **One copy per vector unit.** Each kernel is compiled for every vector unit the build can
+//! use and runs on the best one the CPU has, chosen when it is called (see [`isa`]): the same
+//! sums in the same order on each, so the same numbers.
+//!
 //! **Sparse rows run alone.** Four MNIST images share few of their non-zero pixels: a block
 //! of four has non-zero steps wherever any of them does (314 of 784 on average, against 156
 //! per image). So on x86 a block whose first row is at most half non-zero runs row by row
@@ -99,15 +103,25 @@ macro_rules! by_vectors {
 }
 
 #[cfg(feature = "alloc")]
+#[forbid(unsafe_code)]
 mod columns;
+#[forbid(unsafe_code)]
 mod dense;
+#[forbid(unsafe_code)]
+mod elementwise;
+#[allow(unsafe_code)]
+pub(crate) mod isa;
 #[cfg(feature = "alloc")]
+#[forbid(unsafe_code)]
 mod lined;
+#[forbid(unsafe_code)]
 mod listing;
+#[forbid(unsafe_code)]
 mod sparse_rows;
 #[cfg(test)]
 mod tests;
 
 #[cfg(feature = "alloc")]
 pub(crate) use self::{columns::*, lined::*};
-pub(crate) use self::{dense::*, listing::*, sparse_rows::*};
+pub(crate) use self::{dense::*, elementwise::*, listing::*, sparse_rows::*};
+use isa::{Isa, dispatch};

@@ -11,6 +11,19 @@ pub(crate) fn sparse_nn<T: Float, const K: usize>(
     c: &mut [T],
     n: usize,
 ) {
+    dispatch!(isa => isa.sparse_nn::<T, K>(x, b, c, n))
+}
+
+/// The body of [`sparse_nn`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sparse_nn_body<T: Float, const K: usize>(
+    _isa: impl Isa,
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
     assert!(
         b.len() == K * n && c.len() == x.len() * n,
         "sparse_nn: sizes"
@@ -42,6 +55,18 @@ pub(crate) fn sparse_nn<T: Float, const K: usize>(
 /// [`SparseBatch`](crate::matrix::sparse::SparseBatch) sorts them once, where it can be done
 /// ahead, for [`sparse_columns_tn`].
 pub(crate) fn sparse_tn<T: Float, const K: usize, const N: usize>(
+    x: &[SparseRow<'_, T, K>],
+    d: &[[T; N]],
+    c: &mut [[T; N]; K],
+) {
+    dispatch!(isa => isa.sparse_tn::<T, K, N>(x, d, c))
+}
+
+/// The body of [`sparse_tn`], compiled for the unit that runs it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn sparse_tn_body<T: Float, const K: usize, const N: usize>(
+    _isa: impl Isa,
     x: &[SparseRow<'_, T, K>],
     d: &[[T; N]],
     c: &mut [[T; N]; K],
@@ -100,6 +125,7 @@ pub(crate) fn sparse_tn<T: Float, const K: usize, const N: usize>(
 
 /// `c += xᵀ · d` straight into `c`, row after row of `x` (for rows of `c` too wide for a
 /// [`Band`]).
+#[inline(always)]
 pub(super) fn scatter<T: Float, const K: usize, const N: usize>(
     x: &[SparseRow<'_, T, K>],
     d: &[[T; N]],

@@ -1,7 +1,10 @@
 //! The kernels against a plain sequential sum, bit for bit, on every path: run-time shapes that
 //! the const-generic products cannot name one by one.
 
-use super::{gemm_nn, gemm_nt, gemm_tn};
+#[cfg(detect)]
+use super::isa::Avx2Fma;
+use super::isa::{Base, Isa};
+use super::{gemm_nn_on, gemm_nt_on, gemm_tn_on};
 use crate::float::Float;
 
 /// A small seeded generator (SplitMix64), so every run sees the same numbers.
@@ -24,7 +27,8 @@ impl Rng {
 /// of four rows alternately dense and 80% zeros, so that one product runs both its block path
 /// and its row-by-row path).
 macro_rules! check_kernels_bit_for_bit {
-    ($t:ty, $shapes:expr) => {{
+    ($t:ty, $shapes:expr, $isa:expr) => {{
+        let isa = $isa;
         let mut rng = Rng(9);
         for &(m, k, n) in $shapes {
             for kind in ["dense", "80% zeros", "97% zeros", "mixed", "sparse firsts"] {
@@ -69,17 +73,17 @@ macro_rules! check_kernels_bit_for_bit {
                     c
                 };
                 let bits = |v: &[$t]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                let what = |op| format!("{op} {} {m}×{k}×{n} {kind}", stringify!($t));
+                let what = |op| format!("{op} {} {m}×{k}×{n} {kind} on {isa:?}", stringify!($t));
                 let mut c = vec![<$t>::NAN; m * n];
-                gemm_nn(&a, &b, &mut c, m, k, n);
+                gemm_nn_on(isa, &a, &b, &mut c, m, k, n);
                 let expected = seq(&|i, j, p| (a[i * k + p], b[p * n + j]));
                 assert_eq!(bits(&c), bits(&expected), "{}", what("nn"));
                 let mut c = vec![<$t>::NAN; m * n];
-                gemm_tn(&at, &b, &mut c, k, m, n);
+                gemm_tn_on(isa, &at, &b, &mut c, k, m, n);
                 let expected = seq(&|i, j, p| (at[p * m + i], b[p * n + j]));
                 assert_eq!(bits(&c), bits(&expected), "{}", what("tn"));
                 let mut c = vec![<$t>::NAN; m * n];
-                gemm_nt(&a, &bt, &mut c, m, k, n);
+                gemm_nt_on(isa, &a, &bt, &mut c, m, k, n);
                 let expected = seq(&|i, j, p| (a[i * k + p], bt[j * k + p]));
                 assert_eq!(bits(&c), bits(&expected), "{}", what("nt"));
             }
@@ -128,18 +132,44 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (24, 1000, 9),
 ];
 
+/// Runs `check` on every vector unit this machine has: the build's own, and the ones chosen
+/// at run time (see `isa`).
+fn on_every_unit(check: impl Fn(&dyn UnitCheck)) {
+    check(&Base);
+    #[cfg(detect)]
+    match Avx2Fma::detect() {
+        Some(unit) => check(&unit),
+        None => std::eprintln!("this CPU has no AVX2 and FMA: that unit is not tested here"),
+    }
+}
+
+/// A unit the checks run on, as a trait object (`Isa` itself has generic methods).
+trait UnitCheck {
+    fn f32(&self);
+    fn f64(&self);
+}
+
+impl<I: Isa + core::fmt::Debug> UnitCheck for I {
+    fn f32(&self) {
+        check_kernels_bit_for_bit!(f32, SHAPES, *self);
+    }
+    fn f64(&self) {
+        check_kernels_bit_for_bit!(f64, SHAPES, *self);
+    }
+}
+
 /// The kernels accumulate every output in the order of the inner index, one `add_product` per
 /// step (fused or not, see `FUSED`), so they must equal a plain sequential sum bit for bit,
 /// whatever the tiling, zero skipping (sparse inputs, row by row or in blocks), column tails,
-/// and chunking of a long inner dimension (for values such as these, whose products do not
-/// underflow: see the test above).
+/// chunking of a long inner dimension (for values such as these, whose products do not
+/// underflow: see the test above), and whichever vector unit runs them.
 #[test]
 fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
-    check_kernels_bit_for_bit!(f32, SHAPES);
+    on_every_unit(|unit| unit.f32());
 }
 
 /// The same for f64, whose vectors hold half as many values (other tile widths).
 #[test]
 fn f64_kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
-    check_kernels_bit_for_bit!(f64, SHAPES);
+    on_every_unit(|unit| unit.f64());
 }

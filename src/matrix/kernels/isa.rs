@@ -1,0 +1,202 @@
+//! The vector unit the kernels run on, chosen at run time: the crate's only `unsafe` code.
+//!
+//! A plain `cargo build` for x86-64 targets the 2003 baseline (SSE2, no FMA), and a
+//! dependency cannot change that (Cargo ignores its `.cargo/config.toml`). So the kernels are
+//! compiled once per vector unit and the best unit the CPU has runs them, chosen when a kernel
+//! is called (std's detection, which std caches: a load and a test).
+//!
+//! A unit is a token type implementing [`Isa`]: a value of [`Avx2Fma`] exists only where the
+//! CPU has AVX2 and FMA (its field is private; only [`Avx2Fma::detect`] makes one). Each of the
+//! kernels' functions that must stay a call of its own (for register allocation, or as an
+//! entry point) is a method of `Isa`, which runs the function's body (`*_body`, always
+//! inlined) inside a function compiled for the unit, whose parameters are the body's own: so
+//! the compiler still knows that `c` aliases nothing (a closure's captures would hide it, and
+//! cost the listing of sparse rows a factor of three). The bodies take the token and pass it
+//! on, so that all of a kernel's code runs on the unit that called it.
+//!
+//! Without detection (no std, or a target other than x86-64) there is one unit, [`Base`]:
+//! whatever the build targets (the Cortex-M4's FPU, aarch64's NEON, or the features a build
+//! enables). Every unit sums every product in the same order with the same
+//! [`Float::add_product`](crate::Float::add_product): the numbers are the same whichever unit
+//! runs them (`kernels::tests` runs each unit the machine has).
+
+use super::dense::{self, Panel};
+#[cfg(feature = "alloc")]
+use super::{Line, columns, lined};
+use super::{listing, sparse_rows};
+use crate::float::Float;
+use crate::matrix::sparse::SparseRow;
+
+/// The kernels' functions that are calls of their own, once per unit: `fn name[generics]
+/// [turbofish](params) -> return = body;` makes a method `name` of [`Isa`] that runs `body`.
+macro_rules! units {
+    ($(
+        $(#[$meta:meta])*
+        fn $name:ident [$($gen:tt)*] [$($tf:tt)*] ($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $($body:ident)::+;
+    )*) => {
+        /// A vector unit the kernels can be compiled for; its methods run the kernels'
+        /// functions compiled for it.
+        pub(super) trait Isa: Copy {
+            /// `f()`, compiled for this unit (with what `f` inlines), behind a call: for
+            /// elementwise loops (see `vectorized`), whose captures hide nothing that matters.
+            fn run<R>(self, f: impl FnOnce() -> R) -> R;
+            $(
+                $(#[$meta])*
+                #[allow(clippy::too_many_arguments)]
+                fn $name<$($gen)*>(self, $($arg: $ty),*) $(-> $ret)?;
+            )*
+        }
+
+        impl Isa for Base {
+            #[inline(never)]
+            fn run<R>(self, f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            $(
+                $(#[$meta])*
+                #[inline(never)]
+                fn $name<$($gen)*>(self, $($arg: $ty),*) $(-> $ret)? {
+                    $($body)::+::<$($tf)*>(self, $($arg),*)
+                }
+            )*
+        }
+
+        #[cfg(detect)]
+        impl Isa for Avx2Fma {
+            #[inline(always)]
+            fn run<R>(self, f: impl FnOnce() -> R) -> R {
+                // SAFETY: a value of `Avx2Fma` is made only by `detect`, which found AVX2 and
+                // FMA on this CPU: the function's instructions exist here.
+                unsafe { avx2_fma::run(f) }
+            }
+            $(
+                $(#[$meta])*
+                #[inline(always)]
+                fn $name<$($gen)*>(self, $($arg: $ty),*) $(-> $ret)? {
+                    // SAFETY: as for `run`.
+                    unsafe { avx2_fma::$name::<$($tf)*>(self, $($arg),*) }
+                }
+            )*
+        }
+
+        /// The kernels compiled for AVX2 and FMA.
+        #[cfg(detect)]
+        mod avx2_fma {
+            use super::*;
+
+            #[target_feature(enable = "avx2,fma")]
+            #[inline(never)]
+            pub(super) fn run<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            $(
+                $(#[$meta])*
+                #[target_feature(enable = "avx2,fma")]
+                #[inline(never)]
+                #[allow(clippy::too_many_arguments)]
+                pub(super) fn $name<$($gen)*>(isa: Avx2Fma, $($arg: $ty),*) $(-> $ret)? {
+                    $($body)::+::<$($tf)*>(isa, $($arg),*)
+                }
+            )*
+        }
+    };
+}
+
+units! {
+    fn narrow_blocks[T: Float, const W: usize, const L: usize][T, W, L](
+        a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
+    ) = dense::narrow_blocks_body;
+    fn narrow_tn[T: Float, const W: usize, const L: usize][T, W, L](
+        a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
+    ) = dense::narrow_tn_body;
+    fn nt_small[T: Float][T](
+        a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
+    ) = dense::nt_small_body;
+    fn nt_driver[T: Float, const NR: usize][T, NR](
+        a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
+    ) = dense::nt_driver_body;
+    fn driver[T: Float, const TA: bool, const NR: usize, const NR2: usize][T, TA, NR, NR2](
+        a: &[T], lda: usize, b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
+    ) = dense::driver;
+    fn row_blocks[
+        T: Float, const TA: bool, const NR: usize, const NR2: usize, const DENSE: bool,
+        const ALL: bool
+    ][T, TA, NR, NR2, DENSE, ALL](
+        a: &[T], lda: usize, b: &[T], c: &mut [T], rows: core::ops::Range<usize>, k: usize,
+        n: usize, blocks: u64, filled: u64,
+    ) = dense::row_blocks_body;
+    fn single_rows[T: Float, const TA: bool, const NR: usize, const NR2: usize][T, TA, NR, NR2](
+        a: &[T], lda: usize, b: &[T], c: &mut [T], rows: core::ops::Range<usize>, k: usize,
+        n: usize,
+    ) = dense::single_rows_body;
+    fn wide_tile[T: Float, const R: usize, const W: usize, const L: usize][T, R, W, L](
+        panel: Panel<'_, T, R>, b_rows: &[T], ldb: usize, cols: usize, c: &mut [T], ldc: usize,
+        i0: usize, rows: usize, j0: usize, accumulate: bool,
+    ) = dense::wide_tile_body;
+    fn sparse_blocks[T: Float, const L: usize][T, L](
+        a: &[T], lda: usize, b: &[T], c: &mut [T], group: core::ops::Range<usize>, k: usize,
+        n: usize,
+    ) -> (u64, u64) = listing::sparse_blocks_body;
+    fn sparse_nn[T: Float, const K: usize][T, K](
+        x: &[SparseRow<'_, T, K>], b: &[T], c: &mut [T], n: usize,
+    ) = sparse_rows::sparse_nn_body;
+    fn sparse_tn[T: Float, const K: usize, const N: usize][T, K, N](
+        x: &[SparseRow<'_, T, K>], d: &[[T; N]], c: &mut [[T; N]; K],
+    ) = sparse_rows::sparse_tn_body;
+    #[cfg(feature = "alloc")]
+    fn sparse_columns_tn[T: Float][T](
+        starts: &[u32], rows: &[u16], values: &[T], d: &[T], c: &mut [T], n: usize,
+    ) = columns::sparse_columns_tn_body;
+    #[cfg(feature = "alloc")]
+    fn sparse_columns_nn[T: Float][T](
+        starts: &[u32], rows: &[u16], values: &[T], b: &[T], c: &mut [T], n: usize,
+    ) = columns::sparse_columns_nn_body;
+    #[cfg(feature = "alloc")]
+    fn sparse_lined[T: Float, const K: usize, const O: usize][T, K, O](
+        x: &[SparseRow<'_, T, K>], main: &[Line<T>], tail: &[T], c: &mut [[T; O]],
+    ) = lined::sparse_lined_body;
+}
+
+/// What the build targets, with no run-time check: the only unit without detection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Base;
+
+/// AVX2 and FMA (x86-64 since 2013–2015): 256-bit vectors, fused multiply-add.
+#[cfg(detect)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx2Fma(());
+
+#[cfg(detect)]
+impl Avx2Fma {
+    /// The token, if this CPU has AVX2 and FMA.
+    #[inline(always)]
+    pub(crate) fn detect() -> Option<Self> {
+        let has = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        has.then_some(Self(()))
+    }
+}
+
+/// `$body` with `$isa` the best unit this CPU has (one copy of `$body` per unit).
+#[cfg(detect)]
+macro_rules! dispatch {
+    ($isa:ident => $body:expr) => {
+        match $crate::matrix::kernels::isa::Avx2Fma::detect() {
+            Some($isa) => $body,
+            None => {
+                let $isa = $crate::matrix::kernels::isa::Base;
+                $body
+            }
+        }
+    };
+}
+
+/// `$body` with `$isa` the build's only unit.
+#[cfg(not(detect))]
+macro_rules! dispatch {
+    ($isa:ident => $body:expr) => {{
+        let $isa = $crate::matrix::kernels::isa::Base;
+        $body
+    }};
+}
+
+pub(crate) use dispatch;
