@@ -49,14 +49,11 @@ fn check_fixture<L: Layer>(net: &L, name: &str) {
     );
 }
 
-fn tensors<L: Layer>(net: &L) -> Vec<(String, Vec<L::Scalar>)> {
-    let mut all = Vec::new();
-    net.for_each_tensor(|t| all.push((t.id.to_string(), t.values.to_vec())));
-    all
-}
-
 fn same_network<T: Float, S: Storage>(embedded: &Deep<T, Frozen>, net: &Deep<T, S>) {
-    assert_eq!(tensors(&embedded.layers), tensors(&net.layers));
+    assert_eq!(
+        common::tensors(&embedded.layers),
+        common::tensors(&net.layers)
+    );
     let mut rng = common::rng(8);
     let x: [[f64; 20]; 5] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
     let x = x.map(|r| r.map(T::from_f64));
@@ -123,10 +120,10 @@ fn same_batch_norm_network<T: Float>(
     embedded: &WithBatchNorm<T, Frozen>,
     net: &WithBatchNorm<T, Inline>,
 ) {
-    let all = tensors(&embedded.layers);
+    let all = common::tensors(&embedded.layers);
     assert_eq!(all[5].0, "running_var1");
     assert!(all[5].1.iter().all(|v| v.to_f64() >= 0.1), "{:?}", all[5]);
-    assert_eq!(all, tensors(&net.layers));
+    assert_eq!(all, common::tensors(&net.layers));
     let mut rng = common::rng(10);
     let x: [[f64; 6]; 4] = common::random_matrix(&mut rng, -1.0, 1.0, 0.0);
     let x = x.map(|r| r.map(T::from_f64));

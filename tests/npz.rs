@@ -13,7 +13,7 @@ use constnn::data::{self, NpzProblem};
 use constnn::init::WeightInit;
 use constnn::layers::{Affine, BatchNorm, Relu};
 use constnn::matrix::Inline;
-use constnn::{Chain, Layer, MultiLayerNetExtend, Network, Sgd, TwoLayerNet, chain};
+use constnn::{Chain, MultiLayerNetExtend, Network, Sgd, TwoLayerNet, chain};
 
 /// The book's `MultiLayerNetExtend(4, [5], 3, use_batchnorm=True)`.
 type BookNet<T> = Chain![Affine<T, 4, 5>, BatchNorm<T, 5>, Relu<T, 5>, Affine<T, 5, 3>];
@@ -42,12 +42,6 @@ const BOOK_SCORES: [[f64; 3]; 3] = [
     [0.8861595892073441, 0.9621869637930712, 0.17197198898525173],
 ];
 
-fn tensors<L: Layer>(layers: &L) -> Vec<(String, Vec<L::Scalar>)> {
-    let mut all = Vec::new();
-    layers.for_each_tensor(|t| all.push((t.id.to_string(), t.values.to_vec())));
-    all
-}
-
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("constnn-npz-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -56,7 +50,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Checks the values the formulas of `make_book_params.py` give, as `T` rounds them.
 fn assert_book_values<T: constnn::Float>(net: &Network<BookNet<T>>) {
-    let all = tensors(&net.layers);
+    let all = common::tensors(&net.layers);
     let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -120,10 +114,13 @@ fn a_numpy_written_file_loads_with_the_books_names_and_scores() {
         Affine::<f64, 5, 3>::default(),
     ]);
     data::load_npz(&mut plain.layers, Path::new(BOOK_FILE)).unwrap();
-    let book = tensors(&net.layers);
-    let ids: Vec<_> = tensors(&plain.layers).into_iter().map(|(n, _)| n).collect();
+    let book = common::tensors(&net.layers);
+    let ids: Vec<_> = common::tensors(&plain.layers)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(ids, ["W1", "b1", "W2", "b2"]);
-    assert_eq!(tensors(&plain.layers)[2], book[6]);
+    assert_eq!(common::tensors(&plain.layers)[2], book[6]);
 }
 
 /// A trained network (BatchNorm's running averages moved away from their start) saved and
@@ -146,7 +143,7 @@ fn a_trained_network_round_trips_bit_for_bit() {
         data::save_npz(&net.layers, &a).unwrap();
         let mut back = Net::<T>::default();
         data::load_npz(&mut back.layers, &a).unwrap();
-        let (before, after) = (tensors(&net.layers), tensors(&back.layers));
+        let (before, after) = (common::tensors(&net.layers), common::tensors(&back.layers));
         assert_eq!(before.len(), 14); // (W, b, gamma, beta, running_mean, running_var) ×2, W3, b3
         assert!(
             before
@@ -235,9 +232,9 @@ np.savez({theirs:?}, **params)
         "NumPy's scores from our file"
     );
 
-    let before = tensors(&net.layers);
+    let before = common::tensors(&net.layers);
     data::load_npz(&mut net.layers, &theirs).unwrap();
-    let after = tensors(&net.layers);
+    let after = common::tensors(&net.layers);
     for ((n, old), (_, new)) in before.iter().zip(&after) {
         let want: Vec<f64> = match n.as_str() {
             "W1" => old.iter().map(|v| v * 2.0).collect(),
@@ -368,7 +365,7 @@ fn bad_files_are_refused_naming_the_array_and_the_network_is_untouched() {
             "malformed .npy header: not a Python dict",
         ),
     ];
-    let untouched = tensors(&TwoLayerNet::<2, 3, 2, f64>::zeros().layers);
+    let untouched = common::tensors(&TwoLayerNet::<2, 3, 2, f64>::zeros().layers);
     for (name, w2, message) in cases {
         let path = file(name, w2);
         let mut net = TwoLayerNet::<2, 3, 2, f64>::zeros();
@@ -377,7 +374,11 @@ fn bad_files_are_refused_naming_the_array_and_the_network_is_untouched() {
         let want = format!("{}: array W2: {message}", path.display());
         assert!(shown.starts_with(&want), "{name}: {shown}");
         assert_eq!(err.array.as_deref(), Some("W2"), "{name}");
-        assert_eq!(tensors(&net.layers), untouched, "{name}: W1 was loaded");
+        assert_eq!(
+            common::tensors(&net.layers),
+            untouched,
+            "{name}: W1 was loaded"
+        );
     }
 
     // An f64 too large for f32 is refused by an f32 network, and loads into an f64 one.
@@ -399,7 +400,10 @@ fn bad_files_are_refused_naming_the_array_and_the_network_is_untouched() {
     let dict = "{\"descr\": \">f4\", \"fortran_order\": True, \"shape\": (3, 2)}";
     let path = file("fortran", Some(npy(dict, &be)));
     data::load_npz(&mut net64.layers, &path).unwrap();
-    assert_eq!(tensors(&net64.layers)[2].1, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(
+        common::tensors(&net64.layers)[2].1,
+        [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
+    );
 
     // Not a zip file; no file at all.
     let path = dir.join("text.npz");

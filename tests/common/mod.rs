@@ -148,3 +148,10 @@ pub fn numerical_gradients<L: constnn::Train<Scalar = f64>>(
     }
     numerical
 }
+
+/// Every parameter tensor of `layers` (running averages included), by name, in order.
+pub fn tensors<L: constnn::Layer>(layers: &L) -> Vec<(String, Vec<L::Scalar>)> {
+    let mut all = Vec::new();
+    layers.for_each_tensor(|t| all.push((t.id.to_string(), t.values.to_vec())));
+    all
+}

@@ -25,9 +25,9 @@ pub(super) fn gemm_nn_on<T: Float>(
 ) {
     if narrow::<T>(m, k, n) {
         if T::BYTES == 4 {
-            narrow_blocks::<T, 16, 8>(isa, a, b, c, m, k, n);
+            isa.narrow_blocks::<T, 16, 8>(a, b, c, m, k, n);
         } else {
-            narrow_blocks::<T, 8, 4>(isa, a, b, c, m, k, n);
+            isa.narrow_blocks::<T, 8, 4>(a, b, c, m, k, n);
         }
     } else if T::BYTES == 4 {
         isa.driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
@@ -57,9 +57,9 @@ pub(super) fn gemm_tn_on<T: Float>(
 ) {
     if narrow::<T>(m, k, n) {
         if T::BYTES == 4 {
-            narrow_tn::<T, 16, 8>(isa, a, b, c, m, k, n);
+            isa.narrow_tn::<T, 16, 8>(a, b, c, m, k, n);
         } else {
-            narrow_tn::<T, 8, 4>(isa, a, b, c, m, k, n);
+            isa.narrow_tn::<T, 8, 4>(a, b, c, m, k, n);
         }
     } else if T::BYTES == 4 {
         isa.driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
@@ -86,22 +86,8 @@ pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
 /// apart, so that a step loads one aligned 64-byte line. Called before `driver`, whose code
 /// stays as it was: choosing this inside `row_blocks` made its 4×24 tile spill.
 #[inline(always)]
-pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
-    isa: impl Isa,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
-) {
-    isa.narrow_blocks::<T, W, L>(a, b, c, m, k, n)
-}
-
-/// The body of [`narrow_blocks`], compiled for the unit that runs it.
-#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn narrow_blocks_body<T: Float, const W: usize, const L: usize>(
+pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
     _isa: impl Isa,
     a: &[T],
     b: &[T],
@@ -166,22 +152,8 @@ pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T
 /// [`narrow_blocks`]. Nothing packed, no step skipped: the same sums, faster than packed by
 /// `driver`.
 #[inline(always)]
-pub(super) fn narrow_tn<T: Float, const W: usize, const L: usize>(
-    isa: impl Isa,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
-) {
-    isa.narrow_tn::<T, W, L>(a, b, c, m, k, n)
-}
-
-/// The body of [`narrow_tn`], compiled for the unit that runs it.
-#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn narrow_tn_body<T: Float, const W: usize, const L: usize>(
+pub(super) fn narrow_tn<T: Float, const W: usize, const L: usize>(
     _isa: impl Isa,
     a: &[T],
     b: &[T],
@@ -237,11 +209,11 @@ pub(super) fn gemm_nt_on<T: Float>(
     n: usize,
 ) {
     if WIDE_ROWS && n > 0 && k > 0 && n * k <= NT_SMALL {
-        nt_small(isa, a, b, c, m, k, n);
+        isa.nt_small(a, b, c, m, k, n);
     } else if T::BYTES == 4 {
-        nt_driver::<T, 16>(isa, a, b, c, m, k, n);
+        isa.nt_driver::<T, 16>(a, b, c, m, k, n);
     } else {
-        nt_driver::<T, 8>(isa, a, b, c, m, k, n);
+        isa.nt_driver::<T, 8>(a, b, c, m, k, n);
     }
 }
 
@@ -268,22 +240,8 @@ pub(super) const STEPS: [u16; NT_SMALL] = {
 /// apart: its seven vectors of sums keep the adders busy, and it stores them as vectors where
 /// a block's tiles store through `memcpy`. The same sums in the same order.
 #[inline(always)]
-pub(super) fn nt_small<T: Float>(
-    isa: impl Isa,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
-) {
-    isa.nt_small::<T>(a, b, c, m, k, n)
-}
-
-/// The body of [`nt_small`], compiled for the unit that runs it.
-#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn nt_small_body<T: Float>(
+pub(super) fn nt_small<T: Float>(
     isa: impl Isa,
     a: &[T],
     b: &[T],
@@ -567,9 +525,9 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
         let dense = TA && WIDE_ROWS && no_zero(a);
         if TA || !WIDE_ROWS {
             if dense {
-                row_blocks::<T, TA, NR, NR2, true, true>(isa, a, lda, b, c, 0..full, k, n, 0, 0);
+                isa.row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0, 0);
             } else {
-                row_blocks::<T, TA, NR, NR2, false, true>(isa, a, lda, b, c, 0..full, k, n, 0, 0);
+                isa.row_blocks::<T, TA, NR, NR2, false, true>(a, lda, b, c, 0..full, k, n, 0, 0);
             }
         } else {
             // Up to 64 blocks at a time: those whose first row is sparse run first, row by row
@@ -579,7 +537,7 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
                 let group = g0..full.min(g0 + 64 * MR);
                 let all = u64::MAX >> (64 - group.len() / MR);
                 let (blocks, filled) =
-                    sparse_blocks::<T, NR2>(isa, a, lda, b, c, group.clone(), k, n);
+                    isa.sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
                 if blocks == all {
                     row_blocks::<T, TA, NR, NR2, false, true>(
                         isa, a, lda, b, c, group, k, n, 0, filled,
@@ -593,7 +551,7 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
         }
     }
     if full < m {
-        single_rows::<T, TA, NR, NR2>(isa, a, lda, b, c, full..m, k, n);
+        isa.single_rows::<T, TA, NR, NR2>(a, lda, b, c, full..m, k, n);
     }
 }
 
@@ -605,31 +563,6 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn row_blocks<
-    T: Float,
-    const TA: bool,
-    const NR: usize,
-    const NR2: usize,
-    const DENSE: bool,
-    const ALL: bool,
->(
-    isa: impl Isa,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    c: &mut [T],
-    rows: core::ops::Range<usize>,
-    k: usize,
-    n: usize,
-    blocks: u64,
-    filled: u64,
-) {
-    isa.row_blocks::<T, TA, NR, NR2, DENSE, ALL>(a, lda, b, c, rows, k, n, blocks, filled)
-}
-
-/// The body of [`row_blocks`], compiled for the unit that runs it.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn row_blocks_body<
     T: Float,
     const TA: bool,
     const NR: usize,
@@ -854,22 +787,6 @@ pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: 
     k: usize,
     n: usize,
 ) {
-    isa.single_rows::<T, TA, NR, NR2>(a, lda, b, c, rows, k, n)
-}
-
-/// The body of [`single_rows`], compiled for the unit that runs it.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn single_rows_body<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
-    isa: impl Isa,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    c: &mut [T],
-    rows: core::ops::Range<usize>,
-    k: usize,
-    n: usize,
-) {
     if WIDE_ROWS {
         let mut single = PackedA::<T, 1, KR>::new();
         for i in rows {
@@ -914,9 +831,9 @@ pub(super) fn strip<T: Float, const TA: bool, const R: usize, const NR: usize, c
             // whose accumulators each wait on their last add (dense x·W 1.06×).
             debug_assert_eq!(NR + NR2, 96 / T::BYTES, "the tiles are 16 + 8 or 8 + 4");
             if T::BYTES == 4 {
-                wide_tile::<T, R, 24, 8>(isa, panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+                isa.wide_tile::<T, R, 24, 8>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
             } else {
-                wide_tile::<T, R, 12, 4>(isa, panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+                isa.wide_tile::<T, R, 12, 4>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
             }
             j0 = end;
         } else if left >= NR {
@@ -999,28 +916,9 @@ pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
 /// In a function of its own: inlined into `row_blocks`, the 4×24 tile's loop kept its
 /// accumulators in registers only with the calls; with a constant width there it spilled
 /// them.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize>(
-    isa: impl Isa,
-    panel: Panel<'_, T, R>,
-    b_rows: &[T],
-    ldb: usize,
-    cols: usize,
-    c: &mut [T],
-    ldc: usize,
-    i0: usize,
-    rows: usize,
-    j0: usize,
-    accumulate: bool,
-) {
-    isa.wide_tile::<T, R, W, L>(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-}
-
-/// The body of [`wide_tile`], compiled for the unit that runs it.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn wide_tile_body<T: Float, const R: usize, const W: usize, const L: usize>(
     _isa: impl Isa,
     panel: Panel<'_, T, R>,
     b_rows: &[T],
@@ -1145,22 +1043,9 @@ pub(super) const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
 /// `c = a · bᵀ`: `KC` steps and `NT_STRIP` rows of `b` at a time are copied transposed into an
 /// aligned buffer, through which every block of rows of A runs, read in place if it has no
 /// all-zero step, as in [`gemm_nn`].
-pub(super) fn nt_driver<T: Float, const NR: usize>(
-    isa: impl Isa,
-    a: &[T],
-    b: &[T],
-    c: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
-) {
-    isa.nt_driver::<T, NR>(a, b, c, m, k, n)
-}
-
-/// The body of [`nt_driver`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn nt_driver_body<T: Float, const NR: usize>(
+pub(super) fn nt_driver<T: Float, const NR: usize>(
     _isa: impl Isa,
     a: &[T],
     b: &[T],

@@ -7,12 +7,12 @@
 //!
 //! A unit is a token type implementing [`Isa`]: a value of [`Avx2Fma`] exists only where the
 //! CPU has AVX2 and FMA (its field is private; only [`Avx2Fma::detect`] makes one). Each of the
-//! kernels' functions that must stay a call of its own (for register allocation, or as an
-//! entry point) is a method of `Isa`, which runs the function's body (`*_body`, always
-//! inlined) inside a function compiled for the unit, whose parameters are the body's own: so
-//! the compiler still knows that `c` aliases nothing (a closure's captures would hide it, and
-//! cost the listing of sparse rows a factor of three). The bodies take the token and pass it
-//! on, so that all of a kernel's code runs on the unit that called it.
+//! kernels' functions that must stay a call of its own (an entry point, or a function kept
+//! apart for register allocation) is called as a method of `Isa` (`isa.row_blocks(…)`), which
+//! runs it inlined into a function compiled for the unit whose parameters are the function's
+//! own: so the compiler still knows that `c` aliases nothing (a closure's captures would hide
+//! it, and cost the listing of sparse rows a factor of three). The functions take the token
+//! and pass it on, so that all of a kernel's code runs on the unit that called it.
 //!
 //! Without detection (no std, or a target other than x86-64) there is one unit, [`Base`]:
 //! whatever the build targets (the Cortex-M4's FPU, aarch64's NEON, or the features a build
@@ -28,7 +28,8 @@ use crate::float::Float;
 use crate::matrix::sparse::SparseRow;
 
 /// The kernels' functions that are calls of their own, once per unit: `fn name[generics]
-/// [turbofish](params) -> return = body;` makes a method `name` of [`Isa`] that runs `body`.
+/// [turbofish](params) -> return = path;` makes a method `name` of [`Isa`] that runs the
+/// function at `path` (whose first parameter is the unit) inlined into the unit's copy.
 macro_rules! units {
     ($(
         $(#[$meta:meta])*
@@ -105,16 +106,16 @@ macro_rules! units {
 units! {
     fn narrow_blocks[T: Float, const W: usize, const L: usize][T, W, L](
         a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
-    ) = dense::narrow_blocks_body;
+    ) = dense::narrow_blocks;
     fn narrow_tn[T: Float, const W: usize, const L: usize][T, W, L](
         a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
-    ) = dense::narrow_tn_body;
+    ) = dense::narrow_tn;
     fn nt_small[T: Float][T](
         a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
-    ) = dense::nt_small_body;
+    ) = dense::nt_small;
     fn nt_driver[T: Float, const NR: usize][T, NR](
         a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
-    ) = dense::nt_driver_body;
+    ) = dense::nt_driver;
     fn driver[T: Float, const TA: bool, const NR: usize, const NR2: usize][T, TA, NR, NR2](
         a: &[T], lda: usize, b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
     ) = dense::driver;
@@ -124,19 +125,19 @@ units! {
     ][T, TA, NR, NR2, DENSE, ALL](
         a: &[T], lda: usize, b: &[T], c: &mut [T], rows: core::ops::Range<usize>, k: usize,
         n: usize, blocks: u64, filled: u64,
-    ) = dense::row_blocks_body;
+    ) = dense::row_blocks;
     fn single_rows[T: Float, const TA: bool, const NR: usize, const NR2: usize][T, TA, NR, NR2](
         a: &[T], lda: usize, b: &[T], c: &mut [T], rows: core::ops::Range<usize>, k: usize,
         n: usize,
-    ) = dense::single_rows_body;
+    ) = dense::single_rows;
     fn wide_tile[T: Float, const R: usize, const W: usize, const L: usize][T, R, W, L](
         panel: Panel<'_, T, R>, b_rows: &[T], ldb: usize, cols: usize, c: &mut [T], ldc: usize,
         i0: usize, rows: usize, j0: usize, accumulate: bool,
-    ) = dense::wide_tile_body;
+    ) = dense::wide_tile;
     fn sparse_blocks[T: Float, const L: usize][T, L](
         a: &[T], lda: usize, b: &[T], c: &mut [T], group: core::ops::Range<usize>, k: usize,
         n: usize,
-    ) -> (u64, u64) = listing::sparse_blocks_body;
+    ) -> (u64, u64) = listing::sparse_blocks;
     fn sparse_nn[T: Float, const K: usize][T, K](
         x: &[SparseRow<'_, T, K>], b: &[T], c: &mut [T], n: usize,
     ) = sparse_rows::sparse_nn_body;

@@ -19,22 +19,6 @@ use super::*;
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_blocks<T: Float, const L: usize>(
-    isa: impl Isa,
-    a: &[T],
-    lda: usize,
-    b: &[T],
-    c: &mut [T],
-    group: core::ops::Range<usize>,
-    k: usize,
-    n: usize,
-) -> (u64, u64) {
-    isa.sparse_blocks::<T, L>(a, lda, b, c, group, k, n)
-}
-
-/// The body of [`sparse_blocks`], compiled for the unit that runs it.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_blocks_body<T: Float, const L: usize>(
     _isa: impl Isa,
     a: &[T],
     lda: usize,
