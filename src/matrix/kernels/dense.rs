@@ -85,6 +85,8 @@ pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
 /// are the same sums (see the module's notes). `B` is first copied with its rows two vectors
 /// apart, so that a step loads one aligned 64-byte line. Called before `driver`, whose code
 /// stays as it was: choosing this inside `row_blocks` made its 4×24 tile spill.
+///
+/// Called as `isa.narrow_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
@@ -151,6 +153,8 @@ pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T
 /// (contiguous: a row of `a`) times a row of B, copied two vectors apart as in
 /// [`narrow_blocks`]. Nothing packed, no step skipped: the same sums, faster than packed by
 /// `driver`.
+///
+/// Called as `isa.narrow_tn(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn narrow_tn<T: Float, const W: usize, const L: usize>(
@@ -239,6 +243,8 @@ pub(super) const STEPS: [u16; NT_SMALL] = {
 /// one-row tiles instead, over every step (dense), with `bᵀ`'s rows a whole number of vectors
 /// apart: its seven vectors of sums keep the adders busy, and it stores them as vectors where
 /// a block's tiles store through `memcpy`. The same sums in the same order.
+///
+/// Called as `isa.nt_small(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn nt_small<T: Float>(
@@ -560,6 +566,8 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
 /// `filled`: the blocks of such a group whose first row has no zero (see [`in_place`]).
 /// `DENSE`: A is Aᵀ and has no zero (see [`copy_t4`]). Separate instances, so that the usual
 /// one compiles as before.
+///
+/// Called as `isa.row_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn row_blocks<
@@ -775,6 +783,8 @@ pub(super) fn whole_row<T: Float, const TA: bool, const L: usize>(
 /// Rows `rows` one at a time: the last few of a batch, or all of a batch of one (as on a
 /// microcontroller), with no lanes spent on rows that are not there. A separate function, so
 /// that a batch of one needs only this one's (smaller) buffer on its stack.
+///
+/// Called as `isa.single_rows(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
@@ -916,6 +926,8 @@ pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
 /// In a function of its own: inlined into `row_blocks`, the 4×24 tile's loop kept its
 /// accumulators in registers only with the calls; with a constant width there it spilled
 /// them.
+///
+/// Called as `isa.wide_tile(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize>(
@@ -1043,6 +1055,8 @@ pub(super) const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
 /// `c = a · bᵀ`: `KC` steps and `NT_STRIP` rows of `b` at a time are copied transposed into an
 /// aligned buffer, through which every block of rows of A runs, read in place if it has no
 /// all-zero step, as in [`gemm_nn`].
+///
+/// Called as `isa.nt_driver(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn nt_driver<T: Float, const NR: usize>(

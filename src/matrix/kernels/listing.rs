@@ -16,6 +16,8 @@ use super::*;
 /// A function of its own, called before `row_blocks`, so that that one compiles as before:
 /// run from inside it, inlined or not, the compiler kept a row pointer of the dense tiles'
 /// loop on the stack.
+///
+/// Called as `isa.sparse_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_blocks<T: Float, const L: usize>(
