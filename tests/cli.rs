@@ -63,6 +63,19 @@ fn train(data: &Path, out: &Path, extra: &[&str]) -> Run {
     run("train_mnist", &args)
 }
 
+/// The `name=value` figures of an example's final line after `prefix`, in order (a name may
+/// hold `=` itself, as `std=0.01`); panics naming the line if it has another prefix.
+fn final_figures<'a>(line: &'a str, prefix: &str) -> Vec<(&'a str, f64)> {
+    line.strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{line}"))
+        .split(' ')
+        .map(|kv| {
+            let (name, value) = kv.rsplit_once('=').unwrap_or_else(|| panic!("{line}"));
+            (name, value.parse().unwrap_or_else(|_| panic!("{line}")))
+        })
+        .collect()
+}
+
 /// A failure as the project promises it: non-zero, one line on stderr starting `error:`,
 /// containing `needle`, and no panic.
 fn assert_clean_failure(r: &Run, needle: &str) {
@@ -516,14 +529,10 @@ fn optimizer_compare_writes_its_losses_and_figure() {
         );
     }
     let last = lines.last().unwrap();
-    let figures: Vec<f64> = last
-        .strip_prefix("final mean_loss_last_100 ")
-        .unwrap_or_else(|| panic!("{last}"))
-        .split(' ')
-        .zip(["SGD=", "Momentum=", "AdaGrad=", "Adam="])
-        .map(|(f, name)| f.strip_prefix(name).unwrap().parse().unwrap())
-        .collect();
-    assert_eq!(figures.len(), 4);
+    let (names, figures): (Vec<&str>, Vec<f64>) = final_figures(last, "final mean_loss_last_100 ")
+        .into_iter()
+        .unzip();
+    assert_eq!(names, ["SGD", "Momentum", "AdaGrad", "Adam"], "{last}");
     // The book's result, already after 101 iterations: Momentum, AdaGrad and Adam well below
     // SGD (here SGD 1.8064, Momentum 0.6535, AdaGrad 0.2182, Adam 0.3504).
     assert!(figures[1..].iter().all(|&l| l < figures[0] / 2.0), "{last}");
@@ -571,13 +580,10 @@ fn weight_init_compare_shows_that_a_tiny_sigma_does_not_learn() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let last = r.stdout.lines().last().unwrap();
-    let figures: Vec<f64> = last
-        .strip_prefix("final mean_loss_last_100 ")
-        .unwrap_or_else(|| panic!("{last}"))
-        .split(' ')
-        .zip(["std=0.01=", "Xavier=", "He="])
-        .map(|(f, name)| f.strip_prefix(name).unwrap().parse().unwrap())
-        .collect();
+    let (names, figures): (Vec<&str>, Vec<f64>) = final_figures(last, "final mean_loss_last_100 ")
+        .into_iter()
+        .unzip();
+    assert_eq!(names, ["std=0.01", "Xavier", "He"], "{last}");
     assert!((figures[0] - 10f64.ln()).abs() < 0.01, "{last}");
     assert!(
         figures[1] < figures[0] - 0.01,
@@ -614,12 +620,7 @@ fn the_overfitting_examples_write_both_runs_curves() {
         );
         assert!(lines.iter().any(|l| l.starts_with("time: ")));
         let last = lines.last().unwrap();
-        let keys: Vec<&str> = last
-            .strip_prefix("final ")
-            .unwrap_or_else(|| panic!("{last}"))
-            .split(' ')
-            .map(|kv| kv.split('=').next().unwrap())
-            .collect();
+        let (keys, acc): (Vec<&str>, Vec<f64>) = final_figures(last, "final ").into_iter().unzip();
         let expected = [
             "train_acc".to_owned(),
             "test_acc".to_owned(),
@@ -627,11 +628,6 @@ fn the_overfitting_examples_write_both_runs_curves() {
             format!("{label}_test_acc"),
         ];
         assert_eq!(keys, expected, "{last}");
-        let acc: Vec<f64> = last
-            .split(' ')
-            .skip(1)
-            .map(|kv| kv.split('=').nth(1).unwrap().parse().unwrap())
-            .collect();
         let (gap, regularised_gap) = (acc[0] - acc[1], acc[2] - acc[3]);
         assert!(acc[0] > 0.85, "{name}: the plain run overfits: {last}");
         assert!(
