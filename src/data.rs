@@ -40,6 +40,7 @@ use crate::format::idx::{IdxError, Images, LabeledImages, Labels};
 use crate::format::model::{self, ModelError};
 use crate::layers::Layer;
 use crate::matrix::sparse::SparseRows;
+use crate::quant::{QuantLayer, QuantNet};
 
 /// DEFLATE cannot expand data more than 1032-fold: a gzipped file whose IDX header declares
 /// more than that is lying, and is refused before anything is allocated.
@@ -431,6 +432,43 @@ pub fn save_model<L: Layer>(layers: &L, path: &Path) -> Result<(), DataError> {
         source,
     })?;
     write_atomic(path, |f| f.write_all(&buf[..n]))
+}
+
+/// Saves the quantised network `net` to `path` (atomically) in the crate's model format
+/// (version 2, dtype int8).
+pub fn save_quantized<L: QuantLayer>(net: &QuantNet<L>, path: &Path) -> Result<(), DataError> {
+    let mut buf = vec![0u8; model::quantized_len::<L>()];
+    let n = model::encode_quantized(net, &mut buf).map_err(|source| DataError::Model {
+        path: path.to_owned(),
+        source,
+    })?;
+    write_atomic(path, |f| f.write_all(&buf[..n]))
+}
+
+/// Loads a quantised network from a model file, refusing one of another shape or kind, or a
+/// damaged one. A file longer than the network's model is refused from its size, unread.
+pub fn load_quantized<L: QuantLayer>(path: &Path) -> Result<QuantNet<L>, DataError> {
+    let io_err = |source| DataError::Io {
+        path: path.to_owned(),
+        source,
+        hint: None,
+    };
+    let model_err = |source| DataError::Model {
+        path: path.to_owned(),
+        source,
+    };
+    let expected = model::quantized_len::<L>();
+    let file = fs::File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    if size > expected as u64 {
+        let found = usize::try_from(size).unwrap_or(usize::MAX);
+        return Err(model_err(ModelError::TrailingBytes { expected, found }));
+    }
+    let mut bytes = Vec::with_capacity(expected);
+    file.take(expected as u64)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    model::decode_quantized(&bytes).map_err(model_err)
 }
 
 /// Loads a model file into `layers`, refusing one of another shape or dtype, or a damaged one

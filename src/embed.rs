@@ -17,6 +17,7 @@ use crate::layers::{Affine, BatchNorm, Chain, Layer, Relu, Sigmoid, param_list};
 use crate::matrix::{Frozen, NoGrad};
 use crate::network::Network;
 use crate::params::ParamList;
+use crate::quant::{QuantAffine, QuantLayer, QuantNet};
 
 /// The data section of a validated model file, as a type: what [`Embed`] reads from. Made by
 /// [`include_model!`](crate::include_model!); [`After`] is the same data past a layer's
@@ -29,11 +30,22 @@ pub trait ModelData {
 /// The data of `M` after the tensors of the layer `L`.
 pub struct After<M, L>(core::marker::PhantomData<(M, L)>);
 
-impl<M: ModelData, L: Layer> ModelData for After<M, L> {
-    const DATA: &'static [u8] = {
-        let len = param_list::<L>().values() * core::mem::size_of::<L::Scalar>();
-        M::DATA.split_at(len).1
-    };
+/// A layer's size in a model file's data section: where the next layer's tensors start.
+pub trait Stored {
+    /// The bytes of its tensors.
+    const BYTES: usize;
+}
+
+impl<L: Layer> Stored for L {
+    const BYTES: usize = param_list::<L>().values() * core::mem::size_of::<L::Scalar>();
+}
+
+impl<const I: usize, const O: usize> Stored for QuantAffine<I, O> {
+    const BYTES: usize = <Self as QuantLayer>::BYTES;
+}
+
+impl<M: ModelData, L: Stored> ModelData for After<M, L> {
+    const DATA: &'static [u8] = M::DATA.split_at(L::BYTES).1;
 }
 
 /// A layer (or chain) that can be built, in a `const`, from the model data `M`.
@@ -59,6 +71,11 @@ impl<L: Layer> Declared for L {
 impl<L: Layer> Declared for Network<L> {
     const LIST: ParamList = param_list::<L>();
     const DTYPE: u8 = model::dtype_code::<L::Scalar>();
+}
+
+impl<L: QuantLayer> Declared for QuantNet<L> {
+    const LIST: ParamList = L::LIST;
+    const DTYPE: u8 = model::DTYPE_INT8;
 }
 
 /// The data section of `bytes`, a model file for `N`; a compile-time error naming what is wrong
@@ -167,10 +184,27 @@ impl<M: ModelData, T: crate::Float, const W: usize> Embed<M> for Sigmoid<T, W> {
 impl<M, A, B> Embed<M> for Chain<A, B>
 where
     M: ModelData,
-    A: Embed<M> + Layer,
-    B: Embed<After<M, A>> + Layer<Input = A::Output, Scalar = A::Scalar>,
+    A: Embed<M> + Stored,
+    B: Embed<After<M, A>>,
 {
-    const EMBEDDED: Self = Chain::new(A::EMBEDDED, B::EMBEDDED);
+    const EMBEDDED: Self = Chain {
+        first: A::EMBEDDED,
+        rest: B::EMBEDDED,
+    };
+}
+
+impl<M: ModelData, const I: usize, const O: usize> Embed<M> for QuantAffine<I, O> {
+    /// The layer, its shifts, multipliers, zero points and scales checked to be in range.
+    const EMBEDDED: Self = match QuantAffine::from_bytes(M::DATA) {
+        Ok(layer) => layer,
+        Err(e) => panic!("{}", e.problem),
+    };
+}
+
+impl<M: ModelData, L: Embed<M> + QuantLayer> Embed<M> for QuantNet<L> {
+    const EMBEDDED: Self = QuantNet {
+        layers: L::EMBEDDED,
+    };
 }
 
 impl<M: ModelData, L: Embed<M>> Embed<M> for Network<L> {

@@ -18,6 +18,8 @@
 //! - [`optim`]: the book's optimisers — `Sgd`, `Momentum`, `Nesterov`, `AdaGrad`, `RmsProp`,
 //!   `Adam` — each with its state typed and shaped like the network.
 //! - [`init`]: normal draws for the weights, and NumPy's legacy stream (the book's `np.random`).
+//! - [`quant`]: int8 networks in TensorFlow Lite's scheme — post-training quantisation of a
+//!   trained network and integer-only inference, the same bits on every target.
 //! - [`embed`]: any `chain!` network compiled in from a model file ([`include_model!`]).
 //! - `data` (the `std` feature): MNIST's files read from disk with bounded allocation, model
 //!   files saved atomically and loaded no further than a network needs; with the `npz`
@@ -84,6 +86,8 @@ pub mod network;
 pub mod optim;
 #[forbid(unsafe_code)]
 pub mod params;
+#[forbid(unsafe_code)]
+pub mod quant;
 #[cfg(feature = "std")]
 #[forbid(unsafe_code)]
 pub mod train;

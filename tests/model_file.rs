@@ -93,7 +93,7 @@ fn validate_refuses_a_dtype_the_format_does_not_have_before_reading_values() {
     }
     let shapes = shapes_of(&net.layers);
     assert!(model::validate(&bytes, &shapes, 1).is_ok());
-    for code in [0u8, 3, 255] {
+    for code in [0u8, 4, 255] {
         let e = model::validate(&bytes, &shapes, code).unwrap_err();
         assert_eq!(e, ModelError::UnknownDtype { code });
         assert!(e.to_string().contains("none the model format has"), "{e}");
@@ -150,10 +150,23 @@ fn wrong_magic_version_and_trailing_bytes_are_refused() {
         Err(ModelError::BadMagic { .. })
     ));
     let mut b = good.clone();
-    b[4] = 2;
+    b[4] = 3;
     assert_eq!(
         model::decode_into(&b, &mut t.layers),
-        Err(ModelError::UnsupportedVersion { found: 2 })
+        Err(ModelError::UnsupportedVersion { found: 3 })
+    );
+    // Version 2 records start with an element type: a version 1 file relabelled 2 reads its
+    // first rank byte (2, for W1's matrix) as W1's element type, f64.
+    let mut b = good.clone();
+    b[4] = 2;
+    let e = model::decode_into(&b, &mut t.layers).unwrap_err();
+    assert!(
+        matches!(e, ModelError::ElementMismatch { found: 2, .. }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "tensor W1 holds f64 (element type byte 2) in the file but the network's is f32"
     );
     let mut b = good.clone();
     b.push(0);

@@ -4,13 +4,20 @@
 //! ```text
 //! offset  size   content
 //! 0       4      magic "CNNM"
-//! 4       2      format version, u16 little-endian (1)
-//! 6       1      dtype: 1 = f32, 2 = f64
+//! 4       2      format version, u16 little-endian (1 or 2)
+//! 6       1      dtype: 1 = f32, 2 = f64, 3 = int8 (a quantised network, version 2 only)
 //! 7       1      number of tensors K
-//! 8       …      K shape records: rank r (u8, 1 or 2), then r dimensions (u32 little-endian)
+//! 8       …      K tensor records: in version 2 first the element type (u8: 1 f32, 2 f64,
+//!                3 i8, 4 i32), then the rank r (u8, 1 or 2), then r dimensions (u32 LE)
 //! …       …      the K tensors' elements in the same order, row-major, little-endian
 //! end−4   4      CRC-32 (IEEE) of every byte before it, u32 little-endian
 //! ```
+//!
+//! Float networks are written as version 1, whose tensors all have the file's dtype (a file
+//! written before version 2 existed is read as it always was). Version 2 gives each tensor its
+//! own element type, which a quantised network ([`QuantNet`](crate::quant::QuantNet)) needs:
+//! int8 weights, int32 biases, multipliers, shifts and zero points, f32 scales
+//! ([`encode_quantized`], [`decode_quantized`]).
 //!
 //! A TwoLayerNet stores W1 (I, H), b1 (H), W2 (H, O), b2 (O): 784-50-10 in f32 is 159 080 bytes.
 //!
@@ -38,11 +45,16 @@ use core::fmt;
 use crate::float::Float;
 use crate::layers::{Layer, param_list};
 use crate::params::{ParamId, ParamList, Shape};
+use crate::quant::{QuantLayer, QuantNet};
 
 /// The first four bytes of a model file.
 pub const MAGIC: [u8; 4] = *b"CNNM";
-/// The format version this crate writes and reads.
-pub const VERSION: u16 = 1;
+/// The newest format version this crate reads, and the one it writes quantised networks in.
+pub const VERSION: u16 = 2;
+/// The version float networks are written in (their tensors all have the file's dtype).
+pub const VERSION_FLOAT: u16 = 1;
+/// The dtype byte of a quantised (int8) network.
+pub const DTYPE_INT8: u8 = 3;
 /// Bytes before the shape records: magic, version, dtype, count.
 const FIXED_HEADER: usize = 8;
 
@@ -51,11 +63,13 @@ pub const fn dtype_code<T: Float>() -> u8 {
     if T::BYTES == 4 { 1 } else { 2 }
 }
 
-/// The bytes of one value of dtype `code`; `None` for a code this crate does not know.
-const fn dtype_size(code: u8) -> Option<usize> {
+/// The bytes of one element of type `code` (1 f32, 2 f64, 3 i8, 4 i32); `None` for a code
+/// this crate does not know.
+const fn element_size(code: u8) -> Option<usize> {
     match code {
-        1 => Some(4),
+        1 | 4 => Some(4),
         2 => Some(8),
+        3 => Some(1),
         _ => None,
     }
 }
@@ -64,7 +78,30 @@ const fn dtype_name(code: u8) -> &'static str {
     match code {
         1 => "f32",
         2 => "f64",
+        3 => "int8",
         _ => "unknown",
+    }
+}
+
+const fn element_name(code: u8) -> &'static str {
+    match code {
+        1 => "f32",
+        2 => "f64",
+        3 => "i8",
+        4 => "i32",
+        _ => "unknown",
+    }
+}
+
+/// The element type of tensor `k` of a network of dtype `dtype` whose tensors are `list`.
+const fn element_of(list: &ParamList, k: usize, dtype: u8) -> u8 {
+    if dtype == DTYPE_INT8 {
+        match list.get(k) {
+            Some(spec) => crate::quant::element_of(spec.name),
+            None => 0,
+        }
+    } else {
+        dtype
     }
 }
 
@@ -102,7 +139,25 @@ pub enum ModelError {
         /// The dtype byte found.
         found: u8,
     },
-    /// The dtype asked for is none this format has (1: f32, 2: f64).
+    /// A tensor's element type in the file is not the one the network has for it.
+    ElementMismatch {
+        /// Which tensor.
+        tensor: ParamId,
+        /// The network's element type.
+        expected: &'static str,
+        /// The element type byte found.
+        found: u8,
+    },
+    /// A quantised network's value is out of range (a shift, a zero point, a scale, …).
+    BadQuantization {
+        /// Which tensor.
+        tensor: ParamId,
+        /// Which element.
+        index: usize,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// The dtype asked for is none this format has (1: f32, 2: f64, 3: int8).
     UnknownDtype {
         /// The dtype byte asked for.
         code: u8,
@@ -176,7 +231,7 @@ impl fmt::Display for ModelError {
             ModelError::UnsupportedVersion { found } => {
                 write!(
                     f,
-                    "model format version {found} is not supported (this build reads {VERSION})"
+                    "model format version {found} is not supported (this build reads 1 and {VERSION})"
                 )
             }
             ModelError::DtypeMismatch { expected, found } => write!(
@@ -184,9 +239,24 @@ impl fmt::Display for ModelError {
                 "model file holds {} (dtype byte {found}) but the network is {expected}",
                 dtype_name(found)
             ),
+            ModelError::ElementMismatch {
+                tensor,
+                expected,
+                found,
+            } => write!(
+                f,
+                "tensor {tensor} holds {} (element type byte {found}) in the file but the \
+                 network's is {expected}",
+                element_name(found)
+            ),
+            ModelError::BadQuantization {
+                tensor,
+                index,
+                problem,
+            } => write!(f, "tensor {tensor} element {index}: {problem}"),
             ModelError::UnknownDtype { code } => write!(
                 f,
-                "dtype byte {code} is none the model format has (1: f32, 2: f64)"
+                "dtype byte {code} is none the model format has (1: f32, 2: f64, 3: int8)"
             ),
             ModelError::TensorCount { expected, found } => write!(
                 f,
@@ -325,7 +395,7 @@ pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError>
     let count = u8::try_from(list.len()).map_err(|_| ModelError::TooLarge)?;
     let mut w = Writer { out, at: 0 };
     w.put(&MAGIC)?;
-    w.put(&VERSION.to_le_bytes())?;
+    w.put(&VERSION_FLOAT.to_le_bytes())?;
     w.put(&[dtype_code::<L::Scalar>(), count])?;
     for shape in (0..list.len()).filter_map(|k| list.shape(k)) {
         match shape {
@@ -400,17 +470,18 @@ const fn finite_at(bytes: &[u8], i: usize, elem: usize) -> bool {
     }
 }
 
-/// Checks a whole model file against a network's tensor shapes and dtype (a [`dtype_code`]) —
-/// magic, version, dtype, tensor count, every shape, the exact length, the CRC-32 and that every
-/// value is finite — and returns the offset where the data starts.
+/// Checks a whole model file against a network's tensor shapes and dtype (a [`dtype_code`], or
+/// [`DTYPE_INT8`]) — magic, version, dtype, tensor count, every shape and element type, the
+/// exact length, the CRC-32 and that every float is finite — and returns the offset where the
+/// data starts.
 ///
 /// A `const fn`, so a model embedded in firmware is checked when the firmware is built (see
 /// [`TwoLayerNet::from_model`](crate::TwoLayerNet::from_model)).
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)] // sums bounded by bytes.len() or checked; header is 8 bytes, tail 4
 pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usize, ModelError> {
-    let Some(elem) = dtype_size(dtype) else {
+    if element_size(dtype).is_none() || dtype == 4 {
         return Err(ModelError::UnknownDtype { code: dtype });
-    };
+    }
     let found = bytes.len();
     if found < FIXED_HEADER {
         return Err(ModelError::Truncated {
@@ -425,10 +496,12 @@ pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usi
         return Err(ModelError::BadMagic { found: magic });
     }
     let version = u16::from_le_bytes([header[4], header[5]]);
-    if version != VERSION {
+    if version != VERSION_FLOAT && version != VERSION {
         return Err(ModelError::UnsupportedVersion { found: version });
     }
-    if header[6] != dtype {
+    // Version 1 has no element types: every tensor is of the file's dtype, a float.
+    let typed = version == VERSION;
+    if header[6] != dtype || (!typed && dtype == DTYPE_INT8) {
         return Err(ModelError::DtypeMismatch {
             expected: dtype_name(dtype),
             found: header[6],
@@ -440,7 +513,7 @@ pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usi
             found: header[7] as usize,
         });
     }
-    // Shape records: what the network expects tells how long the file must be.
+    // Tensor records: what the network expects tells how long the file must be.
     let mut at = FIXED_HEADER;
     let mut data_len: usize = 0;
     let mut k = 0;
@@ -448,8 +521,22 @@ pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usi
         let Some(expected) = shapes.shape(k) else {
             return Err(ModelError::TooLarge);
         };
-        let needed = at + shape_record_len(expected);
+        let element = element_of(shapes, k, dtype);
+        let needed = at + typed as usize + shape_record_len(expected);
         let truncated = ModelError::Truncated { needed, found };
+        if typed {
+            match byte(bytes, at) {
+                None => return Err(truncated),
+                Some(e) if e != element => {
+                    return Err(ModelError::ElementMismatch {
+                        tensor: shapes.id(k),
+                        expected: element_name(element),
+                        found: e,
+                    });
+                }
+                Some(_) => at += 1,
+            }
+        }
         let found_shape = match byte(bytes, at) {
             None => return Err(truncated),
             Some(1) => match le_u32(bytes, at + 1) {
@@ -475,7 +562,10 @@ pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usi
             });
         }
         at += shape_record_len(found_shape);
-        let Some(bytes_k) = expected.len().checked_mul(elem) else {
+        let Some(size) = element_size(element) else {
+            return Err(ModelError::TooLarge);
+        };
+        let Some(bytes_k) = expected.len().checked_mul(size) else {
             return Err(ModelError::TooLarge);
         };
         let Some(sum) = data_len.checked_add(bytes_k) else {
@@ -517,17 +607,24 @@ pub const fn validate(bytes: &[u8], shapes: &ParamList, dtype: u8) -> Result<usi
             Some(s) => s.len(),
             None => 0,
         };
-        let mut index = 0;
-        while index < len {
-            if !finite_at(body, i, elem) {
-                return Err(ModelError::NonFinite {
-                    tensor: shapes.id(k),
-                    index,
-                });
+        let element = element_of(shapes, k, dtype);
+        let size = match element_size(element) {
+            Some(n) => n,
+            None => 0,
+        };
+        if element == 1 || element == 2 {
+            let mut index = 0;
+            while index < len {
+                if !finite_at(body, i + index * size, size) {
+                    return Err(ModelError::NonFinite {
+                        tensor: shapes.id(k),
+                        index,
+                    });
+                }
+                index += 1;
             }
-            i += elem;
-            index += 1;
         }
+        i += len * size;
         k += 1;
     }
     Ok(data_start)
@@ -559,6 +656,120 @@ pub fn decode_into<L: Layer>(bytes: &[u8], layers: &mut L) -> Result<(), ModelEr
     Ok(())
 }
 
+/// The size in bytes of the model file of a quantised network of layers `L`.
+#[allow(clippy::arithmetic_side_effects)] // sizes of arrays that exist: far below usize::MAX
+pub const fn quantized_len<L: QuantLayer>() -> usize {
+    let list = L::LIST;
+    let mut n = FIXED_HEADER + 4 + L::BYTES;
+    let mut k = 0;
+    while k < list.len() {
+        if let Some(shape) = list.shape(k) {
+            n += 1 + shape_record_len(shape);
+        }
+        k += 1;
+    }
+    n
+}
+
+/// Writes the model file of the quantised network `net` (version 2, dtype int8) into `out`;
+/// returns the number of bytes written ([`quantized_len`]). Nothing is written if `out` is too
+/// small.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::format::model;
+/// use constnn::quant::{QuantAffine, QuantNet, QuantParams};
+///
+/// let p = QuantParams { scale: 0.5, zero_point: -3 };
+/// let net = QuantNet::new(QuantAffine::<2, 2> {
+///     w: [[1, -2], [3, 127]],
+///     b: [10, -10],
+///     multiplier: [1 << 30, 1_500_000_000],
+///     shift: [0, -2],
+///     input: p,
+///     output: p,
+///     relu: true,
+/// });
+/// let mut buf = [0u8; 256];
+/// let n = model::encode_quantized(&net, &mut buf)?;
+/// let back: QuantNet<QuantAffine<2, 2>> = model::decode_quantized(&buf[..n])?;
+/// assert_eq!(back, net);
+/// # Ok::<(), model::ModelError>(())
+/// ```
+pub fn encode_quantized<L: QuantLayer>(
+    net: &QuantNet<L>,
+    out: &mut [u8],
+) -> Result<usize, ModelError> {
+    let needed = quantized_len::<L>();
+    if out.len() < needed {
+        return Err(ModelError::BufferTooSmall {
+            needed,
+            found: out.len(),
+        });
+    }
+    let list = L::LIST;
+    let count = u8::try_from(list.len()).map_err(|_| ModelError::TooLarge)?;
+    let mut w = Writer { out, at: 0 };
+    w.put(&MAGIC)?;
+    w.put(&VERSION.to_le_bytes())?;
+    w.put(&[DTYPE_INT8, count])?;
+    for k in 0..list.len() {
+        let (Some(shape), element) = (list.shape(k), element_of(&list, k, DTYPE_INT8)) else {
+            continue;
+        };
+        w.put(&[element])?;
+        match shape {
+            Shape::Vector(n) => {
+                w.put(&[1])?;
+                w.put(&dim_u32(n)?)?;
+            }
+            Shape::Matrix(r, c) => {
+                w.put(&[2])?;
+                w.put(&dim_u32(r)?)?;
+                w.put(&dim_u32(c)?)?;
+            }
+        }
+    }
+    let mut written = Ok(());
+    net.layers
+        .write_tensors(&mut |bytes| written = written.and_then(|()| w.put(bytes)));
+    written?;
+    let body = w.out.get(..w.at).ok_or(ModelError::TooLarge)?;
+    let crc = crc32(body);
+    w.put(&crc.to_le_bytes())?;
+    Ok(w.at)
+}
+
+/// The quantised network in a model file: validated ([`validate`] with [`DTYPE_INT8`]), and
+/// every shift, multiplier, zero point and scale checked to be in range.
+pub fn decode_quantized<L: QuantLayer>(bytes: &[u8]) -> Result<QuantNet<L>, ModelError> {
+    let list = L::LIST;
+    let start = validate(bytes, &list, DTYPE_INT8)?;
+    let data = bytes.get(start..).ok_or(ModelError::TooLarge)?;
+    let layers = L::read_tensors(data).map_err(|e| ModelError::BadQuantization {
+        tensor: list.id(e.tensor),
+        index: e.index,
+        problem: e.problem,
+    })?;
+    Ok(QuantNet::new(layers))
+}
+
+/// The dtype byte of a model file's header (1 f32, 2 f64, 3 int8), to tell which kind of
+/// network to load it into; `None` if `bytes` is too short or not a model file.
+pub const fn file_dtype(bytes: &[u8]) -> Option<u8> {
+    match (
+        byte(bytes, 0),
+        byte(bytes, 1),
+        byte(bytes, 2),
+        byte(bytes, 3),
+        byte(bytes, 6),
+    ) {
+        (Some(b'C'), Some(b'N'), Some(b'N'), Some(b'M'), Some(d)) => Some(d),
+        _ => None,
+    }
+}
+
 impl ModelError {
     /// A fixed message for each kind of error, for `const` contexts (a failed build).
     pub const fn kind(&self) -> &'static str {
@@ -568,6 +779,10 @@ impl ModelError {
             ModelError::BadMagic { .. } => "not a constnn model file (bad magic)",
             ModelError::UnsupportedVersion { .. } => "unsupported model format version",
             ModelError::DtypeMismatch { .. } => "the model file's dtype is not the network's",
+            ModelError::ElementMismatch { .. } => {
+                "a tensor in the model file has another element type than the network's"
+            }
+            ModelError::BadQuantization { .. } => "a value in the quantised model is out of range",
             ModelError::UnknownDtype { .. } => "the dtype asked for is none the format has",
             ModelError::TensorCount { .. } => {
                 "the model file has another number of tensors than the network"

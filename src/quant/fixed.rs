@@ -1,0 +1,75 @@
+//! TensorFlow Lite's fixed-point requantisation (gemmlowp's), in integers only.
+//!
+//! A real multiplier `m > 0` is stored as a Q31 `multiplier` in `[2³⁰, 2³¹)` and a `shift`, with
+//! `m = multiplier · 2^(shift − 31)` ([`quantize_multiplier`]); `x · m` is then
+//! [`multiply_by_quantized_multiplier`]. Every function is `const` and exact to the bit on
+//! every target.
+//!
+//! # Examples
+//!
+//! ```
+//! use constnn::quant::fixed::{multiply_by_quantized_multiplier, quantize_multiplier};
+//! let (m, shift) = quantize_multiplier(0.3).unwrap();
+//! assert_eq!((m, shift), (1_288_490_189, -1)); // 0.6 · 2³¹, then 2⁻¹
+//! assert_eq!(multiply_by_quantized_multiplier(1000, m, shift), 300);
+//! assert_eq!(multiply_by_quantized_multiplier(-5, m, shift), -2); // −1.5 rounds away from 0
+//! ```
+
+/// `round(a · b / 2³¹)`, saturating: the high half of the doubled product, rounded half away
+/// from zero. The one product that overflows, `i32::MIN · i32::MIN`, gives `i32::MAX`.
+pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = a as i64 * b as i64;
+    let nudge = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+    // Division truncates towards zero, as C's does: with the nudge, the result is rounded.
+    ((ab + nudge) / (1i64 << 31)) as i32
+}
+
+/// `x / 2^exponent` rounded to nearest, ties away from zero (`exponent` in 0..=31).
+pub const fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + (x < 0) as i32;
+    (x >> exponent) + (remainder > threshold) as i32
+}
+
+/// `x · multiplier · 2^(shift − 31)`, rounded: TFLite's `MultiplyByQuantizedMultiplier`. A
+/// left shift (`shift > 0`) saturates instead of overflowing. `shift` must be in −31..=30
+/// (model files are checked for it).
+pub const fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let left = if shift > 0 { shift as u32 } else { 0 };
+    let right = if shift > 0 { 0 } else { shift.unsigned_abs() };
+    let shifted = x.saturating_mul(1 << left);
+    rounding_divide_by_pot(
+        saturating_rounding_doubling_high_mul(shifted, multiplier),
+        right,
+    )
+}
+
+/// The Q31 multiplier and shift of a real multiplier `m ≥ 0`: `m = multiplier · 2^(shift − 31)`
+/// with `multiplier` in `[2³⁰, 2³¹)`, or `(0, 0)` for a multiplier too small to matter
+/// (below 2⁻³²). `None` if `m` is negative, not finite, or `2³⁰` or more (its shift would
+/// be over 30).
+pub fn quantize_multiplier(m: f64) -> Option<(i32, i32)> {
+    if !(m >= 0.0 && m.is_finite()) {
+        return None;
+    }
+    if m == 0.0 {
+        return Some((0, 0));
+    }
+    let (q, mut shift) = libm::frexp(m); // m = q · 2^shift, q in [0.5, 1)
+    let mut q31 = libm::round(q * (1u64 << 31) as f64) as i64;
+    if q31 == 1 << 31 {
+        q31 /= 2;
+        shift += 1;
+    }
+    if shift < -31 {
+        return Some((0, 0));
+    }
+    if shift > 30 {
+        return None;
+    }
+    Some((q31 as i32, shift))
+}
