@@ -662,7 +662,7 @@ impl<T: Float, const I: usize, const O: usize, S: TrainStorage> Train for Affine
 /// net.forward(&[[1.0; 4]; 5], &mut out);
 /// assert_eq!(out, [[0.0; 2]; 5]);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Chain<A, B> {
     /// The first layer.
     pub first: A,

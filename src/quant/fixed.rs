@@ -15,8 +15,9 @@
 //! assert_eq!(multiply_by_quantized_multiplier(-5, m, shift), -2); // −1.5 rounds away from 0
 //! ```
 
-/// `round(a · b / 2³¹)`, saturating: the high half of the doubled product, rounded half away
-/// from zero. The one product that overflows, `i32::MIN · i32::MIN`, gives `i32::MAX`.
+/// `round(a · b / 2³¹)`, saturating: the high half of the doubled product, rounded to nearest
+/// with ties upwards (what TFLite's nudge and C's truncating division give). The one product
+/// that overflows, `i32::MIN · i32::MIN`, gives `i32::MAX`.
 pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
