@@ -22,15 +22,15 @@ pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
-    let ab = a as i64 * b as i64;
-    let nudge = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    // Division truncates towards zero, as C's does: with the nudge, the result is rounded.
-    ((ab + nudge) / (1i64 << 31)) as i32
+    // TFLite adds 2³⁰ (or 1 − 2³⁰ to a negative product) and divides by 2³¹ truncating: that is
+    // the floor of (ab + 2³⁰) / 2³¹ either way, one shift.
+    ((a as i64 * b as i64 + (1 << 30)) >> 31) as i32
 }
 
 /// `x / 2^exponent` rounded to nearest, ties away from zero (`exponent` in 0..=31).
 pub const fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
-    let mask = ((1i64 << exponent) - 1) as i32;
+    // The bits shifted out, against half of 2^exponent (a hair more below zero).
+    let mask = (1u32 << exponent).wrapping_sub(1) as i32;
     let remainder = x & mask;
     let threshold = (mask >> 1) + (x < 0) as i32;
     (x >> exponent) + (remainder > threshold) as i32
@@ -40,13 +40,15 @@ pub const fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
 /// left shift (`shift > 0`) saturates instead of overflowing. `shift` must be in −31..=30
 /// (model files are checked for it).
 pub const fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
-    let left = if shift > 0 { shift as u32 } else { 0 };
-    let right = if shift > 0 { 0 } else { shift.unsigned_abs() };
-    let shifted = x.saturating_mul(1 << left);
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(shifted, multiplier),
-        right,
-    )
+    if shift > 0 {
+        let shifted = x.saturating_mul(1 << shift);
+        saturating_rounding_doubling_high_mul(shifted, multiplier)
+    } else {
+        rounding_divide_by_pot(
+            saturating_rounding_doubling_high_mul(x, multiplier),
+            shift.unsigned_abs(),
+        )
+    }
 }
 
 /// The Q31 multiplier and shift of a real multiplier `m ≥ 0`: `m = multiplier · 2^(shift − 31)`
