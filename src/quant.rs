@@ -161,6 +161,7 @@ impl<const I: usize, const O: usize> core::fmt::Debug for QuantAffine<I, O> {
 impl<const I: usize, const O: usize> QuantAffine<I, O> {
     /// The layer's output for one input row. An input at the zero point (a zero pixel, an
     /// output a ReLU cut) costs nothing.
+    #[inline(never)] // one copy per shape: inlined, a `static` model's values became code
     pub fn forward(&self, x: &[i8; I], out: &mut [i8; O]) {
         // The inputs whose offset is not 0 are listed a CHUNK at a time; then each BLOCK of
         // outputs runs down the list with its sums in registers.

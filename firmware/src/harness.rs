@@ -9,12 +9,15 @@
 //! On the Cortex-M4F board the images are in flash. The micro:bit's 256 KB of flash cannot hold
 //! 784 KB of them, so there each image is read from the host's copy by semihosting (`SYS_READ`)
 //! into a buffer, outside the counted time.
+//!
+//! It prints without `core::fmt` (a few integers and strings do not need its 4 KB of flash),
+//! and its panic handler prints the panic's place and exits 1.
 
 use core::ptr::{addr_of, addr_of_mut};
 
 use cortex_m::peripheral::{SYST, syst::SystClkSource};
 use cortex_m_rt::{ExceptionFrame, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::{debug, hio};
 
 /// Images classified.
 pub const COUNT: usize = 1000;
@@ -27,12 +30,12 @@ pub static LABELS: [u8; COUNT] = *include_bytes!(concat!(env!("OUT_DIR"), "/labe
 #[cfg(not(m0))]
 static IMAGES: [u8; COUNT * PIXELS] = *include_bytes!(concat!(env!("OUT_DIR"), "/images.bin"));
 
-/// Nanoseconds per SysTick count at the board's core clock; with `-icount shift=0`, the
-/// instructions per count.
+/// Twice the nanoseconds per SysTick count at the board's core clock: with `-icount shift=0`,
+/// twice the instructions per count.
 #[cfg(not(m0))]
-const NS_PER_TICK: (u64, u64) = (40, 1); // 25 MHz
+const HALF_NS_PER_TICK: u64 = 80; // 25 MHz: 40 ns
 #[cfg(m0)]
-const NS_PER_TICK: (u64, u64) = (125, 2); // 16 MHz: 62.5 ns
+const HALF_NS_PER_TICK: u64 = 125; // 16 MHz: 62.5 ns
 
 const PAINT: u32 = 0x5AA5_F00D;
 
@@ -77,7 +80,7 @@ fn ticks<R>(f: impl FnOnce() -> R) -> (R, u64) {
 }
 
 fn instructions(ticks: u64) -> u64 {
-    ticks * NS_PER_TICK.0 / NS_PER_TICK.1
+    (ticks * HALF_NS_PER_TICK) >> 1
 }
 
 /// A loop of exactly `1 + 2·n` instructions (`movs`, then `subs`/`bne` n times), to check the
@@ -149,8 +152,42 @@ impl Images {
     }
 }
 
+/// Pieces of a line: text, or a number in decimal.
+enum Piece<'a> {
+    Text(&'a str),
+    Number(u32),
+}
+
+use Piece::{Number as N, Text as T};
+
+/// Prints `pieces` and a newline on the host's stdout.
+fn say(pieces: &[Piece]) {
+    let Ok(mut out) = hio::hstdout() else {
+        return;
+    };
+    for piece in pieces {
+        let _ = match *piece {
+            Piece::Text(s) => out.write_all(s.as_bytes()),
+            Piece::Number(mut n) => {
+                let mut digits = [0u8; 10];
+                let mut at = digits.len();
+                loop {
+                    at -= 1;
+                    digits[at] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                out.write_all(&digits[at..])
+            }
+        };
+    }
+    let _ = out.write_all(b"\n");
+}
+
 fn fail(why: &str) -> ! {
-    hprintln!("FAILED: {}", why);
+    say(&[T("FAILED: "), T(why)]);
     exit(false)
 }
 
@@ -192,52 +229,69 @@ pub fn run(expected: &[u8; COUNT], classify: impl Fn(&[u8; PIXELS]) -> usize) ->
         if class == usize::from(expected[i]) {
             identical += 1;
         } else {
-            hprintln!(
-                "image {}: firmware says {}, host says {}",
-                i,
-                class,
-                expected[i]
-            );
+            say(&[
+                T("image "),
+                N(i as u32),
+                T(": firmware says "),
+                N(class as u32),
+                T(", host says "),
+                N(u32::from(expected[i])),
+            ]);
         }
     }
     // The dense figure: an image with no zero pixel, so no step can be skipped.
     let (_, dense) = ticks(|| classify(&[255u8; PIXELS]));
     let (_, calibration) = ticks(|| known_loop(50_000));
 
-    let per_inference = instructions(total) / COUNT as u64;
-    hprintln!(
-        "classified {} test images: {} right ({}.{}%)",
-        COUNT,
-        right,
-        right / 10,
-        right % 10
-    );
-    hprintln!("labels identical to the host's: {} of {}", identical, COUNT);
-    hprintln!(
-        "instructions per inference: {} (mean over {} images)",
-        per_inference,
-        COUNT
-    );
-    hprintln!(
-        "instructions per inference, dense (no zero pixel): {}",
-        instructions(dense)
-    );
-    hprintln!("peak stack of one inference: {} bytes", stack);
-    hprintln!(
-        "calibration: a loop of 100001 instructions measured as {}",
-        instructions(calibration)
-    );
-    hprintln!(
-        "right={}/{} identical={}/{} instructions={} stack={}",
-        right,
-        COUNT,
-        identical,
-        COUNT,
-        per_inference,
-        stack
-    );
-    if identical == COUNT {
-        hprintln!("OK");
+    // The mean: the total over 1000 = 8 · 125 (a shift and a 32-bit division).
+    let per_inference = ((instructions(total) >> 3) as u32) / 125;
+    let (count, right, identical, stack) =
+        (COUNT as u32, right as u32, identical as u32, stack as u32);
+    say(&[
+        T("classified "),
+        N(count),
+        T(" test images: "),
+        N(right),
+        T(" right"),
+    ]);
+    say(&[
+        T("labels identical to the host's: "),
+        N(identical),
+        T(" of "),
+        N(count),
+    ]);
+    say(&[
+        T("instructions per inference: "),
+        N(per_inference),
+        T(" (mean over "),
+        N(count),
+        T(" images)"),
+    ]);
+    say(&[
+        T("instructions per inference, dense (no zero pixel): "),
+        N(instructions(dense) as u32),
+    ]);
+    say(&[T("peak stack of one inference: "), N(stack), T(" bytes")]);
+    say(&[
+        T("calibration: a loop of 100001 instructions measured as "),
+        N(instructions(calibration) as u32),
+    ]);
+    say(&[
+        T("right="),
+        N(right),
+        T("/"),
+        N(count),
+        T(" identical="),
+        N(identical),
+        T("/"),
+        N(count),
+        T(" instructions="),
+        N(per_inference),
+        T(" stack="),
+        N(stack),
+    ]);
+    if identical == count {
+        say(&[T("OK")]);
         exit(true)
     } else {
         fail("labels differ from the host's")
@@ -246,6 +300,15 @@ pub fn run(expected: &[u8; COUNT], classify: impl Fn(&[u8; PIXELS]) -> usize) ->
 
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HardFault at PC {:#010x}", frame.pc());
+    say(&[T("HardFault at PC "), N(frame.pc())]);
+    exit(false)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    match info.location() {
+        Some(at) => say(&[T("panicked at "), T(at.file()), T(":"), N(at.line())]),
+        None => say(&[T("panicked")]),
+    }
     exit(false)
 }

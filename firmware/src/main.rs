@@ -12,7 +12,6 @@ mod harness;
 use constnn::TwoLayerNet;
 use constnn::matrix::{Frozen, argmax};
 use cortex_m_rt::entry;
-use panic_semihosting as _;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Frozen>;
 

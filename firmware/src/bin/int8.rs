@@ -13,7 +13,6 @@ mod harness;
 use constnn::quant::{QuantAffine, QuantNet};
 use constnn::{Chain, include_model};
 use cortex_m_rt::entry;
-use panic_semihosting as _;
 
 type Net = QuantNet<Chain<QuantAffine<784, 50>, QuantAffine<50, 10>>>;
 
