@@ -722,3 +722,109 @@ fn hyperparameter_search_lists_its_trials_and_the_best() {
     assert_eq!(csv.lines().count(), 1 + trials);
     assert!(out.join("hyperparameter_search.png").exists());
 }
+
+/// `quantize` on the checked-in f32 model and a small MNIST: its final line, an int8 model file
+/// that loads, and `classify` reading that file and giving the int8 network's classes, computed
+/// here from the same file independently of both programs.
+#[test]
+fn quantize_writes_an_int8_model_that_classify_reads() {
+    let dir = tmpdir("quantize");
+    small_mnist(&dir, 200, 300);
+    let f32_model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/model/mnist-784-50-10.cnnm");
+    let out = dir.join("out");
+    let r = run(
+        "quantize",
+        &[
+            "--model",
+            f32_model.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--calibration",
+            "100",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let figures = final_figures(r.stdout.lines().last().unwrap(), "final ");
+    assert_eq!(
+        figures.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        ["f32_test_acc", "int8_test_acc", "int8_weight_bytes"],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(figures[2].1, 40_420.0);
+    // Both accuracies over the 300 test images, computed here.
+    let int8_path = out.join("model-int8.cnnm");
+    let q: constnn::quant::QuantNet<
+        constnn::Chain<constnn::quant::QuantAffine<784, 50>, constnn::quant::QuantAffine<50, 10>>,
+    > = constnn::data::load_quantized(&int8_path).unwrap();
+    let images = test_images(&dir);
+    let labels = std::fs::read(dir.join("t10k-labels-idx1-ubyte")).unwrap()[8..].to_vec();
+    let int8_classes: Vec<usize> = images
+        .iter()
+        .map(|p| q.classify(&p.map(|b| (i16::from(b) - 128) as i8)))
+        .collect();
+    let right = int8_classes
+        .iter()
+        .zip(&labels)
+        .filter(|(c, l)| **c == usize::from(**l))
+        .count();
+    assert_eq!(figures[1].1, (right as f64 / 300.0 * 1e4).round() / 1e4);
+
+    let r = run(
+        "classify",
+        &[
+            "--model",
+            int8_path.to_str().unwrap(),
+            "--data",
+            dir.to_str().unwrap(),
+            "0",
+            "1",
+            "2",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let blocks: Vec<&str> = r.stdout.split("test image #").skip(1).collect();
+    assert_eq!(blocks.len(), 3, "{}", r.stdout);
+    for (i, block) in blocks.iter().enumerate() {
+        let class = int8_classes[i];
+        assert!(
+            block.contains(&format!("predicted:  {class} ")),
+            "image {i}: the int8 model gives {class}: {block}"
+        );
+    }
+}
+
+#[test]
+fn quantize_refuses_a_missing_or_damaged_model() {
+    let dir = tmpdir("quantize-bad");
+    small_mnist(&dir, 20, 10);
+    let missing = dir.join("none.cnnm");
+    let args = |model: &Path| {
+        run(
+            "quantize",
+            &[
+                "--model",
+                model.to_str().unwrap(),
+                "--data",
+                dir.to_str().unwrap(),
+                "--out",
+                dir.join("out").to_str().unwrap(),
+            ],
+        )
+    };
+    let r = args(&missing);
+    assert_clean_failure(&r, "train one first");
+    let damaged = dir.join("damaged.cnnm");
+    let mut bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware/model/mnist-784-50-10.cnnm"),
+    )
+    .unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let r = args(&damaged);
+    assert_clean_failure(&r, "CRC-32");
+    assert!(!dir.join("out/model-int8.cnnm").exists());
+}
