@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints a firmware's flash and RAM footprint from its ELF (after `cargo build --release`):
 #   ./footprint.sh [ELF]        a table
-#   ./footprint.sh --kv [ELF]   code=… weights=… statics=… on one line (for run-all.sh)
+#   ./footprint.sh --kv [ELF]   code=… weights=… on one line (for run-all.sh)
 # Code is everything in flash but the model (the `NET` static) and the test data.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,7 +16,7 @@ data=$(sec .data); bss=$(sec .bss)
 net=$(sym 3NET); images=$(sym 6IMAGES); labels=$(sym 6LABELS); expected=$(sym 8EXPECTED)
 code=$((vt + text + rodata - net - images - labels - expected))
 if $kv; then
-  echo "code=$code weights=$net statics=$((data + bss))"
+  echo "code=$code weights=$net"
   exit 0
 fi
 printf '| what | bytes |\n|---|---|\n'

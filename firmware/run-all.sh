@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every board and model under QEMU, one line per run:
-#   board=mps2-an386 model=int8 right=965/1000 identical=1000/1000 instructions=… stack=… code=… weights=… statics=…
+#   board=mps2-an386 model=int8 right=965/1000 identical=1000/1000 instructions=… stack=… ram=… code=… weights=…
+# (stack: one inference's; ram: the whole program's peak stack and its statics, measured on the target)
 # Boards: mps2-an386 (Cortex-M4F, thumbv7em-none-eabihf) and microbit (nRF51822, Cortex-M0
 # without an FPU, thumbv6m-none-eabi). Models: f32 (src/main.rs), int8 (src/bin/int8.rs).
 # Exits non-zero if any run fails: a label other than the host's, a panic, a fault or a hang.

@@ -44,10 +44,12 @@ unsafe extern "C" {
     static mut __sheap: u32;
     /// The top of the stack (cortex-m-rt).
     static _stack_start: u32;
+    /// The start of .data, the first static in RAM (cortex-m-rt).
+    static __sdata: u32;
 }
 
-/// Fills the unused stack below the current one with a pattern.
-fn paint_stack() {
+/// Fills the unused stack below the current one with a pattern; returns the stack pointer.
+fn paint_stack() -> usize {
     let bottom = addr_of_mut!(__sheap) as usize;
     let sp = cortex_m::register::msp::read() as usize;
     let mut addr = bottom;
@@ -57,10 +59,11 @@ fn paint_stack() {
         unsafe { core::ptr::write_volatile(addr as *mut u32, PAINT) };
         addr += 4;
     }
+    sp
 }
 
-/// Bytes of stack ever used: from the top down to the lowest word the pattern no longer holds.
-fn stack_high_water() -> usize {
+/// The lowest stack address ever used: the lowest word the pattern no longer holds.
+fn stack_low_water() -> usize {
     let bottom = addr_of_mut!(__sheap) as usize;
     let top = addr_of!(_stack_start) as usize;
     let mut addr = bottom;
@@ -68,7 +71,7 @@ fn stack_high_water() -> usize {
     while addr < top && unsafe { core::ptr::read_volatile(addr as *const u32) } == PAINT {
         addr += 4;
     }
-    top - addr
+    addr
 }
 
 /// SysTick counts elapsed while `f` runs (it counts down, 24 bits, and is never near wrapping).
@@ -131,7 +134,7 @@ impl Images {
         }
     }
 
-    /// Image `i` (images are read in order on the micro:bit).
+    /// Image `i`.
     fn get(&mut self, i: usize) -> &[u8; PIXELS] {
         #[cfg(not(m0))]
         {
@@ -139,7 +142,11 @@ impl Images {
         }
         #[cfg(m0)]
         {
-            let _ = i;
+            // SAFETY: SYS_SEEK to a byte offset in the file opened above; returns 0 on success.
+            let seek = unsafe { cortex_m_semihosting::syscall!(SEEK, self.fd, i * PIXELS) };
+            if seek != 0 {
+                fail("cannot seek in the host's test image file");
+            }
             // SAFETY: SYS_READ into a buffer of the length given; returns the bytes not read.
             let left = unsafe {
                 cortex_m_semihosting::syscall!(READ, self.fd, self.buf.as_mut_ptr(), PIXELS)
@@ -214,15 +221,18 @@ pub fn run(expected: &[u8; COUNT], classify: impl Fn(&[u8; PIXELS]) -> usize) ->
     core.SYST.enable_counter();
     let mut images = Images::open();
 
-    // Peak stack of one inference, measured on the target.
-    let first = *images.get(0);
-    paint_stack();
-    let _ = classify(&first);
-    let stack = stack_high_water();
+    // Peak stack of one inference, and of the whole program, measured on the target.
+    let first = images.get(0);
+    let sp = paint_stack();
+    let _ = classify(first);
+    let low = stack_low_water();
+    // RAM in use at the peak: the statics (from .data to the heap's start) and the stack.
+    let statics = addr_of_mut!(__sheap) as usize - addr_of!(__sdata) as usize;
+    let (stack, ram) = (sp - low, addr_of!(_stack_start) as usize - low + statics);
 
     let (mut right, mut identical, mut total) = (0usize, 0usize, 0u64);
     for i in 0..COUNT {
-        let image = if i == 0 { &first } else { images.get(i) };
+        let image = images.get(i);
         let (class, t) = ticks(|| classify(image));
         total += t;
         right += usize::from(class == usize::from(LABELS[i]));
@@ -245,8 +255,13 @@ pub fn run(expected: &[u8; COUNT], classify: impl Fn(&[u8; PIXELS]) -> usize) ->
 
     // The mean: the total over 1000 = 8 · 125 (a shift and a 32-bit division).
     let per_inference = ((instructions(total) >> 3) as u32) / 125;
-    let (count, right, identical, stack) =
-        (COUNT as u32, right as u32, identical as u32, stack as u32);
+    let (count, right, identical, stack, ram) = (
+        COUNT as u32,
+        right as u32,
+        identical as u32,
+        stack as u32,
+        ram as u32,
+    );
     say(&[
         T("classified "),
         N(count),
@@ -273,6 +288,11 @@ pub fn run(expected: &[u8; COUNT], classify: impl Fn(&[u8; PIXELS]) -> usize) ->
     ]);
     say(&[T("peak stack of one inference: "), N(stack), T(" bytes")]);
     say(&[
+        T("peak RAM of the program (statics and stack): "),
+        N(ram),
+        T(" bytes"),
+    ]);
+    say(&[
         T("calibration: a loop of 100001 instructions measured as "),
         N(instructions(calibration) as u32),
     ]);
@@ -289,6 +309,8 @@ pub fn run(expected: &[u8; COUNT], classify: impl Fn(&[u8; PIXELS]) -> usize) ->
         N(per_inference),
         T(" stack="),
         N(stack),
+        T(" ram="),
+        N(ram),
     ]);
     if identical == count {
         say(&[T("OK")]);
