@@ -212,9 +212,9 @@ impl<M: ModelData, L: Embed<M>> Embed<M> for Network<L> {
 }
 
 /// A network of [`Frozen`] layers compiled in from a model file: `include_model!(Type,
-/// "path")` is a `const` expression of type `Type` (a [`Network`] or a [`chain!`](crate::chain!)
-/// of layers), the file read as [`include_bytes!`] reads it (relative to the current source
-/// file) and validated while compiling.
+/// "path")` is a `const` expression of type `Type` (a [`Network`], a [`chain!`](crate::chain!)
+/// of layers, or an int8 [`QuantNet`]), the file read as [`include_bytes!`] reads it (relative
+/// to the current source file) and validated while compiling.
 ///
 /// # Examples
 ///
@@ -236,6 +236,20 @@ impl<M: ModelData, L: Embed<M>> Embed<M> for Network<L> {
 ///     let h = b1.iter().zip(second.w()).map(|(b, w)| b.max(0.0) * w[j]);
 ///     assert!((s - (h.sum::<f32>() + second.b[j])).abs() < 1e-5);
 /// }
+/// ```
+///
+/// The int8 MNIST network, as the firmware embeds it:
+///
+/// ```
+/// use constnn::quant::{QuantAffine, QuantNet};
+/// use constnn::{Chain, include_model};
+///
+/// type Int8 = QuantNet<Chain<QuantAffine<784, 50>, QuantAffine<50, 10>>>;
+/// static NET: Int8 = include_model!(Int8, "../firmware/model/mnist-784-50-10-int8.cnnm");
+///
+/// // A blank image (every pixel at the input's zero point, −128) is a "7" to this network.
+/// assert_eq!(NET.input_params().zero_point, -128);
+/// assert_eq!(NET.classify(&[-128; 784]), 7);
 /// ```
 ///
 /// A file of another shape fails the build: `evaluation panicked: a tensor in the model file

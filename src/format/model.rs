@@ -15,7 +15,7 @@
 //!
 //! Float networks are written as version 1, whose tensors all have the file's dtype (a file
 //! written before version 2 existed is read as it always was). Version 2 gives each tensor its
-//! own element type, which a quantised network ([`QuantNet`](crate::quant::QuantNet)) needs:
+//! own element type, which a quantised network ([`crate::quant::QuantNet`]) needs:
 //! int8 weights, int32 biases, multipliers, shifts and zero points, f32 scales
 //! ([`encode_quantized`], [`decode_quantized`]).
 //!
