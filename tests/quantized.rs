@@ -363,3 +363,17 @@ fn quantize_refuses_what_it_cannot_quantise() {
         "calibration input 2 holds a NaN or infinite value"
     );
 }
+
+/// The fuzzer's int8 seed is a valid model of its network, so that fuzzing starts inside the
+/// value checks rather than at the header.
+#[test]
+fn the_fuzzers_int8_seed_is_a_valid_model() {
+    let seed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/seeds/model_loader/valid_int8_6_4_3"
+    ))
+    .unwrap();
+    let q = model::decode_quantized::<Chain<QuantAffine<6, 4>, QuantAffine<4, 3>>>(&seed).unwrap();
+    assert!(q.layers.first.relu && !q.layers.rest.relu);
+    assert_eq!(q.layers.rest.output.zero_point, 5);
+}

@@ -6,11 +6,13 @@
 //! shape, length and value checks behind the checksum.
 #![no_main]
 
-use constnn::TwoLayerNet;
 use constnn::format::model;
+use constnn::quant::{QuantAffine, QuantNet};
+use constnn::{Chain, TwoLayerNet};
 use libfuzzer_sys::fuzz_target;
 
 type Net = TwoLayerNet<6, 4, 3>;
+type Int8 = Chain<QuantAffine<6, 4>, QuantAffine<4, 3>>;
 
 fn encode(net: &Net) -> Vec<u8> {
     let mut buf = vec![0u8; model::encoded_len(&net.layers)];
@@ -36,4 +38,16 @@ fuzz_target!(|input: &[u8]| {
     }
     let mut wide = TwoLayerNet::<6, 4, 3, f64>::zeros();
     let _ = model::decode_into(&data, &mut wide.layers);
+    // An int8 network: an accepted file round-trips and runs on any input without a panic.
+    if let Ok(q) = model::decode_quantized::<Int8>(&data) {
+        let mut buf = vec![0u8; model::quantized_len::<Int8>()];
+        let n = model::encode_quantized(&q, &mut buf).expect("buffer of quantized_len");
+        assert_eq!(
+            &buf[..n],
+            &data[..],
+            "an accepted int8 file must round-trip"
+        );
+        let x = core::array::from_fn(|i| data.get(i).map_or(0, |&b| b as i8));
+        let _ = QuantNet::classify(&q, &x);
+    }
 });
