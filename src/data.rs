@@ -426,19 +426,27 @@ pub fn write_atomic(
 
 /// Saves the parameters of `layers` to `path` (atomically) in the crate's model format.
 pub fn save_model<L: Layer>(layers: &L, path: &Path) -> Result<(), DataError> {
-    let mut buf = vec![0u8; model::encoded_len(layers)];
-    let n = model::encode(layers, &mut buf).map_err(|source| DataError::Model {
-        path: path.to_owned(),
-        source,
-    })?;
-    write_atomic(path, |f| f.write_all(&buf[..n]))
+    write_model(path, model::encoded_len(layers), |buf| {
+        model::encode(layers, buf)
+    })
 }
 
 /// Saves the quantised network `net` to `path` (atomically) in the crate's model format
 /// (version 2, dtype int8).
 pub fn save_quantized<L: QuantLayer>(net: &QuantNet<L>, path: &Path) -> Result<(), DataError> {
-    let mut buf = vec![0u8; model::quantized_len::<L>()];
-    let n = model::encode_quantized(net, &mut buf).map_err(|source| DataError::Model {
+    write_model(path, model::quantized_len::<L>(), |buf| {
+        model::encode_quantized(net, buf)
+    })
+}
+
+/// Encodes a model of `len` bytes with `encode` and writes it to `path` atomically.
+fn write_model(
+    path: &Path,
+    len: usize,
+    encode: impl FnOnce(&mut [u8]) -> Result<usize, ModelError>,
+) -> Result<(), DataError> {
+    let mut buf = vec![0u8; len];
+    let n = encode(&mut buf).map_err(|source| DataError::Model {
         path: path.to_owned(),
         source,
     })?;
@@ -448,52 +456,44 @@ pub fn save_quantized<L: QuantLayer>(net: &QuantNet<L>, path: &Path) -> Result<(
 /// Loads a quantised network from a model file, refusing one of another shape or kind, or a
 /// damaged one. A file longer than the network's model is refused from its size, unread.
 pub fn load_quantized<L: QuantLayer>(path: &Path) -> Result<QuantNet<L>, DataError> {
-    let io_err = |source| DataError::Io {
+    let bytes = read_model(path, model::quantized_len::<L>())?;
+    model::decode_quantized(&bytes).map_err(|source| DataError::Model {
         path: path.to_owned(),
         source,
-        hint: None,
-    };
-    let model_err = |source| DataError::Model {
-        path: path.to_owned(),
-        source,
-    };
-    let expected = model::quantized_len::<L>();
-    let file = fs::File::open(path).map_err(io_err)?;
-    let size = file.metadata().map_err(io_err)?.len();
-    if size > expected as u64 {
-        let found = usize::try_from(size).unwrap_or(usize::MAX);
-        return Err(model_err(ModelError::TrailingBytes { expected, found }));
-    }
-    let mut bytes = Vec::with_capacity(expected);
-    file.take(expected as u64)
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    model::decode_quantized(&bytes).map_err(model_err)
+    })
 }
 
 /// Loads a model file into `layers`, refusing one of another shape or dtype, or a damaged one
 /// (`layers` is then untouched). A file longer than the network's model is refused from its
 /// size, unread; otherwise at most that many bytes are read.
 pub fn load_model<L: Layer>(layers: &mut L, path: &Path) -> Result<(), DataError> {
+    let bytes = read_model(path, model::encoded_len(layers))?;
+    model::decode_into(&bytes, layers).map_err(|source| DataError::Model {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The bytes of the model file `path`, which should be `expected` bytes long: a longer file is
+/// refused from its size, unread, and no more than `expected` bytes are read.
+fn read_model(path: &Path, expected: usize) -> Result<Vec<u8>, DataError> {
     let io_err = |source| DataError::Io {
         path: path.to_owned(),
         source,
         hint: None,
     };
-    let model_err = |source| DataError::Model {
-        path: path.to_owned(),
-        source,
-    };
-    let expected = model::encoded_len(layers);
     let file = fs::File::open(path).map_err(io_err)?;
     let size = file.metadata().map_err(io_err)?.len();
     if size > expected as u64 {
         let found = usize::try_from(size).unwrap_or(usize::MAX);
-        return Err(model_err(ModelError::TrailingBytes { expected, found }));
+        return Err(DataError::Model {
+            path: path.to_owned(),
+            source: ModelError::TrailingBytes { expected, found },
+        });
     }
     let mut bytes = Vec::with_capacity(expected);
     file.take(expected as u64)
         .read_to_end(&mut bytes)
         .map_err(io_err)?;
-    model::decode_into(&bytes, layers).map_err(model_err)
+    Ok(bytes)
 }

@@ -375,6 +375,23 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// A shape record: the rank, then each dimension as a `u32`.
+    fn put_shape(&mut self, shape: Shape) -> Result<(), ModelError> {
+        match shape {
+            Shape::Vector(n) => {
+                self.put(&[1])?;
+                self.put(&dim_u32(n)?)
+            }
+            Shape::Matrix(r, c) => {
+                self.put(&[2])?;
+                self.put(&dim_u32(r)?)?;
+                self.put(&dim_u32(c)?)
+            }
+        }
+    }
+}
+
 fn dim_u32(d: usize) -> Result<[u8; 4], ModelError> {
     u32::try_from(d)
         .map(u32::to_le_bytes)
@@ -398,17 +415,7 @@ pub fn encode<L: Layer>(layers: &L, out: &mut [u8]) -> Result<usize, ModelError>
     w.put(&VERSION_FLOAT.to_le_bytes())?;
     w.put(&[dtype_code::<L::Scalar>(), count])?;
     for shape in (0..list.len()).filter_map(|k| list.shape(k)) {
-        match shape {
-            Shape::Vector(n) => {
-                w.put(&[1])?;
-                w.put(&dim_u32(n)?)?;
-            }
-            Shape::Matrix(r, c) => {
-                w.put(&[2])?;
-                w.put(&dim_u32(r)?)?;
-                w.put(&dim_u32(c)?)?;
-            }
-        }
+        w.put_shape(shape)?;
     }
     let mut buf = [0u8; 8];
     let mut written = Ok(());
@@ -719,17 +726,7 @@ pub fn encode_quantized<L: QuantLayer>(
             continue;
         };
         w.put(&[element])?;
-        match shape {
-            Shape::Vector(n) => {
-                w.put(&[1])?;
-                w.put(&dim_u32(n)?)?;
-            }
-            Shape::Matrix(r, c) => {
-                w.put(&[2])?;
-                w.put(&dim_u32(r)?)?;
-                w.put(&dim_u32(c)?)?;
-            }
-        }
+        w.put_shape(shape)?;
     }
     let mut written = Ok(());
     net.layers

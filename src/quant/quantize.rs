@@ -72,19 +72,18 @@ impl core::error::Error for QuantizeError {}
 pub trait Quantize {
     /// The int8 layers.
     type Quantized: QuantLayer;
-    /// The quantised layers, given the quantisation of their input and `x`, `rows` calibration
-    /// inputs of the first layer's width, one after another; `layer` numbers the first of them
+    /// The quantised layers, given the quantisation of their input and `x`, calibration inputs
+    /// of the first layer's width one after another; `layer` numbers the first of them
     /// (1-based) in errors.
     fn quantize_from(
         &self,
         input: QuantParams,
         x: &[f32],
-        rows: usize,
         layer: usize,
     ) -> Result<Self::Quantized, QuantizeError>;
 }
 
-/// `x · W + b` for each of `rows` rows of `x` (f32, summed in order), then ReLU if asked.
+/// `x · W + b` for each row of `x` (f32, summed in order), then ReLU if asked.
 fn affine_outputs<const I: usize, const O: usize>(
     w: &[[f32; O]; I],
     b: &[f32; O],
@@ -182,7 +181,6 @@ impl<const I: usize, const O: usize, S: Storage> Quantize for Affine<f32, I, O, 
         &self,
         input: QuantParams,
         x: &[f32],
-        _rows: usize,
         layer: usize,
     ) -> Result<QuantAffine<I, O>, QuantizeError> {
         let y = affine_outputs(self.w(), &self.b, x, false);
@@ -201,16 +199,12 @@ where
         &self,
         input: QuantParams,
         x: &[f32],
-        rows: usize,
         layer: usize,
     ) -> Result<Self::Quantized, QuantizeError> {
         let affine = &self.first;
         let y = affine_outputs(affine.w(), &affine.b, x, true);
         let first = quantize_affine(affine.w(), &affine.b, input, &y, true, layer)?;
-        let rest = self
-            .rest
-            .rest
-            .quantize_from(first.output, &y, rows, layer + 1)?;
+        let rest = self.rest.rest.quantize_from(first.output, &y, layer + 1)?;
         Ok(Chain { first, rest })
     }
 }
@@ -261,6 +255,6 @@ where
     let x: Vec<f32> = calibration.iter().flatten().copied().collect();
     let (min, max) = range(&x, I).map_err(|row| QuantizeError::NonFinite { layer: 0, row })?;
     let input = QuantParams::from_range(min, max);
-    let layers = net.layers.quantize_from(input, &x, calibration.len(), 1)?;
+    let layers = net.layers.quantize_from(input, &x, 1)?;
     Ok(QuantNet::new(layers))
 }
