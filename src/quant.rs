@@ -29,7 +29,6 @@
 //!
 //! ```
 //! use constnn::quant::{QuantAffine, QuantNet, QuantParams};
-//! use constnn::Chain;
 //!
 //! // y = relu(2·x0 − x1), x and y in 0..=2.55 by steps of 0.01, one int8 layer by hand.
 //! let params = QuantParams { scale: 0.01, zero_point: -128 };
@@ -51,7 +50,6 @@
 //! // A negative result is clamped to the ReLU's zero.
 //! net.predict(&[params.quantize(0.0), params.quantize(1.0)], &mut y);
 //! assert_eq!(y[0], -128);
-//! # let _ = Chain::<QuantAffine<1, 1>, QuantAffine<1, 1>>::quantized;
 //! ```
 
 use crate::layers::Chain;

@@ -27,8 +27,10 @@ pub const fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     ((a as i64 * b as i64 + (1 << 30)) >> 31) as i32
 }
 
-/// `x / 2^exponent` rounded to nearest, ties away from zero (`exponent` in 0..=31).
+/// `x / 2^exponent` rounded to nearest, ties away from zero (`exponent` in 0..=31; a larger
+/// one is taken as 31).
 pub const fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
+    let exponent = if exponent > 31 { 31 } else { exponent };
     // The bits shifted out, against half of 2^exponent (a hair more below zero).
     let mask = (1u32 << exponent).wrapping_sub(1) as i32;
     let remainder = x & mask;
@@ -37,9 +39,16 @@ pub const fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
 }
 
 /// `x · multiplier · 2^(shift − 31)`, rounded: TFLite's `MultiplyByQuantizedMultiplier`. A
-/// left shift (`shift > 0`) saturates instead of overflowing. `shift` must be in −31..=30
-/// (model files are checked for it).
+/// left shift (`shift > 0`) saturates instead of overflowing. `shift` is in −31..=30 (model
+/// files are checked for it); one outside is taken as the nearer end.
 pub const fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let shift = if shift > 30 {
+        30
+    } else if shift < -31 {
+        -31
+    } else {
+        shift
+    };
     if shift > 0 {
         let shifted = x.saturating_mul(1 << shift);
         saturating_rounding_doubling_high_mul(shifted, multiplier)
