@@ -345,13 +345,16 @@ const fn le_f32(data: &[u8], at: usize) -> f32 {
 }
 
 impl<const I: usize, const O: usize> QuantAffine<I, O> {
-    /// The layer stored at the start of `data` (at least [`QuantLayer::BYTES`] bytes, in
-    /// [`QuantLayer::LIST`]'s order), or which value is out of range: a shift outside
+    /// The layer stored at the start of `data` (its tensors in [`QuantLayer::LIST`]'s order,
+    /// [`QuantLayer::BYTES`] of them), or what is wrong: too few bytes, a shift outside
     /// −31..=30, a negative multiplier, a zero point outside int8, a ReLU flag other than 0 or
     /// 1, a scale that is not positive and finite. A `const fn`, so that a model compiled into
     /// firmware is checked while building.
     #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // bounded by BYTES
     pub const fn from_bytes(data: &[u8]) -> Result<Self, Invalid> {
+        if data.len() < <Self as QuantLayer>::BYTES {
+            return bad(0, 0, "fewer bytes than the layer's tensors take");
+        }
         let mut w = [[0i8; O]; I];
         let mut at = 0;
         let mut r = 0;

@@ -333,6 +333,9 @@ fn bad_int8_model_files_are_refused_naming_the_problem() {
         let e = decode(&bytes).unwrap_err();
         assert_eq!(e.to_string(), message);
     }
+    // Read directly, too few bytes are an error, not a panic.
+    let short = QuantAffine::<784, 50>::from_bytes(&good[data..data + 100]).unwrap_err();
+    assert_eq!(short.problem, "fewer bytes than the layer's tensors take");
     let e = decode(&good[..good.len() - 1]).unwrap_err();
     assert!(matches!(e, ModelError::Truncated { .. }), "{e}");
     let mut flipped = good.clone();
