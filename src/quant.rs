@@ -188,10 +188,6 @@ impl<const I: usize, const O: usize> QuantAffine<I, O> {
             *o = zero.saturating_add(scaled).clamp(low, 127) as i8;
         }
     }
-
-    /// The bytes of int8 weights, int32 biases, multipliers and shifts (what a model file
-    /// holds besides the two zero points and scales).
-    pub const WEIGHT_BYTES: usize = I * O + 12 * O;
 }
 
 /// Outputs a layer sums together, in registers (a Cortex-M has thirteen general ones).
@@ -301,6 +297,9 @@ pub trait QuantLayer {
     const LIST: ParamList;
     /// The bytes those tensors take in a model file.
     const BYTES: usize;
+    /// The bytes of int8 weights, int32 biases, multipliers and shifts among them: all but two
+    /// zero points, a ReLU flag and two scales per layer.
+    const WEIGHT_BYTES: usize;
     /// The output for one input row.
     fn run(&self, x: &Self::Input, out: &mut Self::Output);
     /// The quantisation of its input.
@@ -429,6 +428,7 @@ impl<const I: usize, const O: usize> QuantLayer for QuantAffine<I, O> {
     type Output = [i8; O];
     const LIST: ParamList = affine_list(I, O);
     const BYTES: usize = Self::WEIGHT_BYTES + 12 + 8;
+    const WEIGHT_BYTES: usize = I * O + 12 * O;
 
     fn run(&self, x: &[i8; I], out: &mut [i8; O]) {
         self.forward(x, out);
@@ -473,6 +473,7 @@ where
     type Output = B::Output;
     const LIST: ParamList = A::LIST.concat(B::LIST);
     const BYTES: usize = A::BYTES + B::BYTES;
+    const WEIGHT_BYTES: usize = A::WEIGHT_BYTES + B::WEIGHT_BYTES;
 
     fn run(&self, x: &A::Input, out: &mut B::Output) {
         let mut mid = A::Output::ZEROS;
@@ -497,13 +498,6 @@ where
                 ..e
             })?;
         Ok(Chain { first, rest })
-    }
-}
-
-impl<A: QuantLayer, B: QuantLayer<Input = A::Output>> Chain<A, B> {
-    /// `first`, then `rest`: a chain of quantised layers.
-    pub const fn quantized(first: A, rest: B) -> Self {
-        Chain { first, rest }
     }
 }
 
@@ -583,20 +577,5 @@ impl<L: QuantLayer> QuantNet<L> {
 
     /// The bytes of int8 weights, int32 biases, multipliers and shifts: what the network
     /// weighs in flash, besides two zero points and two scales per layer.
-    pub const WEIGHT_BYTES: usize = {
-        let list = L::LIST;
-        let mut n = 0;
-        let mut k = 0;
-        while k < list.len() {
-            if let Some(spec) = list.get(k) {
-                let size = if element_of(spec.name) == 3 { 1 } else { 4 };
-                match spec.name.as_bytes() {
-                    b"zero_points" | b"scales" => {}
-                    _ => n += size * spec.shape.len(),
-                }
-            }
-            k += 1;
-        }
-        n
-    };
+    pub const WEIGHT_BYTES: usize = L::WEIGHT_BYTES;
 }
