@@ -1,8 +1,8 @@
 //! The scalar types a network computes in: `f32` (the default) and `f64` (for gradient checks).
 //!
 //! Every transcendental function goes through `libm`, so the same code builds without `std`;
-//! `f32`'s `exp` is libm's `expf` rewritten to run in vectors (the same bits). The one use of
-//! `std` is the fused multiply-add of the matrix kernels ([`FUSED`]).
+//! `f32`'s `exp` is libm's `expf` rewritten to run in vectors (the same bits). On x86-64 the
+//! fused multiply-add of the matrix kernels ([`FUSED`]) uses `std`; on aarch64 it does not.
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -10,12 +10,13 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 use crate::matrix::Zeros;
 
 /// Whether [`Float::add_product`] is fused (`a·b + s` with one rounding): with the `fma`
-/// feature (on by default), on x86-64 and aarch64 targets that have `std`. The kernels run it
-/// as one instruction on a CPU with FMA (chosen at run time on x86-64), and `mul_add` computes
-/// the same number in software on one without (an x86-64 from before 2013). `core` has no
-/// fused multiply-add on stable Rust, so there the crate links `std` for `f32::mul_add` (and
-/// CPU detection); it still allocates nothing. Elsewhere (a Cortex-M4, bare-metal aarch64, or
-/// `default-features = false`), a multiply then an add, rounded twice.
+/// feature (on by default), on aarch64 (bare-metal too) and on x86-64 targets that have `std`.
+/// aarch64 always has the instruction (NEON's `fmla`), which the crate reaches without `std`.
+/// On x86-64 the kernels run it as one instruction on a CPU with FMA (chosen at run time), and
+/// `mul_add` computes the same number in software on one without (an x86-64 from before
+/// 2013); `core` has neither `mul_add` nor CPU detection on stable Rust, so there the crate
+/// links `std` for them (it still allocates nothing). Elsewhere (a Cortex-M4, bare-metal
+/// x86-64, or `default-features = false`), a multiply then an add, rounded twice.
 ///
 /// The two give products that differ in the last bits, so a host built with FMA and a
 /// microcontroller without agree on a network's outputs to about 1e-6, not bit for bit; build
@@ -78,7 +79,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $bits:ty) => {
+    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $bits:ty, $neon:path) => {
         impl Zeros for $t {
             #[inline]
             fn zeros() -> Self {
@@ -111,9 +112,9 @@ macro_rules! impl_float {
                 // Correctly rounded either way (IEEE 754), so the same bits: `std`'s is the
                 // instruction, which the optimisers' loops run in vectors; `libm`'s (no `std`)
                 // is a call per value.
-                #[cfg(any(test, fused, feature = "std"))]
+                #[cfg(any(test, link_std))]
                 let root = <$t>::sqrt(self);
-                #[cfg(not(any(test, fused, feature = "std")))]
+                #[cfg(not(any(test, link_std)))]
                 let root = $sqrt(self);
                 root
             }
@@ -136,8 +137,10 @@ macro_rules! impl_float {
             #[inline(always)]
             fn add_product(self, a: Self, b: Self) -> Self {
                 // `mul_add` exists only with `std`, so a plain `if FUSED` would not compile
-                // without it.
-                #[cfg(fused)]
+                // without it; aarch64 runs NEON's instruction, `std` or not.
+                #[cfg(all(fused, target_arch = "aarch64"))]
+                let sum = $neon(self, a, b);
+                #[cfg(all(fused, not(target_arch = "aarch64")))]
                 let sum = a.mul_add(b, self);
                 #[cfg(not(fused))]
                 let sum = self + a * b;
@@ -156,8 +159,8 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, 4, expf, libm::logf, libm::sqrtf, u32);
-impl_float!(f64, 8, libm::exp, libm::log, libm::sqrt, u64);
+impl_float!(f32, 4, expf, libm::logf, libm::sqrtf, u32, crate::matrix::kernels::isa::neon::add_product_f32);
+impl_float!(f64, 8, libm::exp, libm::log, libm::sqrt, u64, crate::matrix::kernels::isa::neon::add_product_f64);
 
 /// The index of the first NaN or infinite value of `values`, if any. The common case, all
 /// finite, is one pass that runs in vectors (no early exit); only a row with a fault is

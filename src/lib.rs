@@ -55,9 +55,9 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-// For `f32::mul_add` and `f64::mul_add` only: `core` has no fused multiply-add on stable Rust
-// (see `float::FUSED`; `build.rs` sets `fused`, never on a bare-metal target).
-#[cfg(all(not(test), any(fused, feature = "std")))]
+// The `std` feature, or, on x86-64, `f32::mul_add` and CPU detection: `core` has neither on
+// stable Rust (see `float::FUSED`; `build.rs` sets `link_std`).
+#[cfg(all(not(test), link_std))]
 extern crate std;
 
 #[cfg(feature = "std")]

@@ -1,4 +1,5 @@
-//! The vector unit the kernels run on, chosen at run time: the crate's only `unsafe` code.
+//! The vector unit the kernels run on, chosen at run time, and aarch64's fused multiply-add:
+//! the crate's only `unsafe` code.
 //!
 //! A plain `cargo build` for x86-64 targets the 2003 baseline (SSE2, no FMA), and a
 //! dependency cannot change that (Cargo ignores its `.cargo/config.toml`). So the kernels are
@@ -201,3 +202,27 @@ macro_rules! dispatch {
 }
 
 pub(crate) use dispatch;
+
+/// aarch64's fused multiply-add without `std` (`core` has no `mul_add` on stable Rust): NEON's
+/// instruction on a vector of one value, which LLVM treats as the plain fused multiply-add it
+/// is (a scalar `fmadd`, and `fmla` on whole vectors when a loop of them is vectorised).
+#[cfg(all(fused, target_arch = "aarch64"))]
+pub(crate) mod neon {
+    use core::arch::aarch64::{vdup_n_f32, vdup_n_f64, vfma_f32, vfma_f64};
+    use core::arch::aarch64::{vget_lane_f32, vget_lane_f64};
+
+    /// `s + a·b`, rounded once.
+    #[inline(always)]
+    pub(crate) fn add_product_f32(s: f32, a: f32, b: f32) -> f32 {
+        // SAFETY: `build.rs` sets `fused` on aarch64 only where the build enables NEON
+        // (`target_feature = "neon"`), so these instructions exist on every CPU it runs on.
+        unsafe { vget_lane_f32::<0>(vfma_f32(vdup_n_f32(s), vdup_n_f32(a), vdup_n_f32(b))) }
+    }
+
+    /// `s + a·b`, rounded once.
+    #[inline(always)]
+    pub(crate) fn add_product_f64(s: f64, a: f64, b: f64) -> f64 {
+        // SAFETY: as for `add_product_f32`.
+        unsafe { vget_lane_f64::<0>(vfma_f64(vdup_n_f64(s), vdup_n_f64(a), vdup_n_f64(b))) }
+    }
+}
