@@ -2,7 +2,7 @@
 //! training-mode loss, the statistics by hand, the running averages at inference, and the
 //! running averages saved in model files as state, not parameters.
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, BatchNorm, Relu, Train};
 use constnn::matrix::Zeros;

@@ -1,7 +1,7 @@
 //! A wide network trains on a plain test thread (2 MiB of stack): its weights live on the heap
 //! (`Heap` storage) and so do its activations (a chain's tape, kept in a `Workspace`).
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, Chain, Relu};
 use constnn::matrix::{Heap, boxed_zeros};

@@ -3,7 +3,7 @@
 //! BatchNorm (its running averages from the file), checked against the networks the files were
 //! written from.
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, BatchNorm, Relu, Sigmoid};
 use constnn::matrix::{Frozen, Inline, Storage};

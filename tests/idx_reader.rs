@@ -1,7 +1,6 @@
 //! The IDX reader on the real MNIST files and on every kind of malformed input.
 
-#[path = "../examples/common/mod.rs"]
-mod common;
+use crate::examples_common as common;
 
 use constnn::format::idx::{IdxError, Images, LabeledImages, Labels};
 use std::path::Path;

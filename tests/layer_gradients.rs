@@ -4,7 +4,7 @@
 //! and backward's input and parameter gradients are compared with central differences
 //! (h = 1e-5) at relative error < 1e-6.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, numerical_grad, random_matrix};
 use constnn::layers::{Affine, Chain, Layer, Relu, Sigmoid, Train};

@@ -1,6 +1,6 @@
 //! Matrix operations against hand-computed results and explicit transposes.
 
-mod common;
+use crate::common;
 
 use constnn::Float;
 use constnn::matrix::{add_row, argmax, matmul, matmul_at, matmul_bt, sum_rows};

@@ -1,7 +1,6 @@
 //! Training on the real MNIST files in `data/mnist` takes test accuracy far above chance.
 
-#[path = "../examples/common/mod.rs"]
-mod common;
+use crate::examples_common as common;
 
 use constnn::init::below;
 use constnn::matrix::{Heap, boxed_zeros};

@@ -1,7 +1,7 @@
 //! Networks: backprop against numerical gradients, composition beyond TwoLayerNet, and
 //! MNIST-sized training steps on the default 2 MiB test-thread stack.
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, Relu, Sigmoid};
 use constnn::matrix::{Heap, boxed_zeros};

@@ -3,7 +3,7 @@
 //! itself when it is installed, and every kind of bad file refused with the array named and the
 //! network untouched.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Numerical faults are reported, not propagated: NaN inputs, diverged parameters, extreme
 //! logits, zero probabilities.
 
-mod common;
+use crate::common;
 
 use constnn::loss::{SoftmaxWithLoss, cross_entropy_error, softmax};
 use constnn::matrix::sparse::SparseRow;

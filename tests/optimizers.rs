@@ -3,7 +3,7 @@
 //! the same order, in the same precision), bit for bit, in f32 and f64; and on a task each
 //! must solve.
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, Train};
 use constnn::optim::{AdaGrad, Adam, EPS, Momentum, Nesterov, Optimizer, RmsProp, Sgd};

@@ -1,7 +1,7 @@
 //! Parameters come from one declaration per layer: the list of names and shapes (a `const`),
 //! the typed accessors, model files, and optimisers' state shaped like the network.
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, Chain, Relu, Sigmoid, Train, param_list};
 use constnn::matrix::{Frozen, Heap, Inline};

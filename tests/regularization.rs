@@ -1,7 +1,7 @@
 //! Chapter 6.4's regularisation: weight decay (L2) and Dropout, checked against numerical
 //! gradients of the decayed or masked loss and against the book's formulas by hand.
 
-mod common;
+use crate::common;
 
 use constnn::layers::{Affine, Relu, Sigmoid, Train};
 use constnn::optim::Optimizer;

@@ -3,7 +3,7 @@
 //! by column), training steps, classification — and names a NaN by its row and column as the
 //! dense pass does.
 
-mod common;
+use crate::common;
 
 use constnn::layers::Layer;
 use constnn::matrix::sparse::{self, SparseBatch, SparseError, SparseRow, SparseRows};

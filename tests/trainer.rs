@@ -3,7 +3,7 @@
 //! and model whatever the number of threads and whether the rows are kept dense or sparse,
 //! progress in order, a log and a model written only on success, and clear errors.
 
-mod common;
+use crate::common;
 
 use constnn::init::NumpyRandom;
 use constnn::layers::{Affine, Relu, Sigmoid};
