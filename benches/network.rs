@@ -8,9 +8,6 @@
 //!
 //! `cargo bench --bench network`.
 
-#[path = "../examples/common/mod.rs"]
-mod common;
-
 use constnn::matrix::sparse::{SparseBatch, SparseRow, SparseRows};
 use constnn::matrix::{Heap, boxed_zeros};
 use constnn::{Float, Sgd, TwoLayerNet};
@@ -85,7 +82,8 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &constnn::data::Mnist
 }
 
 fn benches(c: &mut Criterion) {
-    let mnist = common::load_mnist(std::path::Path::new(common::DEFAULT_DATA_DIR)).unwrap();
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"));
+    let mnist = constnn::data::load_mnist(dir).unwrap();
     network::<f32>(c, "f32", &mnist);
     network::<f64>(c, "f64", &mnist);
 }
