@@ -79,7 +79,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $bits:ty, $neon:path) => {
+    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $bits:ty, $neon:ident) => {
         impl Zeros for $t {
             #[inline]
             fn zeros() -> Self {
@@ -139,7 +139,7 @@ macro_rules! impl_float {
                 // `mul_add` exists only with `std`, so a plain `if FUSED` would not compile
                 // without it; aarch64 runs NEON's instruction, `std` or not.
                 #[cfg(all(fused, target_arch = "aarch64"))]
-                let sum = $neon(self, a, b);
+                let sum = crate::matrix::kernels::isa::neon::$neon(self, a, b);
                 #[cfg(all(fused, not(target_arch = "aarch64")))]
                 let sum = a.mul_add(b, self);
                 #[cfg(not(fused))]
@@ -159,8 +159,16 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, 4, expf, libm::logf, libm::sqrtf, u32, crate::matrix::kernels::isa::neon::add_product_f32);
-impl_float!(f64, 8, libm::exp, libm::log, libm::sqrt, u64, crate::matrix::kernels::isa::neon::add_product_f64);
+impl_float!(f32, 4, expf, libm::logf, libm::sqrtf, u32, add_product_f32);
+impl_float!(
+    f64,
+    8,
+    libm::exp,
+    libm::log,
+    libm::sqrt,
+    u64,
+    add_product_f64
+);
 
 /// The index of the first NaN or infinite value of `values`, if any. The common case, all
 /// finite, is one pass that runs in vectors (no early exit); only a row with a fault is
