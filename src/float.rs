@@ -23,9 +23,11 @@ use crate::matrix::Zeros;
 /// the host without the `fma` feature to reproduce a microcontroller exactly.
 pub const FUSED: bool = cfg!(fused);
 
-/// A floating-point scalar: `f32` or `f64`.
+/// A floating-point scalar: `f32` or `f64` (sealed: the matrix kernels are compiled for these
+/// two, in this crate).
 pub trait Float:
-    Copy
+    crate::matrix::kernels::Kernels
+    + Copy
     + PartialOrd
     + Debug
     + Display

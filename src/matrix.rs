@@ -82,7 +82,7 @@ pub fn matmul<T: Float, const R: usize, const K: usize, const C: usize>(
     b: &Matrix<T, K, C>,
     out: &mut Matrix<T, R, C>,
 ) {
-    kernels::gemm_nn(
+    T::gemm_nn(
         a.as_flattened(),
         b.as_flattened(),
         out.as_flattened_mut(),
@@ -101,7 +101,7 @@ pub fn matmul_bt<T: Float, const R: usize, const K: usize, const C: usize>(
     b: &Matrix<T, C, K>,
     out: &mut Matrix<T, R, C>,
 ) {
-    kernels::gemm_nt(
+    T::gemm_nt(
         a.as_flattened(),
         b.as_flattened(),
         out.as_flattened_mut(),
@@ -120,7 +120,7 @@ pub fn matmul_at<T: Float, const R: usize, const K: usize, const C: usize>(
     b: &Matrix<T, K, C>,
     out: &mut Matrix<T, R, C>,
 ) {
-    kernels::gemm_tn(
+    T::gemm_tn(
         a.as_flattened(),
         b.as_flattened(),
         out.as_flattened_mut(),

@@ -509,7 +509,7 @@ mod owned {
         /// `out = x · w` from the values by column: bit for bit [`matmul`](super::matmul) of
         /// the rows when `w` is finite.
         pub fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>) {
-            kernels::sparse_columns_nn(
+            T::sparse_columns_nn(
                 &self.starts,
                 &self.row,
                 &self.value,
@@ -522,7 +522,7 @@ mod owned {
         /// `out = xᵀ · dy` from the values by column: bit for bit
         /// [`matmul_at`](super::matmul_at) of the rows when `dy` is finite.
         pub fn matmul_at<const O: usize>(&self, dy: &Matrix<T, N, O>, out: &mut Matrix<T, I, O>) {
-            kernels::sparse_columns_tn(
+            T::sparse_columns_tn(
                 &self.starts,
                 &self.row,
                 &self.value,

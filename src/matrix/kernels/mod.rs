@@ -125,3 +125,83 @@ mod tests;
 pub(crate) use self::{columns::*, lined::*};
 pub(crate) use self::{dense::*, elementwise::*, listing::*, sparse_rows::*};
 use isa::{Isa, dispatch};
+
+/// The kernels' entry points for one scalar type, implemented for `f32` and `f64` here: each is
+/// compiled once, in this crate, instead of again in every crate (and every test or example)
+/// that multiplies matrices, where the kernels were most of the code. A supertrait of
+/// [`Float`] that no other crate can name, which seals `Float`.
+pub trait Kernels: Sized {
+    /// `c (m×n) = a (m×k) · b (k×n)`: [`gemm_nn`].
+    fn gemm_nn(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize);
+    /// `c (m×n) = aᵀ · b` with `a (k×m)`, `b (k×n)`: [`gemm_tn`].
+    fn gemm_tn(a: &[Self], b: &[Self], c: &mut [Self], k: usize, m: usize, n: usize);
+    /// `c (m×n) = a · bᵀ` with `a (m×k)`, `b (n×k)`: [`gemm_nt`].
+    fn gemm_nt(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize);
+    /// `c = xᵀ · d` from values listed by column: [`sparse_columns_tn`].
+    #[cfg(feature = "alloc")]
+    fn sparse_columns_tn(
+        starts: &[u32],
+        rows: &[u16],
+        values: &[Self],
+        d: &[Self],
+        c: &mut [Self],
+        n: usize,
+    );
+    /// `c = x · b` from values listed by column: [`sparse_columns_nn`].
+    #[cfg(feature = "alloc")]
+    fn sparse_columns_nn(
+        starts: &[u32],
+        rows: &[u16],
+        values: &[Self],
+        b: &[Self],
+        c: &mut [Self],
+        n: usize,
+    );
+}
+
+/// [`Kernels`] for each of `$t`, every method a call of its own (never inlined into another
+/// crate, which would compile the kernels there again).
+macro_rules! compiled_here {
+    ($($t:ty),*) => {$(
+        impl Kernels for $t {
+            #[inline(never)]
+            fn gemm_nn(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize) {
+                gemm_nn(a, b, c, m, k, n)
+            }
+            #[inline(never)]
+            fn gemm_tn(a: &[Self], b: &[Self], c: &mut [Self], k: usize, m: usize, n: usize) {
+                gemm_tn(a, b, c, k, m, n)
+            }
+            #[inline(never)]
+            fn gemm_nt(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize) {
+                gemm_nt(a, b, c, m, k, n)
+            }
+            #[cfg(feature = "alloc")]
+            #[inline(never)]
+            fn sparse_columns_tn(
+                starts: &[u32],
+                rows: &[u16],
+                values: &[Self],
+                d: &[Self],
+                c: &mut [Self],
+                n: usize,
+            ) {
+                sparse_columns_tn(starts, rows, values, d, c, n)
+            }
+            #[cfg(feature = "alloc")]
+            #[inline(never)]
+            fn sparse_columns_nn(
+                starts: &[u32],
+                rows: &[u16],
+                values: &[Self],
+                b: &[Self],
+                c: &mut [Self],
+                n: usize,
+            ) {
+                sparse_columns_nn(starts, rows, values, b, c, n)
+            }
+        }
+    )*};
+}
+
+compiled_here!(f32, f64);
