@@ -2,12 +2,14 @@
 # Side-by-side timing of the book's MNIST run (784-50-10, batch 100, lr 0.1, 10 000 iterations,
 # accuracy over all 70 000 images every 600 iterations): constnn's train_mnist on 1 and 2
 # threads, the NumPy and PyTorch references from ../shared/bench on 1 thread (PyTorch also on
-# 2), one after another on this machine; then inference throughput at batch 1 and 100; then the
+# 2) and the same run written with candle, the Rust peer (`bench/candle`, on 1 and 2 threads),
+# one after another on this machine; then inference throughput at batch 1 and 100; then the
 # deeper network of `train_deep` (784-100-100-10, He initialisation, same schedule) against its
 # NumPy reference `bench/train_deep_numpy.py` (same weights and batches from the same seed);
 # then the book's chapter-6 optimizer comparison (`optimizer_compare`, figure 6-9) against
 # `../shared/bench/optimizer_compare_numpy.py` (same weights and batches).
-# Prints one table per comparison with the ratios. Needs `pip install numpy torch`.
+# Prints one table per comparison with the ratios. Needs `pip install numpy torch` (and the
+# crates.io registry, once, for candle).
 #
 # The machine may be shared and noisy: ROUNDS=N repeats the whole sequence N times, interleaved
 # (every program once per round), and the tables give the median of each figure, the ratios
@@ -24,6 +26,9 @@ log=$(mktemp -d)
 
 cargo build -q --release --example train_mnist --example inference_speed --example train_deep \
   --example optimizer_compare
+# candle is built on its own (a crate outside the workspace: the repository never depends on it).
+cargo build -q --release --manifest-path bench/candle/Cargo.toml
+candle=bench/candle/target/release/train-candle
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)" >&2
 
 run() { # name, command...
@@ -40,6 +45,8 @@ run numpy_1t_$r env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 O
   python3 "$refs/train_numpy.py" --seed "$seed"
 run torch_1t_$r python3 "$refs/train_torch.py" --threads 1 --seed "$seed"
 run torch_2t_$r python3 "$refs/train_torch.py" --threads 2 --seed "$seed"
+run candle_1t_$r env RAYON_NUM_THREADS=1 "$candle" --seed "$seed"
+run candle_2t_$r env RAYON_NUM_THREADS=2 "$candle" --seed "$seed"
 run constnn_infer_$r ./target/release/examples/inference_speed --model "$log/o1/model.cnnm"
 run deep_$r ./target/release/examples/train_deep --seed "$seed" --threads 1 --out "$log/od"
 run deep2_$r ./target/release/examples/train_deep --seed "$seed" --threads 2 --out "$log/od2"
@@ -89,6 +96,8 @@ runs = [
     ("NumPy f32, 1 thread", "numpy_1t", ref),
     ("PyTorch f32, 1 thread", "torch_1t", ref),
     ("PyTorch f32, 2 threads", "torch_2t", ref),
+    ("candle f32, 1 thread", "candle_1t", ref),
+    ("candle f32, 2 threads", "candle_2t", ref),
 ]
 per = {name: [get(name, r) for r in range(1, rounds + 1)] for _, name, get in runs}
 # The fastest reference of each round, and each run's speed-up over it in that round.
