@@ -126,11 +126,40 @@ pub(crate) use self::{columns::*, lined::*};
 pub(crate) use self::{dense::*, elementwise::*, listing::*, sparse_rows::*};
 use isa::{Isa, dispatch};
 
-/// The kernels' entry points for one scalar type, implemented for `f32` and `f64` here: each is
-/// compiled once, in this crate, instead of again in every crate (and every test or example)
-/// that multiplies matrices, where the kernels were most of the code. A supertrait of
-/// [`Float`] that no other crate can name, which seals `Float`.
-pub trait Kernels: Sized {
+/// `pub trait $trait` with the entry points listed, and its impls for `f32` and `f64`, each
+/// method calling the kernel function of its name, a call of its own (never inlined into
+/// another crate, which would compile the kernels there again).
+macro_rules! entry_points {
+    (
+        $(#[$doc:meta])* pub trait $trait:ident;
+        $($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?);)*
+    ) => {
+        $(#[$doc])*
+        pub trait $trait: Sized {
+            $($(#[$meta])* fn $name($($arg: $ty),*);)*
+        }
+        entry_points!(@impl $trait for f32; $($(#[$meta])* fn $name($($arg: $ty),*);)*);
+        entry_points!(@impl $trait for f64; $($(#[$meta])* fn $name($($arg: $ty),*);)*);
+    };
+    (@impl $trait:ident for $t:ty; $($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),*);)*) => {
+        impl $trait for $t {
+            $(
+                $(#[$meta])*
+                #[inline(never)]
+                fn $name($($arg: $ty),*) {
+                    $name($($arg),*)
+                }
+            )*
+        }
+    };
+}
+
+entry_points! {
+    /// The kernels' entry points for one scalar type, implemented for `f32` and `f64` here:
+    /// each is compiled once, in this crate, instead of again in every crate (and every test or
+    /// example) that multiplies matrices, where the kernels were most of the code. A supertrait
+    /// of [`Float`] that no other crate can name, which seals `Float`.
+    pub trait Kernels;
     /// `c (m×n) = a (m×k) · b (k×n)`: [`gemm_nn`].
     fn gemm_nn(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize);
     /// `c (m×n) = aᵀ · b` with `a (k×m)`, `b (k×n)`: [`gemm_tn`].
@@ -140,68 +169,11 @@ pub trait Kernels: Sized {
     /// `c = xᵀ · d` from values listed by column: [`sparse_columns_tn`].
     #[cfg(feature = "alloc")]
     fn sparse_columns_tn(
-        starts: &[u32],
-        rows: &[u16],
-        values: &[Self],
-        d: &[Self],
-        c: &mut [Self],
-        n: usize,
+        starts: &[u32], rows: &[u16], values: &[Self], d: &[Self], c: &mut [Self], n: usize,
     );
     /// `c = x · b` from values listed by column: [`sparse_columns_nn`].
     #[cfg(feature = "alloc")]
     fn sparse_columns_nn(
-        starts: &[u32],
-        rows: &[u16],
-        values: &[Self],
-        b: &[Self],
-        c: &mut [Self],
-        n: usize,
+        starts: &[u32], rows: &[u16], values: &[Self], b: &[Self], c: &mut [Self], n: usize,
     );
 }
-
-/// [`Kernels`] for each of `$t`, every method a call of its own (never inlined into another
-/// crate, which would compile the kernels there again).
-macro_rules! compiled_here {
-    ($($t:ty),*) => {$(
-        impl Kernels for $t {
-            #[inline(never)]
-            fn gemm_nn(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize) {
-                gemm_nn(a, b, c, m, k, n)
-            }
-            #[inline(never)]
-            fn gemm_tn(a: &[Self], b: &[Self], c: &mut [Self], k: usize, m: usize, n: usize) {
-                gemm_tn(a, b, c, k, m, n)
-            }
-            #[inline(never)]
-            fn gemm_nt(a: &[Self], b: &[Self], c: &mut [Self], m: usize, k: usize, n: usize) {
-                gemm_nt(a, b, c, m, k, n)
-            }
-            #[cfg(feature = "alloc")]
-            #[inline(never)]
-            fn sparse_columns_tn(
-                starts: &[u32],
-                rows: &[u16],
-                values: &[Self],
-                d: &[Self],
-                c: &mut [Self],
-                n: usize,
-            ) {
-                sparse_columns_tn(starts, rows, values, d, c, n)
-            }
-            #[cfg(feature = "alloc")]
-            #[inline(never)]
-            fn sparse_columns_nn(
-                starts: &[u32],
-                rows: &[u16],
-                values: &[Self],
-                b: &[Self],
-                c: &mut [Self],
-                n: usize,
-            ) {
-                sparse_columns_nn(starts, rows, values, b, c, n)
-            }
-        }
-    )*};
-}
-
-compiled_here!(f32, f64);
