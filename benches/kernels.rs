@@ -54,38 +54,84 @@ fn products<T: Float>(c: &mut Criterion, name: &str) {
     g.finish();
 }
 
-/// Rounds of [`chains`] per measured call.
+/// Rounds of the chains per measured call.
 const ROUNDS: usize = 1000;
 
-/// The single-core f32 peak of this CPU, the yardstick for the kernels: twelve independent
-/// 8-wide chains of `acc = acc·a + b` (1536 FLOP a round), once as a multiply then an add
-/// (what the kernels execute) and once fused (FMA). Each chain waits for its previous value, and
-/// twelve chains cover that latency on current x86 cores.
+/// Independent chains of `acc = acc·a + b`, enough to cover the FMA latency on current x86
+/// cores with two FMA units (4 cycles × 2 units, and some to spare).
+const CHAINS: usize = 12;
+
+/// This CPU's single-core f32 peak, the yardstick for the kernels, for each vector unit it has:
+/// `CHAINS` independent vector-wide chains of fused `acc = acc·a + b`, compiled for the unit
+/// (8 lanes for AVX2 and FMA, 16 for AVX-512; 2 FLOP a lane a round), as the library's kernels
+/// are compiled for each unit and chosen at run time. Not run where the CPU lacks the unit.
 fn peak(c: &mut Criterion) {
     let mut g = c.benchmark_group("peak_f32");
-    g.throughput(Throughput::Elements((12 * 8 * 2 * ROUNDS) as u64));
-    let (a, b) = ([0.999f32; 8], [0.001f32; 8]);
-    g.bench_function("multiply then add", |bench| {
-        bench.iter(|| chains(black_box(a), black_box(b), |s, a, b| s * a + b))
-    });
-    g.bench_function("fused multiply-add", |bench| {
-        bench.iter(|| chains(black_box(a), black_box(b), f32::mul_add))
-    });
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            g.throughput(Throughput::Elements((CHAINS * 8 * 2 * ROUNDS) as u64));
+            g.bench_function("AVX2 and FMA (8 lanes)", |bench| {
+                // SAFETY: the CPU has AVX2 and FMA (checked above).
+                bench.iter(|| unsafe { chains_avx2(black_box([0.999; 8]), black_box([0.001; 8])) })
+            });
+        }
+        if is_x86_feature_detected!("avx512f") {
+            g.throughput(Throughput::Elements((CHAINS * 16 * 2 * ROUNDS) as u64));
+            g.bench_function("AVX-512 (16 lanes)", |bench| {
+                // SAFETY: the CPU has AVX-512F (checked above).
+                bench.iter(|| unsafe {
+                    chains_avx512(black_box([0.999; 16]), black_box([0.001; 16]))
+                })
+            });
+        }
+    }
     g.finish();
 }
 
-/// `ROUNDS` rounds of `s = op(s, a, b)` on twelve independent 8-wide chains.
-#[inline(always)]
-fn chains(a: [f32; 8], b: [f32; 8], op: impl Fn(f32, f32, f32) -> f32) -> [[f32; 8]; 12] {
-    let mut acc = [[1.0f32; 8]; 12];
+/// `ROUNDS` rounds of `s = s·a + b` on `CHAINS` independent 256-bit vectors, with the
+/// instruction itself (`vfmadd`), so that the compiler can only keep the chains in registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn chains_avx2(a: [f32; 8], b: [f32; 8]) -> [[f32; 8]; CHAINS] {
+    use std::arch::x86_64::_mm256_storeu_ps;
+    use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps};
+    // SAFETY: reads of 8 values from arrays of 8.
+    let (a, b) = unsafe { (_mm256_loadu_ps(a.as_ptr()), _mm256_loadu_ps(b.as_ptr())) };
+    let mut acc: [__m256; CHAINS] = [_mm256_set1_ps(1.0); CHAINS];
     for _ in 0..ROUNDS {
-        for acc in &mut acc {
-            for ((s, &a), &b) in acc.iter_mut().zip(&a).zip(&b) {
-                *s = op(*s, a, b);
-            }
+        for s in &mut acc {
+            *s = _mm256_fmadd_ps(*s, a, b);
         }
     }
-    acc
+    let mut out = [[0.0; 8]; CHAINS];
+    for (o, s) in out.iter_mut().zip(acc) {
+        // SAFETY: a write of 8 values into an array of 8.
+        unsafe { _mm256_storeu_ps(o.as_mut_ptr(), s) };
+    }
+    out
+}
+
+/// The same on 512-bit vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn chains_avx512(a: [f32; 16], b: [f32; 16]) -> [[f32; 16]; CHAINS] {
+    use std::arch::x86_64::_mm512_storeu_ps;
+    use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps};
+    // SAFETY: reads of 16 values from arrays of 16.
+    let (a, b) = unsafe { (_mm512_loadu_ps(a.as_ptr()), _mm512_loadu_ps(b.as_ptr())) };
+    let mut acc: [__m512; CHAINS] = [_mm512_set1_ps(1.0); CHAINS];
+    for _ in 0..ROUNDS {
+        for s in &mut acc {
+            *s = _mm512_fmadd_ps(*s, a, b);
+        }
+    }
+    let mut out = [[0.0; 16]; CHAINS];
+    for (o, s) in out.iter_mut().zip(acc) {
+        // SAFETY: a write of 16 values into an array of 16.
+        unsafe { _mm512_storeu_ps(o.as_mut_ptr(), s) };
+    }
+    out
 }
 
 fn benches(c: &mut Criterion) {
