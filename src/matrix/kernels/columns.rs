@@ -26,8 +26,8 @@ pub(crate) fn sparse_columns_tn<T: Float>(
 /// The body of [`sparse_columns_tn`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_columns_tn_body<T: Float>(
-    _isa: impl Isa,
+pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
+    _isa: I,
     starts: &[u32],
     rows: &[u16],
     values: &[T],
@@ -42,7 +42,7 @@ pub(super) fn sparse_columns_tn_body<T: Float>(
     if n == 0 {
         return;
     }
-    let lanes = 32 / T::BYTES;
+    let lanes = lanes!(I, T);
     let stride = n.next_multiple_of(lanes);
     let mut buf = Band([T::ZERO; COPY]);
     let (d, ldd) = if d.len() / n * stride <= COPY {
@@ -56,10 +56,10 @@ pub(super) fn sparse_columns_tn_body<T: Float>(
     for (c_row, span) in c.chunks_exact_mut(n).zip(starts.windows(2)) {
         let span = span[0] as usize..span[1] as usize;
         let (values, rows) = (&values[span.clone()], &rows[span]);
-        if T::BYTES == 4 {
-            row_into::<T, 8>(values, rows, d, ldd, c_row, false);
-        } else {
-            row_into::<T, 4>(values, rows, d, ldd, c_row, false);
+        match lanes {
+            16 => row_into::<T, 16>(values, rows, d, ldd, c_row, false),
+            8 => row_into::<T, 8>(values, rows, d, ldd, c_row, false),
+            _ => row_into::<T, 4>(values, rows, d, ldd, c_row, false),
         }
     }
 }
@@ -91,8 +91,8 @@ pub(crate) fn sparse_columns_nn<T: Float>(
 /// The body of [`sparse_columns_nn`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_columns_nn_body<T: Float>(
-    _isa: impl Isa,
+pub(super) fn sparse_columns_nn_body<I: Isa, T: Float>(
+    _isa: I,
     starts: &[u32],
     rows: &[u16],
     values: &[T],
@@ -110,7 +110,7 @@ pub(super) fn sparse_columns_nn_body<T: Float>(
     if n == 0 {
         return;
     }
-    let lanes = 32 / T::BYTES;
+    let lanes = lanes!(I, T);
     let mut buf = Band([T::ZERO; COPY]);
     let mut j0 = 0;
     while j0 < n {

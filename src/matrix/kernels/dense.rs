@@ -14,8 +14,8 @@ pub(crate) fn gemm_nn<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usiz
 }
 
 /// [`gemm_nn`] on the unit `isa`.
-pub(super) fn gemm_nn_on<T: Float>(
-    isa: impl Isa,
+pub(super) fn gemm_nn_on<I: Isa, T: Float>(
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -29,10 +29,31 @@ pub(super) fn gemm_nn_on<T: Float>(
         } else {
             isa.narrow_blocks::<T, 8, 4>(a, b, c, m, k, n);
         }
-    } else if T::BYTES == 4 {
-        isa.driver::<T, false, 16, 8>(a, k, b, c, m, k, n);
     } else {
-        isa.driver::<T, false, 8, 4>(a, k, b, c, m, k, n);
+        drive::<_, T, false>(isa, a, k, b, c, m, k, n);
+    }
+}
+
+/// [`driver`] with the unit's tile widths: `NR` two vectors of 256 bits (16 f32) and `NR2`
+/// one, or, on 512-bit vectors, `NR` three (48 f32: twelve of the 32 registers for a tile of
+/// four rows) and `NR2` one.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn drive<I: Isa, T: Float, const TA: bool>(
+    isa: I,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    match (I::WIDE, T::BYTES) {
+        (true, 4) => isa.driver::<T, TA, 48, 16>(a, lda, b, c, m, k, n),
+        (true, _) => isa.driver::<T, TA, 24, 8>(a, lda, b, c, m, k, n),
+        (false, 4) => isa.driver::<T, TA, 16, 8>(a, lda, b, c, m, k, n),
+        (false, _) => isa.driver::<T, TA, 8, 4>(a, lda, b, c, m, k, n),
     }
 }
 
@@ -46,8 +67,8 @@ pub(crate) fn gemm_tn<T: Float>(a: &[T], b: &[T], c: &mut [T], k: usize, m: usiz
 }
 
 /// [`gemm_tn`] on the unit `isa`.
-pub(super) fn gemm_tn_on<T: Float>(
-    isa: impl Isa,
+pub(super) fn gemm_tn_on<I: Isa, T: Float>(
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -61,10 +82,8 @@ pub(super) fn gemm_tn_on<T: Float>(
         } else {
             isa.narrow_tn::<T, 8, 4>(a, b, c, m, k, n);
         }
-    } else if T::BYTES == 4 {
-        isa.driver::<T, true, 16, 8>(a, m, b, c, m, k, n);
     } else {
-        isa.driver::<T, true, 8, 4>(a, m, b, c, m, k, n);
+        drive::<_, T, true>(isa, a, m, b, c, m, k, n);
     }
 }
 
@@ -89,8 +108,8 @@ pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
 /// Called as `isa.narrow_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn narrow_blocks<T: Float, const W: usize, const L: usize>(
-    _isa: impl Isa,
+pub(super) fn narrow_blocks<I: Isa, T: Float, const W: usize, const L: usize>(
+    _isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -157,8 +176,8 @@ pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T
 /// Called as `isa.narrow_tn(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn narrow_tn<T: Float, const W: usize, const L: usize>(
-    _isa: impl Isa,
+pub(super) fn narrow_tn<I: Isa, T: Float, const W: usize, const L: usize>(
+    _isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -203,8 +222,8 @@ pub(crate) fn gemm_nt<T: Float>(a: &[T], b: &[T], c: &mut [T], m: usize, k: usiz
 }
 
 /// [`gemm_nt`] on the unit `isa`.
-pub(super) fn gemm_nt_on<T: Float>(
-    isa: impl Isa,
+pub(super) fn gemm_nt_on<I: Isa, T: Float>(
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -214,10 +233,15 @@ pub(super) fn gemm_nt_on<T: Float>(
 ) {
     if WIDE_ROWS && n > 0 && k > 0 && n * k <= NT_SMALL {
         isa.nt_small(a, b, c, m, k, n);
-    } else if T::BYTES == 4 {
-        isa.nt_driver::<T, 16>(a, b, c, m, k, n);
     } else {
-        isa.nt_driver::<T, 8>(a, b, c, m, k, n);
+        // Tiles of four rows by two 256-bit vectors, or by four 512-bit ones (sixteen of
+        // their 32 registers).
+        match (I::WIDE, T::BYTES) {
+            (true, 4) => isa.nt_driver::<T, 64>(a, b, c, m, k, n),
+            (true, _) => isa.nt_driver::<T, 32>(a, b, c, m, k, n),
+            (false, 4) => isa.nt_driver::<T, 16>(a, b, c, m, k, n),
+            (false, _) => isa.nt_driver::<T, 8>(a, b, c, m, k, n),
+        }
     }
 }
 
@@ -247,8 +271,8 @@ pub(super) const STEPS: [u16; NT_SMALL] = {
 /// Called as `isa.nt_small(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn nt_small<T: Float>(
-    isa: impl Isa,
+pub(super) fn nt_small<I: Isa, T: Float>(
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -256,7 +280,7 @@ pub(super) fn nt_small<T: Float>(
     k: usize,
     n: usize,
 ) {
-    let lanes = 32 / T::BYTES;
+    let lanes = lanes!(I, T);
     if n > 4 * lanes {
         // n·k ≤ NT_SMALL and n > 4·lanes, so k·ldb < 2·NT_SMALL = BAND.
         let ldb = n.next_multiple_of(lanes);
@@ -264,10 +288,10 @@ pub(super) fn nt_small<T: Float>(
         transpose_into(b, k, 0..k, ldb, &mut bt.0);
         let (bt, steps) = (&bt.0[..k * ldb], &STEPS[..k]);
         for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
-            if T::BYTES == 4 {
-                row_into::<T, 8>(a_row, steps, bt, ldb, c_row, false);
-            } else {
-                row_into::<T, 4>(a_row, steps, bt, ldb, c_row, false);
+            match lanes {
+                16 => row_into::<T, 16>(a_row, steps, bt, ldb, c_row, false),
+                8 => row_into::<T, 8>(a_row, steps, bt, ldb, c_row, false),
+                _ => row_into::<T, 4>(a_row, steps, bt, ldb, c_row, false),
             }
         }
         return;
@@ -275,10 +299,11 @@ pub(super) fn nt_small<T: Float>(
     let mut bt = [T::ZERO; NT_SMALL];
     transpose_into(b, k, 0..k, n, &mut bt);
     let bt = &bt[..k * n];
-    if T::BYTES == 4 {
-        driver::<T, false, 16, 8>(isa, a, k, bt, c, m, k, n);
-    } else {
-        driver::<T, false, 8, 4>(isa, a, k, bt, c, m, k, n);
+    match (I::WIDE, T::BYTES) {
+        (true, 4) => driver::<_, T, false, 48, 16>(isa, a, k, bt, c, m, k, n),
+        (true, _) => driver::<_, T, false, 24, 8>(isa, a, k, bt, c, m, k, n),
+        (false, 4) => driver::<_, T, false, 16, 8>(isa, a, k, bt, c, m, k, n),
+        (false, _) => driver::<_, T, false, 8, 4>(isa, a, k, bt, c, m, k, n),
     }
 }
 
@@ -510,8 +535,8 @@ pub(super) fn in_place<T: Float, const R: usize>(
 /// column tile (`NR` wide, then `NR2`, then single columns).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
-    isa: impl Isa,
+pub(super) fn driver<I: Isa, T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    isa: I,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -545,11 +570,11 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
                 let (blocks, filled) =
                     isa.sparse_blocks::<T, NR2>(a, lda, b, c, group.clone(), k, n);
                 if blocks == all {
-                    row_blocks::<T, TA, NR, NR2, false, true>(
+                    row_blocks::<_, T, TA, NR, NR2, false, true>(
                         isa, a, lda, b, c, group, k, n, 0, filled,
                     );
                 } else if blocks != 0 {
-                    row_blocks::<T, TA, NR, NR2, false, false>(
+                    row_blocks::<_, T, TA, NR, NR2, false, false>(
                         isa, a, lda, b, c, group, k, n, blocks, filled,
                     );
                 }
@@ -571,6 +596,7 @@ pub(super) fn driver<T: Float, const TA: bool, const NR: usize, const NR2: usize
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn row_blocks<
+    I: Isa,
     T: Float,
     const TA: bool,
     const NR: usize,
@@ -578,7 +604,7 @@ pub(super) fn row_blocks<
     const DENSE: bool,
     const ALL: bool,
 >(
-    isa: impl Isa,
+    isa: I,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -620,6 +646,7 @@ pub(super) fn row_blocks<
         }
         for p0 in (0..k).step_by(KC) {
             let kc = (k - p0).min(KC);
+            let (bp, ldb) = (&b[p0 * n..], n);
             for (bit, i0) in group.clone().step_by(MR).enumerate() {
                 if DENSE {
                     // Every fourth block copies itself and the next three, if there are three
@@ -640,7 +667,7 @@ pub(super) fn row_blocks<
                         }
                     };
                     let end = if i0 < group.start + down { n - tail } else { n };
-                    strip::<T, TA, MR, NR, NR2>(isa, panel, b, c, n, end, i0, MR, p0);
+                    strip::<_, T, TA, MR, NR, NR2>(isa, panel, bp, ldb, c, n, end, i0, MR, p0 > 0);
                     continue;
                 }
                 if ALL || blocks & (1 << bit) != 0 {
@@ -664,7 +691,7 @@ pub(super) fn row_blocks<
                         }
                     };
                     let end = if i0 < group.start + down { n - tail } else { n };
-                    strip::<T, TA, MR, NR, NR2>(isa, panel, b, c, n, end, i0, MR, p0);
+                    strip::<_, T, TA, MR, NR, NR2>(isa, panel, bp, ldb, c, n, end, i0, MR, p0 > 0);
                 }
             }
         }
@@ -787,8 +814,8 @@ pub(super) fn whole_row<T: Float, const TA: bool, const L: usize>(
 /// Called as `isa.single_rows(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: usize>(
-    isa: impl Isa,
+pub(super) fn single_rows<I: Isa, T: Float, const TA: bool, const NR: usize, const NR2: usize>(
+    isa: I,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -809,59 +836,84 @@ pub(super) fn single_rows<T: Float, const TA: bool, const NR: usize, const NR2: 
         let kc = (k - p0).min(KC);
         for i in rows.clone() {
             single.pack::<TA>(a, lda, i, 1, p0, kc);
-            strip::<T, TA, 1, NR, NR2>(isa, Panel::Packed(&single), b, c, n, n, i, 1, p0);
+            let panel = Panel::Packed(&single);
+            strip::<_, T, TA, 1, NR, NR2>(isa, panel, &b[p0 * n..], n, c, n, n, i, 1, p0 > 0);
         }
     }
 }
 
 /// Every column tile of one row block, of columns `0..end`: `NR` wide, then `NR2`, then the
-/// last few columns (on x86, one more vector tile that reads past them; see [`micro`]).
+/// last few columns (on x86, one more vector tile that reads past them; see [`micro`]). `b`:
+/// the rows of B from the block's first step on, `ldb` apart; `acc`: add to `c`'s values.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn strip<T: Float, const TA: bool, const R: usize, const NR: usize, const NR2: usize>(
-    isa: impl Isa,
+pub(super) fn strip<
+    I: Isa,
+    T: Float,
+    const TA: bool,
+    const R: usize,
+    const NR: usize,
+    const NR2: usize,
+>(
+    isa: I,
     panel: Panel<'_, T, R>,
     b: &[T],
+    ldb: usize,
     c: &mut [T],
     n: usize,
     end: usize,
     i0: usize,
     rows: usize,
-    p0: usize,
+    acc: bool,
 ) {
-    let acc = p0 > 0;
     let mut j0 = 0;
     while j0 < end {
-        let b_rows = &b[p0 * n + j0..];
+        let b_rows = &b[j0..];
         let left = end - j0;
-        if WIDE_ROWS && !TA && left > NR && left <= NR + NR2 {
+        if WIDE_ROWS && (!TA || I::WIDE) && left > NR && left <= NR + NR2 {
             // The last few columns with the tile before them, as one tile a vector wider
-            // (MNIST's 50 = 16 + 16 + 18): each step's broadcasts of A then serve both, and
-            // the three vectors of a row keep more adds in flight than a tile of one vector,
-            // whose accumulators each wait on their last add (dense x·W 1.06×).
-            debug_assert_eq!(NR + NR2, 96 / T::BYTES, "the tiles are 16 + 8 or 8 + 4");
-            if T::BYTES == 4 {
-                isa.wide_tile::<T, R, 24, 8>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
-            } else {
-                isa.wide_tile::<T, R, 12, 4>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            // (MNIST's 50 = 16 + 16 + 18, or a single tile of 64 on 512-bit vectors): each
+            // step's broadcasts of A then serve both, and the three (or four) vectors of a row
+            // keep more adds in flight than a tile of one vector, whose accumulators each wait
+            // on their last add (dense x·W 1.06×). On 256-bit vectors, Aᵀ·B's last one or two
+            // columns run down the rows instead (see `column_tail`).
+            match (I::WIDE, T::BYTES) {
+                (true, 4) => {
+                    debug_assert_eq!((NR, NR2), (48, 16), "the tiles of 512-bit vectors");
+                    isa.wide_tile::<T, R, 64, 16>(
+                        panel, b_rows, ldb, left, c, n, i0, rows, j0, acc,
+                    );
+                }
+                (true, _) => {
+                    debug_assert_eq!((NR, NR2), (24, 8), "the tiles of 512-bit vectors");
+                    isa.wide_tile::<T, R, 32, 8>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
+                }
+                (false, 4) => {
+                    debug_assert_eq!((NR, NR2), (16, 8), "the tiles of 256-bit vectors");
+                    isa.wide_tile::<T, R, 24, 8>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
+                }
+                (false, _) => {
+                    debug_assert_eq!((NR, NR2), (8, 4), "the tiles of 256-bit vectors");
+                    isa.wide_tile::<T, R, 12, 4>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
+                }
             }
             j0 = end;
         } else if left >= NR {
-            micro::<T, R, NR>(panel, b_rows, n, NR, c, n, i0, rows, j0, acc);
+            micro::<T, R, NR>(panel, b_rows, ldb, NR, c, n, i0, rows, j0, acc);
             j0 += NR;
         } else if WIDE_ROWS && left > NR2 {
-            micro::<T, R, NR>(panel, b_rows, n, left, c, n, i0, rows, j0, acc);
+            micro::<T, R, NR>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
             j0 = n;
         } else if left >= NR2 || (WIDE_ROWS && left > 0) {
             let cols = left.min(NR2);
-            micro::<T, R, NR2>(panel, b_rows, n, cols, c, n, i0, rows, j0, acc);
+            micro::<T, R, NR2>(panel, b_rows, ldb, cols, c, n, i0, rows, j0, acc);
             j0 += cols;
         } else {
             match left {
-                1 => micro_cols::<T, R, 1>(panel, b_rows, n, c, n, i0, rows, j0, acc),
-                2 => micro_cols::<T, R, 2>(panel, b_rows, n, c, n, i0, rows, j0, acc),
-                3 => micro_cols::<T, R, 3>(panel, b_rows, n, c, n, i0, rows, j0, acc),
-                _ => micro_cols::<T, R, 1>(panel, b_rows, n, c, n, i0, rows, j0, acc),
+                1 => micro_cols::<T, R, 1>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                2 => micro_cols::<T, R, 2>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                3 => micro_cols::<T, R, 3>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                _ => micro_cols::<T, R, 1>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
             }
             j0 += if left <= 3 { left } else { 1 };
         }
@@ -930,8 +982,8 @@ pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
 /// Called as `isa.wide_tile(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize>(
-    _isa: impl Isa,
+pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const L: usize>(
+    _isa: I,
     panel: Panel<'_, T, R>,
     b_rows: &[T],
     ldb: usize,
@@ -953,7 +1005,7 @@ pub(super) fn wide_tile<T: Float, const R: usize, const W: usize, const L: usize
             }
         };
     }
-    widths!(1 2 3 4 5 6 7 8);
+    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
 }
 
 /// One tile: `c[i0 + r][j0 + j] (+)= Σ_q packed[q][r] · b_rows[q·ldb + j]` over the packed
@@ -1059,8 +1111,8 @@ pub(super) const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
 /// Called as `isa.nt_driver(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn nt_driver<T: Float, const NR: usize>(
-    _isa: impl Isa,
+pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
+    _isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],

@@ -4,22 +4,31 @@
 //! A plain `cargo build` for x86-64 targets the 2003 baseline (SSE2, no FMA), and a
 //! dependency cannot change that (Cargo ignores its `.cargo/config.toml`). So the kernels are
 //! compiled once per vector unit and the best unit the CPU has runs them, chosen when a kernel
-//! is called (std's detection, which std caches: a load and a test).
+//! is called (std's detection, which std caches: a load and a test): [`Avx512`] (512-bit
+//! vectors), else [`Avx2Fma`] (256-bit), else [`Base`].
 //!
 //! A unit is a token type implementing [`Isa`]: a value of [`Avx2Fma`] exists only where the
-//! CPU has AVX2 and FMA (its field is private; only [`Avx2Fma::detect`] makes one). Each of the
-//! kernels' functions that must stay a call of its own (an entry point, or a function kept
-//! apart for register allocation) is called as a method of `Isa` (`isa.row_blocks(…)`), which
-//! runs it inlined into a function compiled for the unit whose parameters are the function's
-//! own: so the compiler still knows that `c` aliases nothing (a closure's captures would hide
-//! it, and cost the listing of sparse rows a factor of three). The functions take the token
-//! and pass it on, so that all of a kernel's code runs on the unit that called it.
+//! CPU has AVX2 and FMA (its field is private; only [`Avx2Fma::detect`] makes one), and so on.
+//! Each of the kernels' functions that must stay a call of its own (an entry point, or a
+//! function kept apart for register allocation) is called as a method of `Isa`
+//! (`isa.row_blocks(…)`), which runs it inlined into a function compiled for the unit whose
+//! parameters are the function's own: so the compiler still knows that `c` aliases nothing (a
+//! closure's captures would hide it, and cost the listing of sparse rows a factor of three).
+//! The functions take the token and pass it on, so that all of a kernel's code runs on the unit
+//! that called it, and [`Isa::WIDE`] picks tiles a whole number of the unit's vectors wide (a
+//! constant: each unit's copy compiles only its own widths).
 //!
 //! Without detection (no std, or a target other than x86-64) there is one unit, [`Base`]:
 //! whatever the build targets (the Cortex-M4's FPU, aarch64's NEON, or the features a build
-//! enables). Every unit sums every product in the same order with the same
-//! [`Float::add_product`](crate::Float::add_product): the numbers are the same whichever unit
-//! runs them (`kernels::tests` runs each unit the machine has).
+//! enables), with the tiles of 256-bit vectors. Every unit sums every product in the same order
+//! with the same [`Float::add_product`](crate::Float::add_product): the numbers are the same
+//! whichever unit runs them (`kernels::tests` runs each unit the machine has).
+//!
+//! The AVX-512 copy is written as the others are (arrays the compiler turns into vectors), so
+//! the vector width is the compiler's choice: with the default tuning it is 512 bits. A build
+//! with `-C target-cpu=native` on an Intel CPU whose tuning prefers 256-bit vectors (Skylake-SP
+//! to Emerald Rapids) gets 256-bit code in that copy too; `-C target-feature=-prefer-256-bit`
+//! beside it restores 512 (PERFORMANCE.md has the figures).
 
 use super::dense::{self, Panel};
 #[cfg(feature = "alloc")]
@@ -27,6 +36,59 @@ use super::{Line, columns, lined};
 use super::{listing, sparse_rows};
 use crate::float::Float;
 use crate::matrix::sparse::SparseRow;
+
+/// `impl Isa for $unit`, whose methods run the kernels' functions compiled with the target
+/// features `$features`, in a module `$module` (one function per kernel).
+#[cfg(detect)]
+macro_rules! unit {
+    ($unit:ident, $module:ident, $features:literal, $wide:literal; $(
+        $(#[$meta:meta])*
+        fn $name:ident [$($gen:tt)*] [$($tf:tt)*] ($($arg:ident: $ty:ty),*) $(-> $ret:ty)? = $($body:ident)::+;
+    )*) => {
+        impl Isa for $unit {
+            const WIDE: bool = $wide;
+            #[inline(always)]
+            fn run<R>(self, f: impl FnOnce() -> R) -> R {
+                // SAFETY: a value of the unit is made only by its `detect`, which found its
+                // features on this CPU: the function's instructions exist here.
+                unsafe { $module::run(f) }
+            }
+            $(
+                $(#[$meta])*
+                #[inline(always)]
+                fn $name<$($gen)*>(self, $($arg: $ty),*) $(-> $ret)? {
+                    // SAFETY: as for `run`.
+                    unsafe { $module::$name::<$($tf)*>(self, $($arg),*) }
+                }
+            )*
+        }
+
+        /// The kernels compiled for the unit.
+        mod $module {
+            use super::*;
+
+            #[target_feature(enable = $features)]
+            #[inline(never)]
+            pub(super) fn run<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            $(
+                $(#[$meta])*
+                #[target_feature(enable = $features)]
+                #[inline(never)]
+                #[allow(clippy::too_many_arguments)]
+                pub(super) fn $name<$($gen)*>(isa: $unit, $($arg: $ty),*) $(-> $ret)? {
+                    $($body)::+::<$unit, $($tf)*>(isa, $($arg),*)
+                }
+            )*
+        }
+    };
+}
+
+#[cfg(not(detect))]
+macro_rules! unit {
+    ($($tt:tt)*) => {};
+}
 
 /// The kernels' functions that are calls of their own, once per unit: `fn name[generics]
 /// [turbofish](params) -> return = path;` makes a method `name` of [`Isa`] that runs the
@@ -39,6 +101,9 @@ macro_rules! units {
         /// A vector unit the kernels can be compiled for; its methods run the kernels'
         /// functions compiled for it.
         pub(super) trait Isa: Copy {
+            /// Whether the unit's vectors are 512 bits wide (16 f32), not 256: the tiles are
+            /// chosen a whole number of its vectors wide.
+            const WIDE: bool;
             /// `f()`, compiled for this unit (with what `f` inlines), behind a call: for
             /// elementwise loops (see `vectorized`), whose captures hide nothing that matters.
             fn run<R>(self, f: impl FnOnce() -> R) -> R;
@@ -50,6 +115,7 @@ macro_rules! units {
         }
 
         impl Isa for Base {
+            const WIDE: bool = false;
             #[inline(never)]
             fn run<R>(self, f: impl FnOnce() -> R) -> R {
                 f()
@@ -58,49 +124,17 @@ macro_rules! units {
                 $(#[$meta])*
                 #[inline(never)]
                 fn $name<$($gen)*>(self, $($arg: $ty),*) $(-> $ret)? {
-                    $($body)::+::<$($tf)*>(self, $($arg),*)
+                    $($body)::+::<Base, $($tf)*>(self, $($arg),*)
                 }
             )*
         }
 
-        #[cfg(detect)]
-        impl Isa for Avx2Fma {
-            #[inline(always)]
-            fn run<R>(self, f: impl FnOnce() -> R) -> R {
-                // SAFETY: a value of `Avx2Fma` is made only by `detect`, which found AVX2 and
-                // FMA on this CPU: the function's instructions exist here.
-                unsafe { avx2_fma::run(f) }
-            }
-            $(
-                $(#[$meta])*
-                #[inline(always)]
-                fn $name<$($gen)*>(self, $($arg: $ty),*) $(-> $ret)? {
-                    // SAFETY: as for `run`.
-                    unsafe { avx2_fma::$name::<$($tf)*>(self, $($arg),*) }
-                }
-            )*
-        }
-
-        /// The kernels compiled for AVX2 and FMA.
-        #[cfg(detect)]
-        mod avx2_fma {
-            use super::*;
-
-            #[target_feature(enable = "avx2,fma")]
-            #[inline(never)]
-            pub(super) fn run<R>(f: impl FnOnce() -> R) -> R {
-                f()
-            }
-            $(
-                $(#[$meta])*
-                #[target_feature(enable = "avx2,fma")]
-                #[inline(never)]
-                #[allow(clippy::too_many_arguments)]
-                pub(super) fn $name<$($gen)*>(isa: Avx2Fma, $($arg: $ty),*) $(-> $ret)? {
-                    $($body)::+::<$($tf)*>(isa, $($arg),*)
-                }
-            )*
-        }
+        unit!(Avx2Fma, avx2_fma, "avx2,fma", false; $(
+            $(#[$meta])* fn $name [$($gen)*] [$($tf)*] ($($arg: $ty),*) $(-> $ret)? = $($body)::+;
+        )*);
+        unit!(Avx512, avx512, "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma", true; $(
+            $(#[$meta])* fn $name [$($gen)*] [$($tf)*] ($($arg: $ty),*) $(-> $ret)? = $($body)::+;
+        )*);
     };
 }
 
@@ -178,18 +212,40 @@ impl Avx2Fma {
     }
 }
 
+/// AVX-512 (F, VL, BW, DQ; Intel since 2017, AMD since 2022) with AVX2 and FMA: 512-bit
+/// vectors and 32 registers of them.
+#[cfg(detect)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Avx512(());
+
+#[cfg(detect)]
+impl Avx512 {
+    /// The token, if this CPU has AVX-512 F, VL, BW and DQ, AVX2 and FMA.
+    #[inline(always)]
+    pub(crate) fn detect() -> Option<Self> {
+        let has = std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512dq")
+            && Avx2Fma::detect().is_some();
+        has.then_some(Self(()))
+    }
+}
+
 /// `$body` with `$isa` the best unit this CPU has (one copy of `$body` per unit).
 #[cfg(detect)]
 macro_rules! dispatch {
-    ($isa:ident => $body:expr) => {
-        match $crate::matrix::kernels::isa::Avx2Fma::detect() {
-            Some($isa) => $body,
-            None => {
-                let $isa = $crate::matrix::kernels::isa::Base;
-                $body
-            }
+    ($isa:ident => $body:expr) => {{
+        use $crate::matrix::kernels::isa::{Avx2Fma, Avx512, Base};
+        if let Some($isa) = Avx512::detect() {
+            $body
+        } else if let Some($isa) = Avx2Fma::detect() {
+            $body
+        } else {
+            let $isa = Base;
+            $body
         }
-    };
+    }};
 }
 
 /// `$body` with `$isa` the build's only unit.

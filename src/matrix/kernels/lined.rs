@@ -34,8 +34,8 @@ pub(crate) fn sparse_lined<T: Float, const K: usize, const O: usize>(
 /// The body of [`sparse_lined`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_lined_body<T: Float, const K: usize, const O: usize>(
-    _isa: impl Isa,
+pub(super) fn sparse_lined_body<I: Isa, T: Float, const K: usize, const O: usize>(
+    _isa: I,
     x: &[SparseRow<'_, T, K>],
     main: &[Line<T>],
     tail: &[T],

@@ -20,8 +20,8 @@ use super::*;
 /// Called as `isa.sparse_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_blocks<T: Float, const L: usize>(
-    _isa: impl Isa,
+pub(super) fn sparse_blocks<I: Isa, T: Float, const L: usize>(
+    _isa: I,
     a: &[T],
     lda: usize,
     b: &[T],

@@ -4,7 +4,8 @@
 //! shapes at compile time and pass the sizes down).
 //!
 //! **Register tiles.** The output is cut into tiles of [`MR`] rows × `NR` columns (4 × 16 for
-//! f32: eight 256-bit accumulators) that stay in registers while the inner dimension streams
+//! f32: eight 256-bit accumulators; 4 × 48 on 512-bit vectors, twelve of their 32 registers)
+//! that stay in registers while the inner dimension streams
 //! through; each step multiplies `MR` values of A by one `NR`-wide row of B. The `MR` values of
 //! each step are first packed side by side on the stack ([`KC`] steps at a time), so the inner
 //! loop reads A contiguously whatever its layout, and B's rows are read in place (or, for
@@ -32,7 +33,9 @@
 //!
 //! **One copy per vector unit.** Each kernel is compiled for every vector unit the build can
 //! use and runs on the best one the CPU has, chosen when it is called (see [`isa`]): the same
-//! sums in the same order on each, so the same numbers.
+//! sums in the same order on each, so the same numbers. Tiles are a whole number of the unit's
+//! vectors wide: on 512-bit vectors, MNIST's 50 columns are one tile of four (64 lanes, where
+//! 256-bit vectors take 16 + 16 + 18 in seven).
 //!
 //! **Sparse rows run alone.** Four MNIST images share few of their non-zero pixels: a block
 //! of four has non-zero steps wherever any of them does (314 of 784 on average, against 156
@@ -82,22 +85,36 @@ pub(crate) const KR: usize = 1024;
 /// 32 scalar float registers.
 const WIDE_ROWS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
-/// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 whole vectors of `lanes` (8 or 4)
+/// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 whole vectors of `lanes` (16, 8 or 4)
 /// lanes that `cols` values take, `L = lanes`: a tile whose width is a constant in each
-/// branch. Const generics cannot compute `v · L` for a generic `L`, so both lane counts are
+/// branch. Const generics cannot compute `v · L` for a generic `L`, so each lane count is
 /// spelt out.
 macro_rules! by_vectors {
     ($lanes:expr, $cols:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
-        if $lanes == 8 {
-            by_vectors!(@8 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8)
-        } else {
-            by_vectors!(@4 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8)
+        match $lanes {
+            16 => by_vectors!(@16 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8),
+            8 => by_vectors!(@8 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8),
+            _ => by_vectors!(@4 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8),
         }
     };
     (@$lanes:literal $cols:expr, $f:ident, $t:ty, $args:tt; $($v:literal)*) => {
         match $cols.div_ceil($lanes) {
             $($v => $f::<$t, { $v * $lanes }, $lanes> $args,)*
             _ => unreachable!("1 to 8 vectors"),
+        }
+    };
+}
+
+/// How many values of `$t` (a [`Float`]) a vector of the unit `$i` (an [`Isa`]) holds, as a
+/// constant, so that each unit's copy of a kernel compiles only the branches of its own width.
+macro_rules! lanes {
+    ($i:ty, $t:ty) => {
+        const {
+            if <$i as Isa>::WIDE {
+                64 / <$t as Float>::BYTES
+            } else {
+                32 / <$t as Float>::BYTES
+            }
         }
     };
 }

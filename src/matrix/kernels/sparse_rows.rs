@@ -17,8 +17,8 @@ pub(crate) fn sparse_nn<T: Float, const K: usize>(
 /// The body of [`sparse_nn`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_nn_body<T: Float, const K: usize>(
-    _isa: impl Isa,
+pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
+    _isa: I,
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
@@ -29,10 +29,11 @@ pub(super) fn sparse_nn_body<T: Float, const K: usize>(
         "sparse_nn: sizes"
     );
     for (i, row) in x.iter().enumerate() {
-        if T::BYTES == 4 {
-            row_strip::<T, 8>(row.values(), row.indices(), b, c, n, i, 0);
-        } else {
-            row_strip::<T, 4>(row.values(), row.indices(), b, c, n, i, 0);
+        let (values, steps) = (row.values(), row.indices());
+        match lanes!(I, T) {
+            16 => row_strip::<T, 16>(values, steps, b, c, n, i, 0),
+            8 => row_strip::<T, 8>(values, steps, b, c, n, i, 0),
+            _ => row_strip::<T, 4>(values, steps, b, c, n, i, 0),
         }
     }
 }
@@ -65,8 +66,8 @@ pub(crate) fn sparse_tn<T: Float, const K: usize, const N: usize>(
 /// The body of [`sparse_tn`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_tn_body<T: Float, const K: usize, const N: usize>(
-    _isa: impl Isa,
+pub(super) fn sparse_tn_body<I: Isa, T: Float, const K: usize, const N: usize>(
+    _isa: I,
     x: &[SparseRow<'_, T, K>],
     d: &[[T; N]],
     c: &mut [[T; N]; K],

@@ -2,7 +2,7 @@
 //! the const-generic products cannot name one by one.
 
 #[cfg(detect)]
-use super::isa::Avx2Fma;
+use super::isa::{Avx2Fma, Avx512};
 use super::isa::{Base, Isa};
 use super::{gemm_nn_on, gemm_nt_on, gemm_tn_on};
 use crate::float::Float;
@@ -104,7 +104,9 @@ macro_rules! check_kernels_bit_for_bit {
 /// rows); A·Bᵀ's B transposed 64 columns at a time, the last strip narrower than a tile; A·B's
 /// last tile at each width it takes (17 to 24 columns of f32, 9 to 12 of f64; 40 and 44 make
 /// the widest); sparse rows listed a run at a time, with their values past what a run holds
-/// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000).
+/// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000); and the tiles of
+/// 512-bit vectors: 48 columns and one more tile of up to 64 (49 to 64, 100 = 48 + 52, 113),
+/// A·Bᵀ in tiles of 64 (200).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -130,6 +132,12 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (8, 40, 44),
     (12, 1024, 20),
     (24, 1000, 9),
+    (12, 100, 100),
+    (8, 30, 64),
+    (8, 30, 63),
+    (9, 20, 113),
+    (40, 60, 49),
+    (64, 50, 200),
 ];
 
 /// Runs `check` on every vector unit this machine has: the build's own, and the ones chosen
@@ -140,6 +148,11 @@ fn on_every_unit(check: impl Fn(&dyn UnitCheck)) {
     match Avx2Fma::detect() {
         Some(unit) => check(&unit),
         None => std::eprintln!("this CPU has no AVX2 and FMA: that unit is not tested here"),
+    }
+    #[cfg(detect)]
+    match Avx512::detect() {
+        Some(unit) => check(&unit),
+        None => std::eprintln!("this CPU has no AVX-512: that unit is not tested here"),
     }
 }
 
