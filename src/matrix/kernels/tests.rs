@@ -156,10 +156,110 @@ fn on_every_unit(check: impl Fn(&dyn UnitCheck)) {
     }
 }
 
+#[cfg(feature = "alloc")]
+/// Widths of the sparse-row products' outputs: below, at and past a vector of each unit, one
+/// and several one-row tiles (130 > 64, 140 > 128), MNIST's 50 and 10, optimizer_compare's 100.
+const SPARSE_WIDTHS: &[usize] = &[1, 7, 10, 16, 17, 50, 64, 100, 130, 140];
+
+/// Checks the products of sparse rows (`sparse_nn`, `sparse_tn`, and from values listed by
+/// column `sparse_columns_nn` and `sparse_columns_tn`) on the unit `$isa` against a plain
+/// sequential sum in the order of the inner index, bit for bit: 37 rows of width 70 with 80%
+/// of their values zero (and one row all zero).
+macro_rules! check_sparse_bit_for_bit {
+    ($t:ty, $isa:expr) => {{
+        use crate::matrix::sparse::SparseRow;
+        use alloc::vec::Vec;
+        const K: usize = 70;
+        const M: usize = 37;
+        let isa = $isa;
+        let mut rng = Rng(21);
+        // Row i's non-zero steps and values (row 5 all zero).
+        let mut steps: Vec<Vec<u16>> = Vec::new();
+        let mut values: Vec<Vec<$t>> = Vec::new();
+        for i in 0..M {
+            let (mut st, mut va) = (Vec::new(), Vec::new());
+            for q in 0..K {
+                if i != 5 && rng.uniform(0.0, 1.0) < 0.2 {
+                    st.push(q as u16);
+                    va.push(rng.uniform(-1.0, 1.0) as $t);
+                }
+            }
+            steps.push(st);
+            values.push(va);
+        }
+        let x: Vec<SparseRow<'_, $t, K>> = steps
+            .iter()
+            .zip(&values)
+            .map(|(s, v)| SparseRow::new(s, v).expect("a valid sparse row"))
+            .collect();
+        // The same values listed by column: each column's rows, increasing.
+        let mut starts = alloc::vec![0u32];
+        let (mut col_rows, mut col_values) = (Vec::new(), Vec::new());
+        for p in 0..K {
+            for (i, (s, v)) in steps.iter().zip(&values).enumerate() {
+                if let Ok(at) = s.binary_search(&(p as u16)) {
+                    col_rows.push(i as u16);
+                    col_values.push(v[at]);
+                }
+            }
+            starts.push(col_rows.len() as u32);
+        }
+        let bits = |v: &[$t]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for &n in SPARSE_WIDTHS {
+            let what = |op| format!("{op} {} n = {n} on {isa:?}", stringify!($t));
+            let b: Vec<$t> = (0..K * n).map(|_| rng.uniform(-1.0, 1.0) as $t).collect();
+            let d: Vec<$t> = (0..M * n).map(|_| rng.uniform(-1.0, 1.0) as $t).collect();
+            // x·b: row i is Σ over its steps, increasing, of value · b's row.
+            let mut expected = alloc::vec![0.0 as $t; M * n];
+            for (i, (s, v)) in steps.iter().zip(&values).enumerate() {
+                for j in 0..n {
+                    let mut sum: $t = 0.0;
+                    for (&q, &a) in s.iter().zip(v) {
+                        sum = sum.add_product(a, b[usize::from(q) * n + j]);
+                    }
+                    expected[i * n + j] = sum;
+                }
+            }
+            let mut c = alloc::vec![<$t>::NAN; M * n];
+            isa.sparse_nn::<$t, K>(&x, &b, &mut c, n);
+            assert_eq!(bits(&c), bits(&expected), "{}", what("sparse_nn"));
+            let mut c = alloc::vec![<$t>::NAN; M * n];
+            isa.sparse_columns_nn::<$t>(&starts, &col_rows, &col_values, &b, &mut c, n);
+            assert_eq!(bits(&c), bits(&expected), "{}", what("sparse_columns_nn"));
+            // xᵀ·d: row p is Σ over the rows with a value in column p, increasing.
+            let mut expected = alloc::vec![0.0 as $t; K * n];
+            for p in 0..K {
+                for j in 0..n {
+                    let mut sum: $t = 0.0;
+                    for (i, (s, v)) in steps.iter().zip(&values).enumerate() {
+                        if let Ok(at) = s.binary_search(&(p as u16)) {
+                            sum = sum.add_product(v[at], d[i * n + j]);
+                        }
+                    }
+                    expected[p * n + j] = sum;
+                }
+            }
+            let mut c = alloc::vec![<$t>::NAN; K * n];
+            isa.sparse_columns_tn::<$t>(&starts, &col_rows, &col_values, &d, &mut c, n);
+            assert_eq!(bits(&c), bits(&expected), "{}", what("sparse_columns_tn"));
+            if n == 50 {
+                let d: Vec<[$t; 50]> = d.chunks_exact(50).map(|r| r.try_into().unwrap()).collect();
+                let mut c = alloc::boxed::Box::new([[<$t>::NAN; 50]; K]);
+                isa.sparse_tn::<$t, K, 50>(&x, &d, &mut c);
+                assert_eq!(bits(c.as_flattened()), bits(&expected), "{}", what("sparse_tn"));
+            }
+        }
+    }};
+}
+
 /// A unit the checks run on, as a trait object (`Isa` itself has generic methods).
 trait UnitCheck {
     fn f32(&self);
     fn f64(&self);
+    #[cfg(feature = "alloc")]
+    fn sparse_f32(&self);
+    #[cfg(feature = "alloc")]
+    fn sparse_f64(&self);
 }
 
 impl<I: Isa + core::fmt::Debug> UnitCheck for I {
@@ -168,6 +268,14 @@ impl<I: Isa + core::fmt::Debug> UnitCheck for I {
     }
     fn f64(&self) {
         check_kernels_bit_for_bit!(f64, SHAPES, *self);
+    }
+    #[cfg(feature = "alloc")]
+    fn sparse_f32(&self) {
+        check_sparse_bit_for_bit!(f32, *self);
+    }
+    #[cfg(feature = "alloc")]
+    fn sparse_f64(&self) {
+        check_sparse_bit_for_bit!(f64, *self);
     }
 }
 
@@ -185,4 +293,16 @@ fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
 #[test]
 fn f64_kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
     on_every_unit(|unit| unit.f64());
+}
+
+/// The products of sparse rows, row by row and from values listed by column, equal a plain
+/// sequential sum in the order of the inner index on every unit, bit for bit: so a sparse
+/// batch gives the numbers of the dense product whichever unit runs it.
+#[cfg(feature = "alloc")]
+#[test]
+fn sparse_row_kernels_equal_a_sequential_sum_bit_for_bit_on_every_unit() {
+    on_every_unit(|unit| {
+        unit.sparse_f32();
+        unit.sparse_f64();
+    });
 }
