@@ -130,16 +130,17 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f64, 9, 1100, 20);
 }
 
-/// A `SparseBatch` lists every value of its rows under its column, rows increasing, and a
-/// batch set again (here a smaller one) lists the new rows only.
+/// A `SparseBatch` lists every value of its rows under its column, rows increasing (300
+/// columns: placed in several runs of columns), and a batch set again (here a smaller one)
+/// lists the new rows only.
 #[test]
 fn a_sparse_batch_lists_its_rows_values_by_column() {
-    let mut x = [[0.0f32; 30]; 12];
+    let mut x = [[0.0f32; 300]; 12];
     let set = fill(&mut x, 5, kind);
-    let xs: [SparseRow<'_, f32, 30>; 12] = std::array::from_fn(|i| set.row(i));
+    let xs: [SparseRow<'_, f32, 300>; 12] = std::array::from_fn(|i| set.row(i));
     let mut batch = SparseBatch::from_rows(xs);
-    let check = |batch: &SparseBatch<'_, f32, 12, 30>, x: &[[f32; 30]; 12]| {
-        for c in 0..30 {
+    let check = |batch: &SparseBatch<'_, f32, 12, 300>, x: &[[f32; 300]; 12]| {
+        for c in 0..300 {
             let expected: Vec<(u16, f32)> = (0u16..)
                 .zip(x)
                 .filter(|(_, row)| row[c] != 0.0)
@@ -154,10 +155,11 @@ fn a_sparse_batch_lists_its_rows_values_by_column() {
     check(&batch, &x);
     assert!(set.stored() > 60, "the batch lists many values");
 
-    let mut y = [[0.0f32; 30]; 12];
+    let mut y = [[0.0f32; 300]; 12];
     y[3][7] = 2.5;
     y[9][7] = -1.0;
-    y[0][29] = 4.0;
+    y[0][299] = 4.0;
+    y[5][200] = 1.5;
     let mut small = SparseRows::new();
     for row in &y {
         small.push_dense(row);
@@ -166,6 +168,7 @@ fn a_sparse_batch_lists_its_rows_values_by_column() {
     check(&batch, &y);
     assert_eq!(batch.column(7), (&[3, 9][..], &[2.5, -1.0][..]));
     assert_eq!(batch.rows()[3].indices(), &[7]);
+    assert_eq!(batch.column(200), (&[5][..], &[1.5][..]));
 }
 
 /// Edge shapes: rows of width 0, outputs of width 0, a batch of no rows.

@@ -380,6 +380,8 @@ mod owned {
         row: Vec<u16>,
         /// Each entry's value.
         value: Vec<T>,
+        /// For each row, how many of its values `set` has placed.
+        cursor: Vec<usize>,
     }
 
     impl<'a, T: Float, const N: usize, const I: usize> SparseBatch<'a, T, N, I> {
@@ -400,6 +402,7 @@ mod owned {
                 starts: vec![0; I + 1],
                 row: Vec::new(),
                 value: Vec::new(),
+                cursor: Vec::new(),
             }
         }
 
@@ -438,15 +441,33 @@ mod owned {
             let (row_of, value) = (&mut self.row[..total], &mut self.value[..total]);
             // `next[p]` is where column p's next entry goes: its start, moving along.
             let next = &mut starts[..I];
-            for (r, row) in self.rows.iter().enumerate() {
-                for (&c, &v) in row.indices().iter().zip(row.values()) {
-                    // Read once and moved on before the stores: with `+= 1` after them, the
-                    // compiler read it again after each (it cannot tell the vectors apart).
-                    let at = next[usize::from(c)];
-                    next[usize::from(c)] = at + 1;
-                    // `new` checked that N ≤ 65536.
-                    row_of[at as usize] = r as u16;
-                    value[at as usize] = v;
+            // Placed `COLUMNS` columns at a time, every row's values in them in turn (`cursor`:
+            // where each row is), so that the places written at once are few enough to stay in
+            // the L1 cache (all 784 of an MNIST batch's at once were 1.25× as slow).
+            const COLUMNS: usize = 128;
+            self.cursor.clear();
+            self.cursor.resize(N, 0);
+            for end in (COLUMNS..I + COLUMNS).step_by(COLUMNS) {
+                let rows = self.rows.iter().zip(self.cursor.iter_mut()).enumerate();
+                for (r, (row, cursor)) in rows {
+                    let (columns, values) = (row.indices(), row.values());
+                    let mut k = *cursor;
+                    while let (Some(&c), Some(&v)) = (columns.get(k), values.get(k)) {
+                        let c = usize::from(c);
+                        if c >= end {
+                            break;
+                        }
+                        // Read once and moved on before the stores: with `+= 1` after them,
+                        // the compiler read it again after each (it cannot tell the vectors
+                        // apart).
+                        let at = next[c];
+                        next[c] = at + 1;
+                        // `new` checked that N ≤ 65536.
+                        row_of[at as usize] = r as u16;
+                        value[at as usize] = v;
+                        k += 1;
+                    }
+                    *cursor = k;
                 }
             }
             // Each `next[p]` has moved on to column p + 1's start: shift them back.
