@@ -53,13 +53,29 @@ pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
     } else {
         (d, n)
     };
-    for (c_row, span) in c.chunks_exact_mut(n).zip(starts.windows(2)) {
-        let span = span[0] as usize..span[1] as usize;
-        let (values, rows) = (&values[span.clone()], &rows[span]);
+    let column = |p: usize| {
+        let span = starts[p] as usize..starts[p + 1] as usize;
+        (&values[span.clone()], &rows[span])
+    };
+    // Two rows of `c` (two columns of `x`) at a time, their sums side by side (see
+    // `row_pair_into`); the last one alone if their number is odd.
+    let mut pairs = c.chunks_exact_mut(2 * n);
+    for (p, pair) in (0..).step_by(2).zip(&mut pairs) {
+        let (c0, c1) = pair.split_at_mut(n);
+        let (rows, c) = ([column(p), column(p + 1)], [c0, c1]);
         match lanes {
-            16 => row_into::<T, 16>(values, rows, d, ldd, c_row, false),
-            8 => row_into::<T, 8>(values, rows, d, ldd, c_row, false),
-            _ => row_into::<T, 4>(values, rows, d, ldd, c_row, false),
+            16 => row_pair_into::<T, 16>(rows, d, ldd, c),
+            8 => row_pair_into::<T, 8>(rows, d, ldd, c),
+            _ => row_pair_into::<T, 4>(rows, d, ldd, c),
+        }
+    }
+    let last = pairs.into_remainder();
+    if !last.is_empty() {
+        let (values, rows) = column(starts.len() - 2);
+        match lanes {
+            16 => row_into::<T, 16>(values, rows, d, ldd, last, false),
+            8 => row_into::<T, 8>(values, rows, d, ldd, last, false),
+            _ => row_into::<T, 4>(values, rows, d, ldd, last, false),
         }
     }
 }

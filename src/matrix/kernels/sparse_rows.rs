@@ -212,12 +212,24 @@ pub(super) fn row_tile<T: Float, const W: usize, const L: usize>(
         }
     }
     let whole = steps_within(steps, ldb, W, b_rows.len());
+    acc = tile_sums(acc, values, steps, b_rows, ldb, cols, whole);
+    store_row::<T, W, L>(c_row, &acc);
+}
+
+/// `acc[j] + Σ_k values[k] · b_rows[steps[k]·ldb + j]`, in the order of the steps: for the
+/// first `whole` steps reading `W` values of B at once, then `cols` (the rest as zeros).
+#[inline(always)]
+fn tile_sums<T: Float, const W: usize>(
+    mut acc: [T; W],
+    values: &[T],
+    steps: &[u16],
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+    whole: usize,
+) -> [T; W] {
     for (&av, &q) in values[..whole].iter().zip(&steps[..whole]) {
-        let at = usize::from(q) * ldb;
-        let brow: &[T; W] = match b_rows[at..at + W].try_into() {
-            Ok(row) => row,
-            Err(_) => unreachable!("a slice of W elements"),
-        };
+        let brow = b_row::<T, W>(b_rows, usize::from(q) * ldb);
         for (s, &bv) in acc.iter_mut().zip(brow) {
             *s = s.add_product(av, bv);
         }
@@ -232,7 +244,77 @@ pub(super) fn row_tile<T: Float, const W: usize, const L: usize>(
             *s = s.add_product(av, bv);
         }
     }
-    store_row::<T, W, L>(c_row, &acc);
+    acc
+}
+
+/// The `W` values of `b_rows` from `at`.
+#[inline(always)]
+fn b_row<T: Float, const W: usize>(b_rows: &[T], at: usize) -> &[T; W] {
+    match b_rows[at..at + W].try_into() {
+        Ok(row) => row,
+        Err(_) => unreachable!("a slice of W elements"),
+    }
+}
+
+/// Two rows of sums at once, as [`row_into`] (from +0) sums each: `c[r][j] = Σ_k
+/// rows[r].0[k] · b[rows[r].1[k]·ldb + j]`. A row's vectors of sums take one add a value, each
+/// waiting on the one before (about four cycles), where the core could start two adds a cycle:
+/// two rows side by side, step by step, keep twice as many adds in flight. Each row is still
+/// summed in the order of its own steps, so the numbers are [`row_into`]'s.
+#[inline(always)]
+pub(super) fn row_pair_into<T: Float, const L: usize>(
+    rows: [(&[T], &[u16]); 2],
+    b: &[T],
+    ldb: usize,
+    c: [&mut [T]; 2],
+) {
+    let [c0, c1] = c;
+    let n = c0.len();
+    debug_assert_eq!(n, c1.len(), "two rows of one width");
+    let mut j0 = 0;
+    while j0 < n {
+        let b_rows = &b[j0..];
+        let cols = (n - j0).min(8 * L);
+        let parts = [&mut c0[j0..j0 + cols], &mut c1[j0..j0 + cols]];
+        by_vectors!(L, cols, row_pair_tile::<T>(rows, b_rows, ldb, parts));
+        j0 += cols;
+    }
+}
+
+/// One tile of [`row_pair_into`]: `W − L < cols ≤ W` columns of both rows.
+#[inline(always)]
+fn row_pair_tile<T: Float, const W: usize, const L: usize>(
+    rows: [(&[T], &[u16]); 2],
+    b_rows: &[T],
+    ldb: usize,
+    c: [&mut [T]; 2],
+) {
+    let [(v0, s0), (v1, s1)] = rows;
+    let cols = c[0].len();
+    let whole = [
+        steps_within(s0, ldb, W, b_rows.len()),
+        steps_within(s1, ldb, W, b_rows.len()),
+    ];
+    let both = whole[0].min(whole[1]);
+    let (mut acc0, mut acc1) = ([T::ZERO; W], [T::ZERO; W]);
+    let first = v0[..both].iter().zip(&s0[..both]);
+    let second = v1[..both].iter().zip(&s1[..both]);
+    for ((&a0, &q0), (&a1, &q1)) in first.zip(second) {
+        let b0 = b_row::<T, W>(b_rows, usize::from(q0) * ldb);
+        let b1 = b_row::<T, W>(b_rows, usize::from(q1) * ldb);
+        for (((s0, &x0), s1), &x1) in acc0.iter_mut().zip(b0).zip(&mut acc1).zip(b1) {
+            *s0 = s0.add_product(a0, x0);
+            *s1 = s1.add_product(a1, x1);
+        }
+    }
+    // The rest of each row alone (no closure here: one left out of line would be compiled
+    // without the unit's features, and its `add_product` would call libm's `fma`).
+    let (v0, s0, v1, s1) = (&v0[both..], &s0[both..], &v1[both..], &s1[both..]);
+    let acc0 = tile_sums(acc0, v0, s0, b_rows, ldb, cols, whole[0] - both);
+    let acc1 = tile_sums(acc1, v1, s1, b_rows, ldb, cols, whole[1] - both);
+    let [c0, c1] = c;
+    store_row::<T, W, L>(c0, &acc0);
+    store_row::<T, W, L>(c1, &acc1);
 }
 
 /// `row.copy_from_slice(&acc[..row.len()])` for `W − L < row.len() ≤ W` (`L` the lanes of a

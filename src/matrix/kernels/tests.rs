@@ -163,13 +163,14 @@ const SPARSE_WIDTHS: &[usize] = &[1, 7, 10, 16, 17, 50, 64, 100, 130, 140];
 
 /// Checks the products of sparse rows (`sparse_nn`, `sparse_tn`, and from values listed by
 /// column `sparse_columns_nn` and `sparse_columns_tn`) on the unit `$isa` against a plain
-/// sequential sum in the order of the inner index, bit for bit: 37 rows of width 70 with 80%
-/// of their values zero (and one row all zero).
+/// sequential sum in the order of the inner index, bit for bit: 37 rows of width 71 with 80%
+/// of their values zero (and one row all zero); 71 columns, so that `sparse_columns_tn`, which
+/// takes two at a time, has one left over.
 macro_rules! check_sparse_bit_for_bit {
     ($t:ty, $isa:expr) => {{
         use crate::matrix::sparse::SparseRow;
         use alloc::vec::Vec;
-        const K: usize = 70;
+        const K: usize = 71;
         const M: usize = 37;
         let isa = $isa;
         let mut rng = Rng(21);
