@@ -299,12 +299,7 @@ pub(super) fn nt_small<I: Isa, T: Float>(
     let mut bt = [T::ZERO; NT_SMALL];
     transpose_into(b, k, 0..k, n, &mut bt);
     let bt = &bt[..k * n];
-    match (I::WIDE, T::BYTES) {
-        (true, 4) => driver::<_, T, false, 48, 16>(isa, a, k, bt, c, m, k, n),
-        (true, _) => driver::<_, T, false, 24, 8>(isa, a, k, bt, c, m, k, n),
-        (false, 4) => driver::<_, T, false, 16, 8>(isa, a, k, bt, c, m, k, n),
-        (false, _) => driver::<_, T, false, 8, 4>(isa, a, k, bt, c, m, k, n),
-    }
+    drive::<_, T, false>(isa, a, k, bt, c, m, k, n);
 }
 
 /// Values `steps` of `b`'s rows of `k` as the columns of `out`, whose rows are `ld` apart.
