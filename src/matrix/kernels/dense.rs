@@ -894,14 +894,14 @@ pub(super) fn strip<
             }
             j0 = end;
         } else if left >= NR {
-            micro::<T, R, NR>(panel, b_rows, ldb, NR, c, n, i0, rows, j0, acc);
+            micro::<T, R, NR, false>(panel, b_rows, ldb, NR, c, n, i0, rows, j0, acc);
             j0 += NR;
         } else if WIDE_ROWS && left > NR2 {
-            micro::<T, R, NR>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
+            micro::<T, R, NR, false>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
             j0 = n;
         } else if left >= NR2 || (WIDE_ROWS && left > 0) {
             let cols = left.min(NR2);
-            micro::<T, R, NR2>(panel, b_rows, ldb, cols, c, n, i0, rows, j0, acc);
+            micro::<T, R, NR2, false>(panel, b_rows, ldb, cols, c, n, i0, rows, j0, acc);
             j0 += cols;
         } else {
             match left {
@@ -993,7 +993,7 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
     macro_rules! widths {
         ($($v:literal)*) => {
             match cols + L - W {
-                $($v if $v <= L => micro::<T, R, W>(
+                $($v if $v <= L => micro::<T, R, W, true>(
                     panel, b_rows, ldb, W - L + $v, c, ldc, i0, rows, j0, accumulate,
                 ),)*
                 _ => unreachable!("W - L < cols <= W"),
@@ -1006,10 +1006,12 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
 /// One tile: `c[i0 + r][j0 + j] (+)= Σ_q packed[q][r] · b_rows[q·ldb + j]` over the packed
 /// (non-zero) steps, for `r < rows`, `j < cols ≤ NR`. With `cols < NR` the tile's extra lanes
 /// read on into B's next row (or zeros, past its end) and are never stored: one vector op per
-/// row of the tile instead of a scalar op per element.
+/// row of the tile instead of a scalar op per element. `IN_C`: the steps whose row of B
+/// would run past its end are added to `c` after the tile is stored (for [`wide_tile`]'s
+/// tiles, which need every vector register for their sums).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn micro<T: Float, const R: usize, const NR: usize>(
+pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>(
     panel: Panel<'_, T, R>,
     b_rows: &[T],
     ldb: usize,
@@ -1057,6 +1059,28 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize>(
             acc
         },
     );
+    if IN_C {
+        // The last step or so, whose `NR` values would run past B's end: added to the sums
+        // once stored, one by one, in the same order. Added in the tile's registers (from a
+        // row of B padded with zeros), they kept a zero vector live through the loop above,
+        // and a 4×24 tile's last accumulator went to the stack.
+        store_tile(&acc, c, ldc, i0, rows, j0, cols);
+        panel.fold(
+            whole..count,
+            (),
+            #[inline(always)]
+            |(), q, av| {
+                let b_row = &b_rows[q * ldb..][..cols];
+                for (r, &a) in av.iter().enumerate().take(rows) {
+                    let at = (i0 + r) * ldc + j0;
+                    for (s, &b) in c[at..at + cols].iter_mut().zip(b_row) {
+                        *s = s.add_product(a, b);
+                    }
+                }
+            },
+        );
+        return;
+    }
     acc = panel.fold(
         whole..count,
         acc,
@@ -1071,6 +1095,20 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize>(
             acc
         },
     );
+    store_tile(&acc, c, ldc, i0, rows, j0, cols);
+}
+
+/// The first `rows` rows and `cols` columns of a tile's sums into `c` at (`i0`, `j0`).
+#[inline(always)]
+fn store_tile<T: Float, const R: usize, const NR: usize>(
+    acc: &[[T; NR]; R],
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    cols: usize,
+) {
     for (r, acc) in acc.iter().enumerate() {
         if r < rows {
             let at = (i0 + r) * ldc + j0;
@@ -1151,7 +1189,7 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                     // A whole tile with its width a constant, so that its rows are stored as
                     // vectors, not by calls to `memcpy` (a tenth of the time otherwise).
                     if cols - j >= NR {
-                        micro::<T, MR, NR>(
+                        micro::<T, MR, NR, false>(
                             panel,
                             b_rows,
                             NT_STRIP,
@@ -1165,7 +1203,18 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                         );
                     } else {
                         let w = cols - j;
-                        micro::<T, MR, NR>(panel, b_rows, NT_STRIP, w, c, n, i0, rows, j0 + j, acc);
+                        micro::<T, MR, NR, false>(
+                            panel,
+                            b_rows,
+                            NT_STRIP,
+                            w,
+                            c,
+                            n,
+                            i0,
+                            rows,
+                            j0 + j,
+                            acc,
+                        );
                     }
                 }
             }
