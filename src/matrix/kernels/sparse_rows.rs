@@ -261,6 +261,7 @@ fn b_row<T: Float, const W: usize>(b_rows: &[T], at: usize) -> &[T; W] {
 /// waiting on the one before (about four cycles), where the core could start two adds a cycle:
 /// two rows side by side, step by step, keep twice as many adds in flight. Each row is still
 /// summed in the order of its own steps, so the numbers are [`row_into`]'s.
+#[cfg(feature = "alloc")]
 #[inline(always)]
 pub(super) fn row_pair_into<T: Float, const L: usize>(
     rows: [(&[T], &[u16]); 2],
@@ -282,6 +283,7 @@ pub(super) fn row_pair_into<T: Float, const L: usize>(
 }
 
 /// One tile of [`row_pair_into`]: `W − L < cols ≤ W` columns of both rows.
+#[cfg(feature = "alloc")]
 #[inline(always)]
 fn row_pair_tile<T: Float, const W: usize, const L: usize>(
     rows: [(&[T], &[u16]); 2],
