@@ -9,9 +9,11 @@ use super::*;
 /// sparse row is to B in [`sparse_nn`]) and stored once, where [`sparse_tn`] loads and stores
 /// a row of `c` for every value.
 ///
-/// `d` is first copied into a 64-byte-aligned buffer with its rows a whole number of vectors
-/// apart (MNIST's 50 columns: 56), if it fits: read in place, rows 200 bytes apart, most of a
-/// tile's loads straddle two cache lines.
+/// `d` is copied into a 64-byte-aligned buffer with its rows a whole number of vectors apart
+/// (MNIST's 50 columns: 56): read in place, rows 200 bytes apart, most of a tile's loads
+/// straddle two cache lines. A `d` too wide for the buffer, or for two rows of sums in the
+/// registers, goes through in passes of columns, each copied in turn (chapter 6's 128 rows by
+/// 100: 56 + 44 columns).
 pub(crate) fn sparse_columns_tn<T: Float>(
     starts: &[u32],
     rows: &[u16],
@@ -43,40 +45,83 @@ pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
         return;
     }
     let lanes = lanes!(I, T);
-    let stride = n.next_multiple_of(lanes);
-    let mut buf = Band([T::ZERO; COPY]);
-    let (d, ldd) = if d.len() / n * stride <= COPY {
-        for (dst, src) in buf.0.chunks_exact_mut(stride).zip(d.chunks_exact(n)) {
-            dst[..n].copy_from_slice(src);
-        }
-        (&buf.0[..d.len() / n * stride], stride)
+    let m = d.len() / n;
+    // Columns of `d` a pass: as many vectors as fit the copy and keep two rows of sums in the
+    // registers (seven vectors each of 16 registers, eight of 32), the passes as wide as one
+    // another (100 columns of f32 on 256-bit vectors: 56 + 44; 64 + 36 spilled). Eight in
+    // one pass, spilling, still beat two passes of four.
+    let vectors = n.div_ceil(lanes);
+    let regs = if lanes * T::BYTES >= 64 || vectors == 8 {
+        8
     } else {
-        (d, n)
+        7
     };
+    let most = (COPY / (m.max(1) * lanes)).min(regs);
+    if most == 0 {
+        // Too many rows for even one vector of each in the copy: `d` read in place.
+        let width = n.min(7 * lanes);
+        let mut j0 = 0;
+        while j0 < n {
+            let cols = width.min(n - j0);
+            match lanes {
+                16 => columns_pass::<T, 16>(starts, rows, values, &d[j0..], n, c, n, j0, cols),
+                8 => columns_pass::<T, 8>(starts, rows, values, &d[j0..], n, c, n, j0, cols),
+                _ => columns_pass::<T, 4>(starts, rows, values, &d[j0..], n, c, n, j0, cols),
+            }
+            j0 += cols;
+        }
+        return;
+    }
+    let passes = vectors.div_ceil(most);
+    let mut buf = Band([T::ZERO; COPY]);
+    let mut j0 = 0;
+    for pass in 0..passes {
+        let width = (vectors / passes + usize::from(pass < vectors % passes)) * lanes;
+        let cols = width.min(n - j0);
+        let copy = &mut buf.0[..m * width];
+        for (dst, src) in copy.chunks_exact_mut(width).zip(d.chunks_exact(n)) {
+            dst[..cols].copy_from_slice(&src[j0..j0 + cols]);
+        }
+        let copy = &buf.0[..m * width];
+        match lanes {
+            16 => columns_pass::<T, 16>(starts, rows, values, copy, width, c, n, j0, cols),
+            8 => columns_pass::<T, 8>(starts, rows, values, copy, width, c, n, j0, cols),
+            _ => columns_pass::<T, 4>(starts, rows, values, copy, width, c, n, j0, cols),
+        }
+        j0 += cols;
+    }
+}
+
+/// Columns `j0 .. j0 + cols` of every row of [`sparse_columns_tn`]'s `c` (`n` wide), from
+/// `d`'s rows `ldd` apart, starting at column `j0`: two rows of `c` at a time (see
+/// `row_pair_into`), the last one alone if their number is odd.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn columns_pass<T: Float, const L: usize>(
+    starts: &[u32],
+    rows: &[u16],
+    values: &[T],
+    d: &[T],
+    ldd: usize,
+    c: &mut [T],
+    n: usize,
+    j0: usize,
+    cols: usize,
+) {
     let column = |p: usize| {
         let span = starts[p] as usize..starts[p + 1] as usize;
         (&values[span.clone()], &rows[span])
     };
-    // Two rows of `c` (two columns of `x`) at a time, their sums side by side (see
-    // `row_pair_into`); the last one alone if their number is odd.
     let mut pairs = c.chunks_exact_mut(2 * n);
     for (p, pair) in (0..).step_by(2).zip(&mut pairs) {
         let (c0, c1) = pair.split_at_mut(n);
-        let (rows, c) = ([column(p), column(p + 1)], [c0, c1]);
-        match lanes {
-            16 => row_pair_into::<T, 16>(rows, d, ldd, c),
-            8 => row_pair_into::<T, 8>(rows, d, ldd, c),
-            _ => row_pair_into::<T, 4>(rows, d, ldd, c),
-        }
+        let parts = [&mut c0[j0..j0 + cols], &mut c1[j0..j0 + cols]];
+        row_pair_into::<T, L>([column(p), column(p + 1)], d, ldd, parts);
     }
     let last = pairs.into_remainder();
     if !last.is_empty() {
         let (values, rows) = column(starts.len() - 2);
-        match lanes {
-            16 => row_into::<T, 16>(values, rows, d, ldd, last, false),
-            8 => row_into::<T, 8>(values, rows, d, ldd, last, false),
-            _ => row_into::<T, 4>(values, rows, d, ldd, last, false),
-        }
+        row_into::<T, L>(values, rows, d, ldd, &mut last[j0..j0 + cols], false);
     }
 }
 

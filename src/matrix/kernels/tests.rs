@@ -250,6 +250,37 @@ macro_rules! check_sparse_bit_for_bit {
                 assert_eq!(bits(c.as_flattened()), bits(&expected), "{}", what("sparse_tn"));
             }
         }
+        // xᵀ·d with more rows than a copy of one vector of each holds: `d` read in place.
+        const TALL: usize = 2100;
+        let mut starts = alloc::vec![0u32];
+        let (mut col_rows, mut col_values) = (Vec::new(), Vec::new());
+        for _ in 0..K {
+            for i in 0..TALL {
+                if rng.uniform(0.0, 1.0) < 0.01 {
+                    col_rows.push(i as u16);
+                    col_values.push(rng.uniform(-1.0, 1.0) as $t);
+                }
+            }
+            starts.push(col_rows.len() as u32);
+        }
+        for n in [10, 100] {
+            let d: Vec<$t> = (0..TALL * n).map(|_| rng.uniform(-1.0, 1.0) as $t).collect();
+            let mut expected = alloc::vec![0.0 as $t; K * n];
+            for p in 0..K {
+                let span = starts[p] as usize..starts[p + 1] as usize;
+                for j in 0..n {
+                    let mut sum: $t = 0.0;
+                    for (&i, &v) in col_rows[span.clone()].iter().zip(&col_values[span.clone()]) {
+                        sum = sum.add_product(v, d[usize::from(i) * n + j]);
+                    }
+                    expected[p * n + j] = sum;
+                }
+            }
+            let mut c = alloc::vec![<$t>::NAN; K * n];
+            isa.sparse_columns_tn::<$t>(&starts, &col_rows, &col_values, &d, &mut c, n);
+            let what = format!("sparse_columns_tn {} {TALL} rows, n = {n} on {isa:?}", stringify!($t));
+            assert_eq!(bits(&c), bits(&expected), "{what}");
+        }
     }};
 }
 
