@@ -233,6 +233,8 @@ pub(super) fn gemm_nt_on<I: Isa, T: Float>(
 ) {
     if WIDE_ROWS && n > 0 && k > 0 && n * k <= NT_SMALL {
         isa.nt_small(a, b, c, m, k, n);
+    } else if WIDE_ROWS && n * k <= NT_WHOLE {
+        isa.nt_whole(a, b, c, m, k, n);
     } else {
         // Tiles of four rows by two 256-bit vectors, or by four 512-bit ones (sixteen of
         // their 32 registers).
@@ -243,6 +245,32 @@ pub(super) fn gemm_nt_on<I: Isa, T: Float>(
             (false, _) => isa.nt_driver::<T, 8>(a, b, c, m, k, n),
         }
     }
+}
+
+/// At most this many values of B (48 KB of f32) make [`gemm_nt`] transpose all of B onto
+/// the stack and run [`gemm_nn`]'s blocks on it (see [`nt_whole`]).
+pub(super) const NT_WHOLE: usize = 12288;
+
+/// `c = a · bᵀ` for a `b` of at most [`NT_WHOLE`] values (as chapter 6's 100×100 weights,
+/// whose `dX` backpropagation needs): `b` transposed onto the stack once, then [`gemm_nn`]'s
+/// driver, whose tiles read B's rows in place, where [`nt_driver`] would copy its strips
+/// again for every `KC` steps and run narrower tiles. The same sums in the same order.
+///
+/// Called as `isa.nt_whole(…)`: a call of its own, compiled for each unit (see `isa`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn nt_whole<I: Isa, T: Float>(
+    isa: I,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    let mut bt = Band([T::ZERO; NT_WHOLE]);
+    transpose_into(b, k, 0..k, n, &mut bt.0);
+    drive::<_, T, false>(isa, a, k, &bt.0[..k * n], c, m, k, n);
 }
 
 /// At most this many values of B make [`gemm_nt`] transpose all of B at once (see

@@ -148,6 +148,9 @@ units! {
     fn nt_small[T: Float][T](
         a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
     ) = dense::nt_small;
+    fn nt_whole[T: Float][T](
+        a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
+    ) = dense::nt_whole;
     fn nt_driver[T: Float, const NR: usize][T, NR](
         a: &[T], b: &[T], c: &mut [T], m: usize, k: usize, n: usize,
     ) = dense::nt_driver;

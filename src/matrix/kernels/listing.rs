@@ -7,11 +7,12 @@ use super::*;
 /// [`RUN`] rows at a time (see [`Listed`]); returns which blocks are not sparse, a bit each,
 /// for `row_blocks` to run, and which of those have no zero in their first row.
 ///
-/// A block is sparse if at most half the values of its first row are non-zero (rows of a
+/// A block is sparse if at most 45% of the values of its first row are non-zero (rows of a
 /// batch are alike: the first row stands for the block). Such rows run faster one by one,
 /// each over its own non-zero steps ([`row_strip`]), than in a block over the steps where any
 /// of its rows is non-zero: MNIST images (about 20% non-zero pixels) share few of theirs, so a
-/// block of four would do twice the work.
+/// block of four would do twice the work. Near half, blocks win: a ReLU's outputs, about half
+/// non-zero row by row around their mean, ran 1.03–1.04× as fast with 45% than with 50%.
 ///
 /// A function of its own, called before `row_blocks`, so that that one compiles as before:
 /// run from inside it, inlined or not, the compiler kept a row pointer of the dense tiles'
@@ -38,7 +39,7 @@ pub(super) fn sparse_blocks<I: Isa, T: Float, const L: usize>(
         // Rows longer than `KR` are not marked, and run in blocks.
         let count = (k <= KR).then(|| nonzero_masks(&a[i0 * lda..][..k], &mut masks));
         match count {
-            Some(count) if 2 * count <= k => {}
+            Some(count) if 20 * count <= 9 * k => {}
             _ => {
                 dense |= 1 << bit;
                 if count == Some(k) {
