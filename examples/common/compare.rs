@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use constnn::init::{NumpyRandom, WeightInit};
@@ -96,8 +95,12 @@ impl<T: Float> SparseMnist<T> {
     }
 }
 
-/// One network with its optimiser, to train: its losses and test accuracy.
-pub type Job<'a> = Box<dyn FnOnce() -> Result<(usize, Vec<f64>, f64), Error> + Send + 'a>;
+/// Networks to train side by side on one thread: each one's index, losses and test accuracy.
+pub type Job<'a> = Box<dyn FnOnce() -> Result<Vec<Trained>, Error> + Send + 'a>;
+
+/// A trained network: its index among the contenders, its loss after every update, its test
+/// accuracy.
+pub type Trained = (usize, Vec<f64>, f64);
 
 /// What every job reads: the data sets, every batch's indices, the progress bar.
 #[derive(Clone, Copy)]
@@ -128,59 +131,64 @@ pub fn bar(steps: usize) -> ProgressBar {
     )
 }
 
-/// Network `k` (named `name`) trained with `opt` on every batch, the loss of each batch
-/// recorded after its update (as the book records it), then its test accuracy.
-pub fn job<'a, T: Float + Sync, O: Optimizer<Layers<T>> + Send + 'a>(
-    k: usize,
-    name: &'a str,
-    mut net: Net<T>,
-    mut opt: O,
-    d: Data<'a, T>,
-) -> Job<'a> {
+/// One network of a [`job`]: its index, name, weights and optimiser.
+pub struct Member<'a, T: Float> {
+    pub k: usize,
+    pub name: &'a str,
+    pub net: Net<T>,
+    pub optimizer: Box<dyn Optimizer<Layers<T>> + Send>,
+}
+
+/// The `members` trained in turn on every batch, listed by column once for all of them, each
+/// batch's loss recorded after its update (as the book records it), then each one's test
+/// accuracy.
+pub fn job<'a, T: Float + Sync>(mut members: Vec<Member<'a, T>>, d: Data<'a, T>) -> Job<'a> {
     Box::new(move || {
         let mut batch = Box::new(SparseBatch::<T, BATCH, 784>::new());
-        let mut workspace = Workspace::new();
-        let mut losses = Vec::with_capacity(d.batches.len());
+        let mut workspaces: Vec<Workspace<Layers<T>, BATCH>> =
+            members.iter().map(|_| Workspace::new()).collect();
+        let mut losses: Vec<Vec<f64>> = members
+            .iter()
+            .map(|_| Vec::with_capacity(d.batches.len()))
+            .collect();
         for (i, picks) in d.batches.iter().enumerate() {
             batch.set(picks.map(|p| d.train[p as usize]));
             let t = picks.map(|p| d.train_t[p as usize]);
-            let failed = |source| Error::Batch {
-                context: format!("{name}, iteration {i}"),
-                source,
-            };
-            net.train_step_with(&mut workspace, &*batch, &t, &mut opt)
-                .map_err(failed)?;
-            losses.push(net.loss(&*batch, &t).map_err(failed)?.to_f64());
-            d.bar.inc(1);
+            let three = members.iter_mut().zip(&mut workspaces).zip(&mut losses);
+            for ((m, workspace), losses) in three {
+                let failed = |source| Error::Batch {
+                    context: format!("{}, iteration {i}", m.name),
+                    source,
+                };
+                m.net
+                    .train_step_with(workspace, &*batch, &t, &mut m.optimizer)
+                    .map_err(failed)?;
+                losses.push(m.net.loss(&*batch, &t).map_err(failed)?.to_f64());
+                d.bar.inc(1);
+            }
         }
-        let accuracy = net
-            .accuracy(d.test, d.test_t)
-            .map_err(|source| Error::Batch {
-                context: format!("{name}: evaluation"),
-                source,
-            })?;
-        Ok((k, losses, accuracy))
+        members
+            .iter()
+            .zip(losses)
+            .map(|(m, losses)| {
+                let accuracy = m
+                    .net
+                    .accuracy(d.test, d.test_t)
+                    .map_err(|source| Error::Batch {
+                        context: format!("{}: evaluation", m.name),
+                        source,
+                    })?;
+                Ok((m.k, losses, accuracy))
+            })
+            .collect()
     })
 }
 
-/// Runs the jobs on `threads` threads, each taking the next job left; every job's losses and
-/// test accuracy, in the jobs' order.
-pub fn run_jobs(jobs: Vec<Job<'_>>, threads: usize) -> Result<Vec<(Vec<f64>, f64)>, Error> {
-    let count = jobs.len();
-    let queue = Mutex::new(jobs);
-    let next = || queue.lock().ok().and_then(|mut q| q.pop());
+/// Runs the jobs, one a thread; every network's losses and test accuracy, in the
+/// contenders' order.
+pub fn run_jobs(jobs: Vec<Job<'_>>) -> Result<Vec<(Vec<f64>, f64)>, Error> {
     let mut all = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads.clamp(1, count.max(1)))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    while let Some(job) = next() {
-                        done.push(job()?);
-                    }
-                    Ok::<_, Error>(done)
-                })
-            })
-            .collect();
+        let workers: Vec<_> = jobs.into_iter().map(|job| s.spawn(job)).collect();
         let mut all = Vec::new();
         for w in workers {
             let done = w
@@ -243,13 +251,25 @@ pub fn side_by_side<T: Float + Sync>(
     };
     let names: Vec<&str> = contenders.iter().map(|c| c.name).collect();
     let started = Instant::now();
-    let jobs = contenders
+    // As many groups as threads, as even as can be (4 networks on 2 threads: 2 and 2; 3: 2
+    // and 1), each trained on one thread, listing each batch once for its networks.
+    let groups = s.threads.clamp(1, nets.len().max(1));
+    let mut members: Vec<Vec<Member<'_, T>>> = (0..groups).map(|_| Vec::new()).collect();
+    let per_group = nets.len().div_ceil(groups);
+    for (k, (c, net)) in contenders.into_iter().zip(nets).enumerate() {
+        members[k / per_group].push(Member {
+            k,
+            name: c.name,
+            net,
+            optimizer: c.optimizer,
+        });
+    }
+    let jobs = members
         .into_iter()
-        .zip(nets)
-        .enumerate()
-        .map(|(k, (c, net))| job(k, c.name, net, c.optimizer, data))
+        .filter(|m| !m.is_empty())
+        .map(|m| job(m, data))
         .collect();
-    let results = run_jobs(jobs, s.threads)?;
+    let results = run_jobs(jobs)?;
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     report(&s.out, figure, &names, &results, seconds, s.threads)
