@@ -251,24 +251,22 @@ pub fn side_by_side<T: Float + Sync>(
     };
     let names: Vec<&str> = contenders.iter().map(|c| c.name).collect();
     let started = Instant::now();
-    // As many groups as threads, as even as can be (4 networks on 2 threads: 2 and 2; 3: 2
-    // and 1), each trained on one thread, listing each batch once for its networks.
-    let groups = s.threads.clamp(1, nets.len().max(1));
+    // As many groups as threads, of neighbours in the contenders' order, none empty (4
+    // networks on 2 threads: 2 and 2; 3: 2 and 1; 4 on 3: 2, 1, 1), each trained on one
+    // thread, listing each batch once for its networks. (Dealt in turn instead, 4 on 2 threads
+    // ran 1.02x as long: Momentum and Adam, the slower updates, then share a thread.)
+    let count = nets.len();
+    let groups = s.threads.clamp(1, count.max(1));
     let mut members: Vec<Vec<Member<'_, T>>> = (0..groups).map(|_| Vec::new()).collect();
-    let per_group = nets.len().div_ceil(groups);
     for (k, (c, net)) in contenders.into_iter().zip(nets).enumerate() {
-        members[k / per_group].push(Member {
+        members[k * groups / count].push(Member {
             k,
             name: c.name,
             net,
             optimizer: c.optimizer,
         });
     }
-    let jobs = members
-        .into_iter()
-        .filter(|m| !m.is_empty())
-        .map(|m| job(m, data))
-        .collect();
+    let jobs = members.into_iter().map(|m| job(m, data)).collect();
     let results = run_jobs(jobs)?;
     let seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
