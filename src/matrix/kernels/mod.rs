@@ -9,7 +9,8 @@
 //! through; each step multiplies `MR` values of A by one `NR`-wide row of B. The `MR` values of
 //! each step are first packed side by side on the stack ([`KC`] steps at a time), so the inner
 //! loop reads A contiguously whatever its layout, and B's rows are read in place (or, for
-//! A·Bᵀ, copied transposed 64 columns at a time). A block of rows of A with no all-zero step is
+//! A·Bᵀ, copied transposed: whole if B has at most 12 288 values, else 64 columns at a time).
+//! A block of rows of A with no all-zero step is
 //! read in place instead: packing it would copy every value to skip nothing (one whose first
 //! row has no zero, unchecked: see `in_place`). An Aᵀ without a
 //! zero is copied four blocks at a time, its steps unlisted (see `copy_t4`).
