@@ -49,44 +49,35 @@ pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
     // Columns of `d` a pass: as many vectors as fit the copy and keep two rows of sums in the
     // registers (seven vectors each of 16 registers, eight of 32), the passes as wide as one
     // another (100 columns of f32 on 256-bit vectors: 56 + 44; 64 + 36 spilled). Eight in
-    // one pass, spilling, still beat two passes of four.
+    // one pass, spilling, still beat two passes of four. A `d` too tall for even one vector of
+    // each row in the copy is read in place, its rows `n` apart.
     let vectors = n.div_ceil(lanes);
     let regs = if lanes * T::BYTES >= 64 || vectors == 8 {
         8
     } else {
         7
     };
-    let most = (COPY / (m.max(1) * lanes)).min(regs);
-    if most == 0 {
-        // Too many rows for even one vector of each in the copy: `d` read in place.
-        let width = n.min(7 * lanes);
-        let mut j0 = 0;
-        while j0 < n {
-            let cols = width.min(n - j0);
-            match lanes {
-                16 => columns_pass::<T, 16>(starts, rows, values, &d[j0..], n, c, n, j0, cols),
-                8 => columns_pass::<T, 8>(starts, rows, values, &d[j0..], n, c, n, j0, cols),
-                _ => columns_pass::<T, 4>(starts, rows, values, &d[j0..], n, c, n, j0, cols),
-            }
-            j0 += cols;
-        }
-        return;
-    }
+    let fits = COPY / (m.max(1) * lanes);
+    let most = if fits == 0 { regs } else { fits.min(regs) };
     let passes = vectors.div_ceil(most);
     let mut buf = Band([T::ZERO; COPY]);
     let mut j0 = 0;
     for pass in 0..passes {
         let width = (vectors / passes + usize::from(pass < vectors % passes)) * lanes;
         let cols = width.min(n - j0);
-        let copy = &mut buf.0[..m * width];
-        for (dst, src) in copy.chunks_exact_mut(width).zip(d.chunks_exact(n)) {
-            dst[..cols].copy_from_slice(&src[j0..j0 + cols]);
-        }
-        let copy = &buf.0[..m * width];
+        let (part, ldd) = if fits == 0 {
+            (&d[j0..], n)
+        } else {
+            let copy = &mut buf.0[..m * width];
+            for (dst, src) in copy.chunks_exact_mut(width).zip(d.chunks_exact(n)) {
+                dst[..cols].copy_from_slice(&src[j0..j0 + cols]);
+            }
+            (&buf.0[..m * width], width)
+        };
         match lanes {
-            16 => columns_pass::<T, 16>(starts, rows, values, copy, width, c, n, j0, cols),
-            8 => columns_pass::<T, 8>(starts, rows, values, copy, width, c, n, j0, cols),
-            _ => columns_pass::<T, 4>(starts, rows, values, copy, width, c, n, j0, cols),
+            16 => columns_pass::<T, 16>(starts, rows, values, part, ldd, c, n, j0, cols),
+            8 => columns_pass::<T, 8>(starts, rows, values, part, ldd, c, n, j0, cols),
+            _ => columns_pass::<T, 4>(starts, rows, values, part, ldd, c, n, j0, cols),
         }
         j0 += cols;
     }

@@ -268,7 +268,23 @@ pub(super) fn nt_whole<I: Isa, T: Float>(
     k: usize,
     n: usize,
 ) {
-    let mut bt = Band([T::ZERO; NT_WHOLE]);
+    transposed_drive::<_, T, NT_WHOLE>(isa, a, b, c, m, k, n);
+}
+
+/// `c = a · bᵀ` for a `b` of at most `CAP` values: all of `b` transposed onto the stack, then
+/// [`gemm_nn`]'s driver on it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn transposed_drive<I: Isa, T: Float, const CAP: usize>(
+    isa: I,
+    a: &[T],
+    b: &[T],
+    c: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    let mut bt = Band([T::ZERO; CAP]);
     transpose_into(b, k, 0..k, n, &mut bt.0);
     drive::<_, T, false>(isa, a, k, &bt.0[..k * n], c, m, k, n);
 }
@@ -324,10 +340,7 @@ pub(super) fn nt_small<I: Isa, T: Float>(
         }
         return;
     }
-    let mut bt = [T::ZERO; NT_SMALL];
-    transpose_into(b, k, 0..k, n, &mut bt);
-    let bt = &bt[..k * n];
-    drive::<_, T, false>(isa, a, k, bt, c, m, k, n);
+    transposed_drive::<_, T, NT_SMALL>(isa, a, b, c, m, k, n);
 }
 
 /// Values `steps` of `b`'s rows of `k` as the columns of `out`, whose rows are `ld` apart.
