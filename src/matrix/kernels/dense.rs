@@ -680,8 +680,10 @@ pub(super) fn row_blocks<
                 _ => column_tail::<T, 16, 2>(a, lda, b, c, n, k, i0),
             }
         }
-        for p0 in (0..k).step_by(KC) {
-            let kc = (k - p0).min(KC);
+        let passes = k.div_ceil(KC);
+        let mut p0 = 0;
+        for pass in 0..passes {
+            let kc = k / passes + usize::from(pass < k % passes);
             let (bp, ldb) = (&b[p0 * n..], n);
             for (bit, i0) in group.clone().step_by(MR).enumerate() {
                 if DENSE {
@@ -730,6 +732,7 @@ pub(super) fn row_blocks<
                     strip::<_, T, TA, MR, NR, NR2>(isa, panel, bp, ldb, c, n, end, i0, MR, p0 > 0);
                 }
             }
+            p0 += kc;
         }
     }
 }
