@@ -95,13 +95,14 @@ macro_rules! check_products {
     }};
 }
 
-/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` by column, equal the dense products
+/// x·W and xᵀ·dY from sparse rows, and from a `SparseBatch` (xᵀ·dY by column; x·W by row
+/// where a row of the result fits the registers, else by column), equal the dense products
 /// bit for bit, for f32 and f64, for rows all zero,
 /// sparse and dense, at widths that reach every tile of the one-row kernel and every strip of
 /// the column kernel (1 to 8 vectors, a last vector part-filled, several tiles), at MNIST's
 /// shapes, and with more rows than the column kernels hold at once (200 of 56 or 52 values for
-/// xᵀ·dY, which then reads `dY` in place; 200 rows of 56 and 300 of 32 for x·W, which then sums
-/// a group of rows at a time). (x·W with W on lines: a unit test in `matrix::sparse`.)
+/// xᵀ·dY, which then reads `dY` in place; 200 or 300 rows of 130 for x·W by column, which then
+/// sums a group of rows at a time). (x·W with W on lines: a unit test in `matrix::sparse`.)
 #[test]
 fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 1, 1, 1);
@@ -116,6 +117,8 @@ fn sparse_products_equal_dense_products_bit_for_bit() {
     check_products!(f32, 200, 20, 50);
     check_products!(f64, 200, 20, 50);
     check_products!(f64, 300, 20, 50);
+    check_products!(f32, 200, 20, 130);
+    check_products!(f64, 300, 20, 130);
     check_products!(f32, 6, 9, 10);
     check_products!(f32, 6, 9, 15);
     check_products!(f32, 6, 9, 16);

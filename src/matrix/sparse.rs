@@ -7,8 +7,8 @@
 //! - `xᵀ·dY` ([`matmul_at`]) adds each image's pixels into the rows of `dW` they touch, image by
 //!   image, instead of running blocks of pixels over the steps where any of them is non-zero;
 //!   a [`SparseBatch`] (with the `alloc` feature) also lists a batch's values by column, so
-//!   that each row of `dW` is summed in registers and stored once, about twice as fast, and
-//!   `x·W` reads one run of memory.
+//!   that each row of `dW` is summed in registers and stored once, about twice as fast (and
+//!   `x·W` of outputs too wide for the registers takes each row of `W` once).
 //!
 //! Both give the dense product's numbers bit for bit (for finite `W` and `dY`): each output is
 //! still accumulated in the order of the inner index, and the zeros left out would have added
@@ -527,9 +527,15 @@ mod owned {
     }
 
     impl<T: Float, const N: usize, const I: usize> SparseBatch<'_, T, N, I> {
-        /// `out = x · w` from the values by column: bit for bit [`matmul`](super::matmul) of
-        /// the rows when `w` is finite.
+        /// `out = x · w`: bit for bit [`matmul`](super::matmul) of the rows when `w` is
+        /// finite. From the rows where a row of `out` fits the vector registers (MNIST's 50
+        /// outputs in f32), each row's sums kept there; otherwise from the values by column,
+        /// each row of `w` kept there.
         pub fn matmul<const O: usize>(&self, w: &Matrix<T, I, O>, out: &mut Matrix<T, N, O>) {
+            if kernels::batch_by_rows::<T>(O) {
+                super::matmul(&self.rows, w, out);
+                return;
+            }
             T::sparse_columns_nn(
                 &self.starts,
                 &self.row,

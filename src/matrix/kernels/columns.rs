@@ -116,6 +116,22 @@ fn columns_pass<T: Float, const L: usize>(
     }
 }
 
+/// Whether `x · b` of a batch both in rows and listed by column (a
+/// [`SparseBatch`](crate::matrix::sparse::SparseBatch)) runs from its rows ([`sparse_nn`])
+/// rather than from the listing ([`sparse_columns_nn`]): where a row of `c`, `n` wide, fits
+/// one tile of the unit's registers (eight vectors: 64 f32 on 256-bit vectors). Each value
+/// then costs the loads of its row of `b` and one multiply-add a vector, where the listing
+/// also loads and stores a row of sums in memory for it. Wider rows take the row's values
+/// through the tiles more than once, and the listing wins. The same sums either way.
+pub(crate) fn batch_by_rows<T: Float>(n: usize) -> bool {
+    dispatch!(isa => one_tile::<_, T>(isa, n))
+}
+
+/// Whether `n` columns of `T` fit one tile of `row_into` on the unit `I`.
+fn one_tile<I: Isa, T: Float>(_isa: I, n: usize) -> bool {
+    n.div_ceil(lanes!(I, T)) <= 8
+}
+
 /// `c (m×n) = x · b` for `x` listed column by column (as for [`sparse_columns_tn`]), `b (k×n)`:
 /// each column `p` takes row `p` of `b` into registers once and adds its values times that row
 /// into the rows of `c` it lists. The rows of `c` are summed in a 64-byte-aligned buffer, their

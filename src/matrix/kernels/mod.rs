@@ -50,10 +50,12 @@
 //! **Sparse rows by column.** For `xᵀ·dY` of a batch of sparse rows, each row of the result
 //! is one column of `x` times `dY`: given `x`'s values listed by column, it is a sparse row's
 //! product again, with `dY` as B (`sparse_columns_tn`); otherwise each value updates a row of
-//! the result in memory (`sparse_tn`). `x·W` from the same listing takes each row of `W` into
+//! the result in memory (`sparse_tn`). `x·W` of such a batch runs from its rows where a row
+//! of the result fits the registers (MNIST's 50 outputs in f32: each value loads a row of `W`
+//! and adds it in registers); wider, from the same listing, which takes each row of `W` into
 //! registers once and adds it into the rows of the result its column lists
-//! (`sparse_columns_nn`): one run of memory to read, where the rows may lie all over a data
-//! set.
+//! (`sparse_columns_nn`, a load and a store of a row of sums for each value; see
+//! `batch_by_rows`).
 //!
 //! **Narrow products** (A·B and Aᵀ·B at most two vectors wide, as MNIST's second layer) skip
 //! none of this: blocks of four rows read in place, zeros and all (`narrow_blocks`,
