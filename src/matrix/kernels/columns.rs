@@ -60,19 +60,25 @@ pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
     let fits = COPY / (m.max(1) * lanes);
     let most = if fits == 0 { regs } else { fits.min(regs) };
     let passes = vectors.div_ceil(most);
-    let mut buf = Band([T::ZERO; COPY]);
+    // Not `then_some`: that would zero the 32 KB for nothing.
+    let mut buf = if fits > 0 {
+        Some(Band([T::ZERO; COPY]))
+    } else {
+        None
+    };
     let mut j0 = 0;
     for pass in 0..passes {
         let width = (vectors / passes + usize::from(pass < vectors % passes)) * lanes;
         let cols = width.min(n - j0);
-        let (part, ldd) = if fits == 0 {
-            (&d[j0..], n)
-        } else {
-            let copy = &mut buf.0[..m * width];
-            for (dst, src) in copy.chunks_exact_mut(width).zip(d.chunks_exact(n)) {
-                dst[..cols].copy_from_slice(&src[j0..j0 + cols]);
+        let (part, ldd) = match &mut buf {
+            None => (&d[j0..], n),
+            Some(buf) => {
+                let copy = &mut buf.0[..m * width];
+                for (dst, src) in copy.chunks_exact_mut(width).zip(d.chunks_exact(n)) {
+                    dst[..cols].copy_from_slice(&src[j0..j0 + cols]);
+                }
+                (&buf.0[..m * width], width)
             }
-            (&buf.0[..m * width], width)
         };
         match lanes {
             16 => columns_pass::<T, 16>(starts, rows, values, part, ldd, c, n, j0, cols),
