@@ -125,7 +125,7 @@ fn columns_pass<T: Float, const L: usize>(
 /// Whether `x · b` of a batch both in rows and listed by column (a
 /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)) runs from its rows ([`sparse_nn`])
 /// rather than from the listing ([`sparse_columns_nn`]): where a row of `c`, `n` wide, fits
-/// one tile of the unit's registers (eight vectors: 64 f32 on 256-bit vectors). Each value
+/// one tile of the unit's registers ([`TILE_VECTORS`]: 64 f32 on 256-bit vectors). Each value
 /// then costs the loads of its row of `b` and one multiply-add a vector, where the listing
 /// also loads and stores a row of sums in memory for it. Wider rows take the row's values
 /// through the tiles more than once, and the listing wins. The same sums either way.
@@ -135,7 +135,7 @@ pub(crate) fn batch_by_rows<T: Float>(n: usize) -> bool {
 
 /// Whether `n` columns of `T` fit one tile of `row_into` on the unit `I`.
 fn one_tile<I: Isa, T: Float>(_isa: I, n: usize) -> bool {
-    n.div_ceil(lanes!(I, T)) <= 8
+    n.div_ceil(lanes!(I, T)) <= TILE_VECTORS
 }
 
 /// `c (m×n) = x · b` for `x` listed column by column (as for [`sparse_columns_tn`]), `b (k×n)`:
@@ -188,7 +188,7 @@ pub(super) fn sparse_columns_nn_body<I: Isa, T: Float>(
     let mut buf = Band([T::ZERO; COPY]);
     let mut j0 = 0;
     while j0 < n {
-        let cols = (n - j0).min(8 * lanes);
+        let cols = (n - j0).min(TILE_VECTORS * lanes);
         let (b_part, c_part, zeroed) = (&b[j0..], &mut c[j0..], j0 == 0);
         let buf = &mut buf.0;
         by_vectors!(

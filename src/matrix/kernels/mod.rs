@@ -88,10 +88,15 @@ pub(crate) const KR: usize = 1024;
 /// 32 scalar float registers.
 const WIDE_ROWS: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
-/// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 whole vectors of `lanes` (16, 8 or 4)
-/// lanes that `cols` values take, `L = lanes`: a tile whose width is a constant in each
-/// branch. Const generics cannot compute `v · L` for a generic `L`, so each lane count is
-/// spelt out.
+/// Vectors in the widest one-row tile (`row_into`, `row_pair_into`, `column_strip`): the
+/// sums of a row of up to this many vectors stay in registers in one pass. `by_vectors`
+/// has a branch for each of 1 to this many.
+pub(super) const TILE_VECTORS: usize = 8;
+
+/// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 ([`TILE_VECTORS`]) whole vectors of
+/// `lanes` (16, 8 or 4) lanes that `cols` values take, `L = lanes`: a tile whose width is a
+/// constant in each branch. Const generics cannot compute `v · L` for a generic `L`, so each
+/// lane count is spelt out.
 macro_rules! by_vectors {
     ($lanes:expr, $cols:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
         match $lanes {

@@ -182,7 +182,7 @@ pub(super) fn row_into<T: Float, const L: usize>(
     let mut j0 = 0;
     while j0 < n {
         let b_rows = &b[j0..];
-        let cols = (n - j0).min(8 * L);
+        let cols = (n - j0).min(TILE_VECTORS * L);
         let c_part = &mut c_row[j0..j0 + cols];
         by_vectors!(
             L,
@@ -275,7 +275,7 @@ pub(super) fn row_pair_into<T: Float, const L: usize>(
     let mut j0 = 0;
     while j0 < n {
         let b_rows = &b[j0..];
-        let cols = (n - j0).min(8 * L);
+        let cols = (n - j0).min(TILE_VECTORS * L);
         let parts = [&mut c0[j0..j0 + cols], &mut c1[j0..j0 + cols]];
         by_vectors!(L, cols, row_pair_tile::<T>(rows, b_rows, ldb, parts));
         j0 += cols;
