@@ -29,7 +29,7 @@ import sys
 
 
 def functions(binary, pattern):
-    """(mangled name) of the functions whose symbol contains `pattern`."""
+    """The mangled names of the functions whose symbol contains `pattern`."""
     out = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
     return sorted({f[2] for f in (l.split() for l in out.splitlines()) if len(f) == 3 and pattern in f[2]})
 
