@@ -65,9 +65,13 @@ def innermost_loops(code):
     return [code[s : e + 1] for s, e in inner]
 
 
+def is_fma(text):
+    return text.startswith(("vfmadd", "vfnmadd"))
+
+
 def describe(loop):
     texts = [t for _, t in loop]
-    fma = [t for t in texts if t.startswith("vfmadd") or t.startswith("vfnmadd")]
+    fma = [t for t in texts if is_fma(t)]
     width = max((512 if "%zmm" in t else 256 if "%ymm" in t else 128) for t in fma) if fma else 0
     bcast = [t for t in texts if re.match(r"v(p?broadcast\w+)\s", t)]
     reg = [t for t in bcast if re.match(r"v\S+\s+%xmm", t)]
@@ -89,11 +93,10 @@ def main(argv):
     binary, pattern = args[0], args[1]
     min_fma = int(args[2]) if len(args) > 2 else 8
     for symbol in functions(binary, pattern):
+        name = subprocess.run(["c++filt", symbol], capture_output=True, text=True).stdout.strip()
         for loop in innermost_loops(instructions(binary, symbol)):
-            fma = sum(t.startswith("vfmadd") for _, t in loop)
-            if fma < min_fma:
+            if sum(is_fma(t) for _, t in loop) < min_fma:
                 continue
-            name = subprocess.run(["c++filt", symbol], capture_output=True, text=True).stdout.strip()
             print(f"{name} @ {loop[0][0]:x}: {describe(loop)}")
             if verbose:
                 for a, t in loop:
