@@ -27,6 +27,7 @@ pub const FUSED: bool = cfg!(fused);
 /// two, in this crate).
 pub trait Float:
     crate::matrix::kernels::Kernels
+    + crate::matrix::kernels::AsF32
     + Copy
     + PartialOrd
     + Debug

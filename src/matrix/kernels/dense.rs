@@ -484,7 +484,30 @@ pub(super) enum Panel<'a, T, const R: usize> {
     Rows([&'a [T]; R]),
 }
 
-impl<T: Float, const R: usize> Panel<'_, T, R> {
+impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
+    /// The same panel, if its values are `f32` in blocks of four rows (for the tiles written
+    /// for that alone: see `avx2`).
+    #[cfg(all(detect, fused))]
+    #[inline(always)]
+    pub(super) fn as_f32(self) -> Option<Panel<'a, f32, 4>> {
+        match self {
+            Panel::Packed(p) => {
+                let p: &dyn core::any::Any = p;
+                p.downcast_ref::<PackedA<f32, 4>>().map(Panel::Packed)
+            }
+            Panel::Rows(rows) => {
+                let mut out = [&[][..]; 4];
+                if R != 4 {
+                    return None;
+                }
+                for (out, row) in out.iter_mut().zip(rows) {
+                    *out = T::f32s(row)?;
+                }
+                Some(Panel::Rows(out))
+            }
+        }
+    }
+
     /// How many steps there are to run.
     #[inline(always)]
     pub(super) fn count(&self) -> usize {
@@ -1018,11 +1041,12 @@ pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
 /// accumulators in registers only with the calls; with a constant width there it spilled
 /// them.
 ///
-/// Called as `isa.wide_tile(…)`: a call of its own, compiled for each unit (see `isa`).
+/// Called as `isa.wide_tile(…)`: a call of its own, compiled for each unit (see `isa`). On
+/// AVX2 + FMA, a tile of 17 to 20 f32 columns is the unit's split tile instead (see `avx2`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const L: usize>(
-    _isa: I,
+    isa: I,
     panel: Panel<'_, T, R>,
     b_rows: &[T],
     ldb: usize,
@@ -1034,6 +1058,28 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
     j0: usize,
     accumulate: bool,
 ) {
+    if W == 24 && L == 8 && cols <= avx2_width() {
+        // MNIST's last 18 columns (or chapter 6's 20) as a 4 × 16 tile and a vector per two
+        // rows, where the unit has that tile (AVX2 + FMA, f32; see `avx2`): ten multiply-adds
+        // a step instead of twelve, and no register broadcasts.
+        if let Some(done) =
+            isa.split_tile(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+        {
+            add_steps(
+                panel,
+                done..panel.count(),
+                b_rows,
+                ldb,
+                cols,
+                c,
+                ldc,
+                i0,
+                rows,
+                j0,
+            );
+            return;
+        }
+    }
     macro_rules! widths {
         ($($v:literal)*) => {
             match cols + L - W {
@@ -1109,20 +1155,7 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>
         // row of B padded with zeros), they kept a zero vector live through the loop above,
         // and a 4×24 tile's last accumulator went to the stack.
         store_tile(&acc, c, ldc, i0, rows, j0, cols);
-        panel.fold(
-            whole..count,
-            (),
-            #[inline(always)]
-            |(), q, av| {
-                let b_row = &b_rows[q * ldb..][..cols];
-                for (r, &a) in av.iter().enumerate().take(rows) {
-                    let at = (i0 + r) * ldc + j0;
-                    for (s, &b) in c[at..at + cols].iter_mut().zip(b_row) {
-                        *s = s.add_product(a, b);
-                    }
-                }
-            },
-        );
+        add_steps(panel, whole..count, b_rows, ldb, cols, c, ldc, i0, rows, j0);
         return;
     }
     acc = panel.fold(
@@ -1140,6 +1173,48 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>
         },
     );
     store_tile(&acc, c, ldc, i0, rows, j0, cols);
+}
+
+/// Adds the steps `range` of `panel` to the tile's sums already stored in `c`, one value at a
+/// time, in order: the last step or so of a tile wider than its columns, whose row of B would
+/// run past B's end.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn add_steps<T: Float, const R: usize>(
+    panel: Panel<'_, T, R>,
+    range: core::ops::Range<usize>,
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+    c: &mut [T],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+) {
+    panel.fold(
+        range,
+        (),
+        #[inline(always)]
+        |(), q, av| {
+            let b_row = &b_rows[q * ldb..][..cols];
+            for (r, &a) in av.iter().enumerate().take(rows) {
+                let at = (i0 + r) * ldc + j0;
+                for (s, &b) in c[at..at + cols].iter_mut().zip(b_row) {
+                    *s = s.add_product(a, b);
+                }
+            }
+        },
+    );
+}
+
+/// The widest tail [`wide_tile`] hands to the unit's split tile (0 where there is none: it
+/// fuses its multiply-adds, so it runs only where the kernels do).
+const fn avx2_width() -> usize {
+    #[cfg(all(detect, fused))]
+    return super::avx2::SPLIT_WIDTH;
+    #[cfg(not(all(detect, fused)))]
+    0
 }
 
 /// The first `rows` rows and `cols` columns of a tile's sums into `c` at (`i0`, `j0`).

@@ -18,6 +18,10 @@
 //! that called it, and [`Isa::WIDE`] picks tiles a whole number of the unit's vectors wide (a
 //! constant: each unit's copy compiles only its own widths).
 //!
+//! A unit may also have tiles written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
+//! FMA's in `avx2`), which are safe code; the call into them after detection is the `unsafe`
+//! here, with the same argument as the others.
+//!
 //! Without detection (no std, or a target other than x86-64) there is one unit, [`Base`]:
 //! whatever the build targets (the Cortex-M4's FPU, aarch64's NEON, or the features a build
 //! enables), with the tiles of 256-bit vectors. Every unit sums every product in the same order
@@ -100,7 +104,7 @@ macro_rules! units {
     )*) => {
         /// A vector unit the kernels can be compiled for; its methods run the kernels'
         /// functions compiled for it.
-        pub(super) trait Isa: Copy {
+        pub(super) trait Isa: Copy + SplitTile {
             /// Whether the unit's vectors are 512 bits wide (16 f32), not 256: the tiles are
             /// chosen a whole number of its vectors wide.
             const WIDE: bool;
@@ -194,6 +198,63 @@ units! {
     fn sparse_lined[T: Float, const K: usize, const O: usize][T, K, O](
         x: &[SparseRow<'_, T, K>], main: &[Line<T>], tail: &[T], c: &mut [[T; O]],
     ) = lined::sparse_lined_body;
+}
+
+/// The tiles written for one unit with its intrinsics (see `avx2`), where it has them.
+pub(super) trait SplitTile: Sized {
+    /// [`avx2::split_tile`](super::avx2::split_tile) for the steps of `panel` it can take,
+    /// where the unit has it and `T` is `f32` (how many steps it took), else `None`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn split_tile<T: Float, const R: usize>(
+        self,
+        _panel: Panel<'_, T, R>,
+        _b_rows: &[T],
+        _ldb: usize,
+        _cols: usize,
+        _c: &mut [T],
+        _ldc: usize,
+        _i0: usize,
+        _rows: usize,
+        _j0: usize,
+        _accumulate: bool,
+    ) -> Option<usize> {
+        None
+    }
+}
+
+impl SplitTile for Base {}
+
+#[cfg(detect)]
+impl SplitTile for Avx512 {}
+
+#[cfg(all(detect, not(fused)))]
+impl SplitTile for Avx2Fma {}
+
+#[cfg(all(detect, fused))]
+impl SplitTile for Avx2Fma {
+    #[inline(always)]
+    fn split_tile<T: Float, const R: usize>(
+        self,
+        panel: Panel<'_, T, R>,
+        b_rows: &[T],
+        ldb: usize,
+        cols: usize,
+        c: &mut [T],
+        ldc: usize,
+        i0: usize,
+        rows: usize,
+        j0: usize,
+        accumulate: bool,
+    ) -> Option<usize> {
+        let panel = panel.as_f32()?;
+        let (b_rows, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+        // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2 and FMA
+        // on this CPU: the function's instructions exist here.
+        Some(unsafe {
+            super::avx2::split_tile(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+        })
+    }
 }
 
 /// What the build targets, with no run-time check: the only unit without detection.

@@ -1,0 +1,136 @@
+//! A tile written for AVX2 + FMA with `core::arch`'s safe intrinsics (no `unsafe` here: they
+//! are safe to call inside a function compiled for the features they need; only the call
+//! into that function, after detection, is `unsafe`, in [`isa`](super::isa)).
+//!
+//! The last 17 to 20 columns of an A·B row block (MNIST's 50 = 16 + 16 + 18; 100 = 5·16 +
+//! 20), which [`wide_tile`](super::dense::wide_tile) would take as a 4 × 24 tile: twelve
+//! sums of eight lanes for 72 to 80 values, the sixteen registers all taken and LLVM
+//! broadcasting A from registers. Here the first 16 columns are a 4 × 16 tile (eight sums)
+//! and the last four of each pair of rows share one vector, `[a₀ a₀ a₀ a₀ a₁ a₁ a₁ a₁] · [b₁₆
+//! … b₁₉ b₁₆ … b₁₉]`, whose `a`s come from the broadcasts the 4 × 16 tile makes anyway: ten
+//! multiply-adds a step instead of twelve, and two registers to spare. Written with arrays,
+//! LLVM split that shared vector back into one per row; the intrinsics keep it. Every lane
+//! still adds its own products in the order of the steps, fused once each: the same sums as
+//! every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
+
+use super::dense::Panel;
+use core::arch::x86_64::{
+    __m256, _mm_cvtss_f32, _mm_extract_ps, _mm256_blend_ps, _mm256_castps256_ps128,
+    _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_setr_ps,
+};
+
+/// Columns a step of [`split_tile`] reads from a row of B.
+pub(super) const SPLIT_WIDTH: usize = 20;
+
+/// The sums of a 4 × 20 tile: `[row][vector]` for the first 16 columns, then columns 16 to
+/// 19 of rows 0 and 1, and of rows 2 and 3.
+type Sums = ([[__m256; 2]; 4], __m256, __m256);
+
+/// Columns 16 to 19 of two rows as one vector.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn pair_load(upper: &[f32; SPLIT_WIDTH], lower: &[f32; SPLIT_WIDTH]) -> __m256 {
+    let (u, l) = (&upper[16..], &lower[16..]);
+    _mm256_setr_ps(u[0], u[1], u[2], u[3], l[0], l[1], l[2], l[3])
+}
+
+/// Eight values as a vector (one unaligned load).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn load(v: &[f32; 8]) -> __m256 {
+    _mm256_setr_ps(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+}
+
+/// A vector's eight values.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn unload(v: __m256) -> [f32; 8] {
+    let (lo, hi) = (_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let lane = |x, i| match i {
+        1 => f32::from_bits(_mm_extract_ps::<1>(x) as u32),
+        2 => f32::from_bits(_mm_extract_ps::<2>(x) as u32),
+        3 => f32::from_bits(_mm_extract_ps::<3>(x) as u32),
+        _ => _mm_cvtss_f32(x),
+    };
+    core::array::from_fn(|i| lane(if i < 4 { lo } else { hi }, i % 4))
+}
+
+/// `c[i0 + r][j0 + j] (+)= Σ_q a[q][r] · b_rows[q·ldb + j]` for `r < rows`, `j < cols`
+/// (17 to 20), over the first steps of `panel` whose [`SPLIT_WIDTH`] values of B lie within
+/// `b_rows`; returns how many steps that was (the caller adds the others to `c`, in order).
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn split_tile(
+    panel: Panel<'_, f32, 4>,
+    b_rows: &[f32],
+    ldb: usize,
+    cols: usize,
+    c: &mut [f32],
+    ldc: usize,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    accumulate: bool,
+) -> usize {
+    debug_assert!((17..=SPLIT_WIDTH).contains(&cols) && rows <= 4);
+    let mut start = [[0.0; SPLIT_WIDTH]; 4];
+    if accumulate {
+        for (r, start) in start.iter_mut().enumerate().take(rows) {
+            let at = (i0 + r) * ldc + j0;
+            start[..cols].copy_from_slice(&c[at..at + cols]);
+        }
+    }
+    let head = |r: usize| {
+        let (head, _) = start[r].as_chunks::<8>();
+        [load(&head[0]), load(&head[1])]
+    };
+    let sums: Sums = (
+        core::array::from_fn(head),
+        pair_load(&start[0], &start[1]),
+        pair_load(&start[2], &start[3]),
+    );
+    let whole = panel.within(ldb, SPLIT_WIDTH, b_rows.len());
+    let b_row = |q: usize| -> &[f32; SPLIT_WIDTH] {
+        match b_rows[q * ldb..][..SPLIT_WIDTH].try_into() {
+            Ok(b) => b,
+            Err(_) => unreachable!("a slice of SPLIT_WIDTH values"),
+        }
+    };
+    let step = |(mut head, mut t01, mut t23): Sums, b: &[f32; SPLIT_WIDTH], a: [f32; 4]| {
+        let (b_head, _) = b.as_chunks::<8>();
+        let (b0, b1) = (load(&b_head[0]), load(&b_head[1]));
+        let b4 = _mm256_setr_ps(b[16], b[17], b[18], b[19], b[16], b[17], b[18], b[19]);
+        let a = a.map(|a| _mm256_set1_ps(a));
+        for (head, &a) in head.iter_mut().zip(&a) {
+            head[0] = _mm256_fmadd_ps(a, b0, head[0]);
+            head[1] = _mm256_fmadd_ps(a, b1, head[1]);
+        }
+        t01 = _mm256_fmadd_ps(_mm256_blend_ps::<0b1111_0000>(a[0], a[1]), b4, t01);
+        t23 = _mm256_fmadd_ps(_mm256_blend_ps::<0b1111_0000>(a[2], a[3]), b4, t23);
+        (head, t01, t23)
+    };
+    // Each step takes B's row before A's four values: so LLVM broadcasts them straight from
+    // memory (read first, in the block before B's bounds check, they were loaded as scalars
+    // and broadcast from registers, an instruction more each).
+    let (head, t01, t23) = match panel {
+        Panel::Rows([r0, r1, r2, r3]) => {
+            let steps = r0.iter().zip(r1).zip(r2).zip(r3).take(whole).enumerate();
+            steps.fold(sums, |sums, (q, (((a0, a1), a2), a3))| {
+                let b = b_row(q);
+                step(sums, b, [*a0, *a1, *a2, *a3])
+            })
+        }
+        Panel::Packed(_) => panel.fold(0..whole, sums, |sums, q, a| step(sums, b_row(q), *a)),
+    };
+    let (t01, t23) = (unload(t01), unload(t23));
+    for (r, head) in head.iter().enumerate().take(rows) {
+        let mut out = [0.0; SPLIT_WIDTH];
+        out[..8].copy_from_slice(&unload(head[0]));
+        out[8..16].copy_from_slice(&unload(head[1]));
+        let pair = if r < 2 { &t01 } else { &t23 };
+        out[16..].copy_from_slice(&pair[4 * (r % 2)..][..4]);
+        let at = (i0 + r) * ldc + j0;
+        c[at..at + cols].copy_from_slice(&out[..cols]);
+    }
+    whole
+}
