@@ -496,10 +496,10 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
                 p.downcast_ref::<PackedA<f32, 4>>().map(Panel::Packed)
             }
             Panel::Rows(rows) => {
-                let mut out = [&[][..]; 4];
                 if R != 4 {
                     return None;
                 }
+                let mut out = [&[][..]; 4];
                 for (out, row) in out.iter_mut().zip(rows) {
                     *out = T::f32s(row)?;
                 }
