@@ -247,13 +247,28 @@ impl SplitTile for Avx2Fma {
         j0: usize,
         accumulate: bool,
     ) -> Option<usize> {
+        use super::avx2::split_tile;
         let panel = panel.as_f32()?;
-        let (b_rows, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
         // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2 and FMA
         // on this CPU: the function's instructions exist here.
-        Some(unsafe {
-            super::avx2::split_tile(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-        })
+        unsafe {
+            match cols {
+                17 => Some(split_tile::<17>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                18 => Some(split_tile::<18>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                19 => Some(split_tile::<19>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                20 => Some(split_tile::<20>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                _ => None,
+            }
+        }
     }
 }
 
