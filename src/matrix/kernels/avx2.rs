@@ -20,7 +20,7 @@ use core::arch::x86_64::{
 };
 
 /// Columns a step of [`split_tile`] reads from a row of B.
-pub(super) const SPLIT_WIDTH: usize = 20;
+const SPLIT_WIDTH: usize = 20;
 
 /// The sums of a 4 × 20 tile: `[row][vector]` for the first 16 columns, then columns 16 to
 /// 19 of rows 0 and 1, and of rows 2 and 3.

@@ -1058,10 +1058,10 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
     j0: usize,
     accumulate: bool,
 ) {
-    if W == 24 && L == 8 && cols <= avx2_width() {
+    if W == 24 && L == 8 {
         // MNIST's last 18 columns (or chapter 6's 20) as a 4 × 16 tile and a vector per two
-        // rows, where the unit has that tile (AVX2 + FMA, f32; see `avx2`): ten multiply-adds
-        // a step instead of twelve, and no register broadcasts.
+        // rows, where the unit has that tile (AVX2 + FMA, f32, 17 to 20 columns; see `avx2`):
+        // ten multiply-adds a step instead of twelve, and no register broadcasts.
         if let Some(done) =
             isa.split_tile(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
         {
@@ -1206,15 +1206,6 @@ fn add_steps<T: Float, const R: usize>(
             }
         },
     );
-}
-
-/// The widest tail [`wide_tile`] hands to the unit's split tile (0 where there is none: it
-/// fuses its multiply-adds, so it runs only where the kernels do).
-const fn avx2_width() -> usize {
-    #[cfg(all(detect, fused))]
-    return super::avx2::SPLIT_WIDTH;
-    #[cfg(not(all(detect, fused)))]
-    0
 }
 
 /// The first `rows` rows and `cols` columns of a tile's sums into `c` at (`i0`, `j0`).

@@ -203,7 +203,8 @@ units! {
 /// The tiles written for one unit with its intrinsics (see `avx2`), where it has them.
 pub(super) trait SplitTile: Sized {
     /// [`avx2::split_tile`](super::avx2::split_tile) for the steps of `panel` it can take,
-    /// where the unit has it and `T` is `f32` (how many steps it took), else `None`.
+    /// where the unit has it, `T` is `f32` and `cols` is 17 to 20 (how many steps it took),
+    /// else `None`. (Only where the kernels fuse: the tile does.)
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn split_tile<T: Float, const R: usize>(
