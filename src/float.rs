@@ -1,8 +1,8 @@
 //! The scalar types a network computes in: `f32` (the default) and `f64` (for gradient checks).
 //!
 //! Every transcendental function goes through `libm`, so the same code builds without `std`;
-//! `f32`'s `exp` is libm's `expf` rewritten to run in vectors (the same bits). On x86-64 the
-//! fused multiply-add of the matrix kernels ([`FUSED`]) uses `std`; on aarch64 it does not.
+//! `f32`'s `exp` is libm's `expf` rewritten to run in vectors (the same bits), and the fused
+//! multiply-add of the matrix kernels ([`FUSED`]) needs no `std` either.
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -10,13 +10,12 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 use crate::matrix::Zeros;
 
 /// Whether [`Float::add_product`] is fused (`a·b + s` with one rounding): with the `fma`
-/// feature (on by default), on aarch64 (bare-metal too) and on x86-64 targets that have `std`.
-/// aarch64 always has the instruction (NEON's `fmla`), which the crate reaches without `std`.
-/// On x86-64 the kernels run it as one instruction on a CPU with FMA (chosen at run time), and
-/// `mul_add` computes the same number in software on one without (an x86-64 from before
-/// 2013); `core` has neither `mul_add` nor CPU detection on stable Rust, so there the crate
-/// links `std` for them (it still allocates nothing). Elsewhere (a Cortex-M4, bare-metal
-/// x86-64, or `default-features = false`), a multiply then an add, rounded twice.
+/// feature (on by default), on aarch64 (bare-metal too) and on x86-64 with hardware floats
+/// (every hosted target), `std` or not. aarch64 always has the instruction (NEON's `fmla`). On
+/// x86-64 the kernels run it as one instruction on a CPU with FMA (found at run time by
+/// `cpuid`, from `core`), and `libm`'s `fma` computes the same number on one without (an
+/// x86-64 from before 2013), slowly. Elsewhere (a Cortex-M4, soft-float bare-metal x86-64, or
+/// `default-features = false`), a multiply then an add, rounded twice.
 ///
 /// The two give products that differ in the last bits, so a host built with FMA and a
 /// microcontroller without agree on a network's outputs to about 1e-6, not bit for bit; build
@@ -82,7 +81,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $bits:ty, $neon:ident) => {
+    ($t:ty, $n:literal, $exp:path, $ln:path, $sqrt:path, $fma:path, $bits:ty, $neon:ident) => {
         impl Zeros for $t {
             #[inline]
             fn zeros() -> Self {
@@ -115,9 +114,9 @@ macro_rules! impl_float {
                 // Correctly rounded either way (IEEE 754), so the same bits: `std`'s is the
                 // instruction, which the optimisers' loops run in vectors; `libm`'s (no `std`)
                 // is a call per value.
-                #[cfg(any(test, link_std))]
+                #[cfg(any(test, feature = "std"))]
                 let root = <$t>::sqrt(self);
-                #[cfg(not(any(test, link_std)))]
+                #[cfg(not(any(test, feature = "std")))]
                 let root = $sqrt(self);
                 root
             }
@@ -139,12 +138,14 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn add_product(self, a: Self, b: Self) -> Self {
-                // `mul_add` exists only with `std`, so a plain `if FUSED` would not compile
-                // without it; aarch64 runs NEON's instruction, `std` or not.
+                // aarch64 runs NEON's instruction. On x86-64 the kernels compiled for a unit
+                // with FMA run its instruction instead of this (`Isa::add_product`); here,
+                // outside them, `libm`'s `fma` is correctly rounded, so the same number: the
+                // instruction where the CPU has it, else computed in software.
                 #[cfg(all(fused, target_arch = "aarch64"))]
                 let sum = crate::matrix::kernels::isa::neon::$neon(self, a, b);
                 #[cfg(all(fused, not(target_arch = "aarch64")))]
-                let sum = a.mul_add(b, self);
+                let sum = $fma(a, b, self);
                 #[cfg(not(fused))]
                 let sum = self + a * b;
                 sum
@@ -162,13 +163,23 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, 4, expf, libm::logf, libm::sqrtf, u32, add_product_f32);
+impl_float!(
+    f32,
+    4,
+    expf,
+    libm::logf,
+    libm::sqrtf,
+    libm::fmaf,
+    u32,
+    add_product_f32
+);
 impl_float!(
     f64,
     8,
     libm::exp,
     libm::log,
     libm::sqrt,
+    libm::fma,
     u64,
     add_product_f64
 );

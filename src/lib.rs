@@ -55,9 +55,9 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-// The `std` feature, or, on x86-64, `f32::mul_add` and CPU detection: `core` has neither on
-// stable Rust (see `float::FUSED`; `build.rs` sets `link_std`).
-#[cfg(all(not(test), link_std))]
+// Only for the `std` feature's files: the kernels, their fused multiply-add and the detection of
+// the vector unit need nothing but `core` (see `float::FUSED`).
+#[cfg(all(not(test), feature = "std"))]
 extern crate std;
 
 #[cfg(feature = "std")]

@@ -29,7 +29,7 @@ pub(crate) fn sparse_columns_tn<T: Float>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
-    _isa: I,
+    isa: I,
     starts: &[u32],
     rows: &[u16],
     values: &[T],
@@ -81,9 +81,9 @@ pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
             }
         };
         match lanes {
-            16 => columns_pass::<T, 16>(starts, rows, values, part, ldd, c, n, j0, cols),
-            8 => columns_pass::<T, 8>(starts, rows, values, part, ldd, c, n, j0, cols),
-            _ => columns_pass::<T, 4>(starts, rows, values, part, ldd, c, n, j0, cols),
+            16 => columns_pass::<_, T, 16>(isa, starts, rows, values, part, ldd, c, n, j0, cols),
+            8 => columns_pass::<_, T, 8>(isa, starts, rows, values, part, ldd, c, n, j0, cols),
+            _ => columns_pass::<_, T, 4>(isa, starts, rows, values, part, ldd, c, n, j0, cols),
         }
         j0 += cols;
     }
@@ -94,7 +94,8 @@ pub(super) fn sparse_columns_tn_body<I: Isa, T: Float>(
 /// `row_pair_into`), the last one alone if their number is odd.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn columns_pass<T: Float, const L: usize>(
+fn columns_pass<I: Isa, T: Float, const L: usize>(
+    isa: I,
     starts: &[u32],
     rows: &[u16],
     values: &[T],
@@ -113,12 +114,12 @@ fn columns_pass<T: Float, const L: usize>(
     for (p, pair) in (0..).step_by(2).zip(&mut pairs) {
         let (c0, c1) = pair.split_at_mut(n);
         let parts = [&mut c0[j0..j0 + cols], &mut c1[j0..j0 + cols]];
-        row_pair_into::<T, L>([column(p), column(p + 1)], d, ldd, parts);
+        row_pair_into::<_, T, L>(isa, [column(p), column(p + 1)], d, ldd, parts);
     }
     let last = pairs.into_remainder();
     if !last.is_empty() {
         let (values, rows) = column(starts.len() - 2);
-        row_into::<T, L>(values, rows, d, ldd, &mut last[j0..j0 + cols], false);
+        row_into::<_, T, L>(isa, values, rows, d, ldd, &mut last[j0..j0 + cols], false);
     }
 }
 
@@ -166,7 +167,7 @@ pub(crate) fn sparse_columns_nn<T: Float>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_columns_nn_body<I: Isa, T: Float>(
-    _isa: I,
+    isa: I,
     starts: &[u32],
     rows: &[u16],
     values: &[T],
@@ -194,7 +195,9 @@ pub(super) fn sparse_columns_nn_body<I: Isa, T: Float>(
         by_vectors!(
             lanes,
             cols,
-            column_strip::<T>(starts, rows, values, b_part, c_part, n, cols, buf, zeroed,)
+            column_strip::<I, T>(
+                isa, starts, rows, values, b_part, c_part, n, cols, buf, zeroed,
+            )
         );
         j0 += cols;
     }
@@ -205,7 +208,8 @@ pub(super) fn sparse_columns_nn_body<I: Isa, T: Float>(
 /// (`zeroed`: `buf` is still all zeros).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn column_strip<T: Float, const W: usize, const L: usize>(
+pub(super) fn column_strip<I: Isa, T: Float, const W: usize, const L: usize>(
+    isa: I,
     starts: &[u32],
     rows: &[u16],
     values: &[T],
@@ -252,7 +256,7 @@ pub(super) fn column_strip<T: Float, const W: usize, const L: usize>(
                     Err(_) => unreachable!("a slice of W elements"),
                 };
                 for (s, &bv) in row.iter_mut().zip(&b_row) {
-                    *s = s.add_product(v, bv);
+                    *s = isa.add_product(*s, v, bv);
                 }
             }
         }

@@ -109,7 +109,7 @@ pub(super) fn narrow<T: Float>(m: usize, k: usize, n: usize) -> bool {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn narrow_blocks<I: Isa, T: Float, const W: usize, const L: usize>(
-    _isa: I,
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -125,7 +125,7 @@ pub(super) fn narrow_blocks<I: Isa, T: Float, const W: usize, const L: usize>(
         let steps = b.iter().zip(row(0)).zip(row(1)).zip(row(2)).zip(row(3));
         let mut acc = [[T::ZERO; W]; MR];
         for ((((b_row, &x0), &x1), &x2), &x3) in steps {
-            fma_tile(&mut acc, &[x0, x1, x2, x3], b_row);
+            fma_tile(isa, &mut acc, &[x0, x1, x2, x3], b_row);
         }
         for (r, acc) in acc.iter().enumerate() {
             store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
@@ -134,7 +134,7 @@ pub(super) fn narrow_blocks<I: Isa, T: Float, const W: usize, const L: usize>(
     for i in full..m {
         let mut acc = [[T::ZERO; W]];
         for (b_row, &x) in b.iter().zip(&a[i * k..][..k]) {
-            fma_tile(&mut acc, &[x], b_row);
+            fma_tile(isa, &mut acc, &[x], b_row);
         }
         store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc[0]);
     }
@@ -177,7 +177,7 @@ pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn narrow_tn<I: Isa, T: Float, const W: usize, const L: usize>(
-    _isa: I,
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -194,7 +194,7 @@ pub(super) fn narrow_tn<I: Isa, T: Float, const W: usize, const L: usize>(
             let Ok(av) = <&[T; MR]>::try_from(&a_row[i0..i0 + MR]) else {
                 unreachable!("MR values")
             };
-            fma_tile(&mut acc, av, b_row);
+            fma_tile(isa, &mut acc, av, b_row);
         }
         for (r, acc) in acc.iter().enumerate() {
             store_narrow::<T, W, L>(&mut c[(i0 + r) * n..][..n], acc);
@@ -203,7 +203,7 @@ pub(super) fn narrow_tn<I: Isa, T: Float, const W: usize, const L: usize>(
     for i in full..m {
         let mut acc = [[T::ZERO; W]];
         for (a_row, b_row) in a.chunks_exact(m).zip(b) {
-            fma_tile(&mut acc, &[a_row[i]], b_row);
+            fma_tile(isa, &mut acc, &[a_row[i]], b_row);
         }
         store_narrow::<T, W, L>(&mut c[i * n..][..n], &acc[0]);
     }
@@ -333,9 +333,9 @@ pub(super) fn nt_small<I: Isa, T: Float>(
         let (bt, steps) = (&bt.0[..k * ldb], &STEPS[..k]);
         for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             match lanes {
-                16 => row_into::<T, 16>(a_row, steps, bt, ldb, c_row, false),
-                8 => row_into::<T, 8>(a_row, steps, bt, ldb, c_row, false),
-                _ => row_into::<T, 4>(a_row, steps, bt, ldb, c_row, false),
+                16 => row_into::<_, T, 16>(isa, a_row, steps, bt, ldb, c_row, false),
+                8 => row_into::<_, T, 8>(isa, a_row, steps, bt, ldb, c_row, false),
+                _ => row_into::<_, T, 4>(isa, a_row, steps, bt, ldb, c_row, false),
             }
         }
         return;
@@ -697,10 +697,10 @@ pub(super) fn row_blocks<
         };
         for i0 in (group.start..group.start + down).step_by(TAIL_ROWS) {
             match (tail, T::BYTES) {
-                (1, 4) => column_tail::<T, 32, 1>(a, lda, b, c, n, k, i0),
-                (2, 4) => column_tail::<T, 32, 2>(a, lda, b, c, n, k, i0),
-                (1, _) => column_tail::<T, 16, 1>(a, lda, b, c, n, k, i0),
-                _ => column_tail::<T, 16, 2>(a, lda, b, c, n, k, i0),
+                (1, 4) => column_tail::<_, T, 32, 1>(isa, a, lda, b, c, n, k, i0),
+                (2, 4) => column_tail::<_, T, 32, 2>(isa, a, lda, b, c, n, k, i0),
+                (1, _) => column_tail::<_, T, 16, 1>(isa, a, lda, b, c, n, k, i0),
+                _ => column_tail::<_, T, 16, 2>(isa, a, lda, b, c, n, k, i0),
             }
         }
         let passes = k.div_ceil(KC);
@@ -818,7 +818,8 @@ pub(super) fn tail_columns(n: usize, nr: usize) -> usize {
 /// summed in the order of the steps, from +0 (with no step skipped: a zero adds nothing).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn column_tail<T: Float, const W: usize, const TAIL: usize>(
+pub(super) fn column_tail<I: Isa, T: Float, const W: usize, const TAIL: usize>(
+    isa: I,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -838,7 +839,7 @@ pub(super) fn column_tail<T: Float, const W: usize, const TAIL: usize>(
                 Ok(bq) => bq,
                 Err(_) => unreachable!("a slice of TAIL elements"),
             };
-            fma_tile(&mut acc, bq, av);
+            fma_tile(isa, &mut acc, bq, av);
         }
         for (j, acc) in acc.iter().enumerate() {
             for (r, &s) in acc.iter().enumerate() {
@@ -851,7 +852,8 @@ pub(super) fn column_tail<T: Float, const W: usize, const TAIL: usize>(
 /// Row `i` through [`row_strip`], [`KR`] steps at a time.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn whole_row<T: Float, const TA: bool, const L: usize>(
+pub(super) fn whole_row<I: Isa, T: Float, const TA: bool, const L: usize>(
+    isa: I,
     single: &mut PackedA<T, 1, KR>,
     a: &[T],
     lda: usize,
@@ -865,7 +867,7 @@ pub(super) fn whole_row<T: Float, const TA: bool, const L: usize>(
         let kc = (k - p0).min(KR);
         single.pack::<TA>(a, lda, i, 1, p0, kc);
         let (values, steps) = single.row();
-        row_strip::<T, L>(values, steps, b, c, n, i, p0);
+        row_strip::<_, T, L>(isa, values, steps, b, c, n, i, p0);
     }
 }
 
@@ -889,7 +891,7 @@ pub(super) fn single_rows<I: Isa, T: Float, const TA: bool, const NR: usize, con
     if WIDE_ROWS {
         let mut single = PackedA::<T, 1, KR>::new();
         for i in rows {
-            whole_row::<T, TA, NR2>(&mut single, a, lda, b, c, i, k, n);
+            whole_row::<_, T, TA, NR2>(isa, &mut single, a, lda, b, c, i, k, n);
         }
         return;
     }
@@ -961,21 +963,21 @@ pub(super) fn strip<
             }
             j0 = end;
         } else if left >= NR {
-            micro::<T, R, NR, false>(panel, b_rows, ldb, NR, c, n, i0, rows, j0, acc);
+            micro::<_, T, R, NR, false>(isa, panel, b_rows, ldb, NR, c, n, i0, rows, j0, acc);
             j0 += NR;
         } else if WIDE_ROWS && left > NR2 {
-            micro::<T, R, NR, false>(panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
+            micro::<_, T, R, NR, false>(isa, panel, b_rows, ldb, left, c, n, i0, rows, j0, acc);
             j0 = n;
         } else if left >= NR2 || (WIDE_ROWS && left > 0) {
             let cols = left.min(NR2);
-            micro::<T, R, NR2, false>(panel, b_rows, ldb, cols, c, n, i0, rows, j0, acc);
+            micro::<_, T, R, NR2, false>(isa, panel, b_rows, ldb, cols, c, n, i0, rows, j0, acc);
             j0 += cols;
         } else {
             match left {
-                1 => micro_cols::<T, R, 1>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
-                2 => micro_cols::<T, R, 2>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
-                3 => micro_cols::<T, R, 3>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
-                _ => micro_cols::<T, R, 1>(panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                1 => micro_cols::<_, T, R, 1>(isa, panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                2 => micro_cols::<_, T, R, 2>(isa, panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                3 => micro_cols::<_, T, R, 3>(isa, panel, b_rows, ldb, c, n, i0, rows, j0, acc),
+                _ => micro_cols::<_, T, R, 1>(isa, panel, b_rows, ldb, c, n, i0, rows, j0, acc),
             }
             j0 += if left <= 3 { left } else { 1 };
         }
@@ -986,7 +988,8 @@ pub(super) fn strip<
 /// column. Same order of accumulation as [`micro`].
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
+pub(super) fn micro_cols<I: Isa, T: Float, const R: usize, const W: usize>(
+    isa: I,
     panel: Panel<'_, T, R>,
     b_rows: &[T],
     ldb: usize,
@@ -1019,7 +1022,7 @@ pub(super) fn micro_cols<T: Float, const R: usize, const W: usize>(
             };
             for (acc, &b) in acc.iter_mut().zip(bv) {
                 for (s, &ar) in acc.iter_mut().zip(av) {
-                    *s = s.add_product(ar, b);
+                    *s = isa.add_product(*s, ar, b);
                 }
             }
             acc
@@ -1066,6 +1069,7 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
             isa.split_tile(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
         {
             add_steps(
+                isa,
                 panel,
                 done..panel.count(),
                 b_rows,
@@ -1083,7 +1087,8 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
     macro_rules! widths {
         ($($v:literal)*) => {
             match cols + L - W {
-                $($v if $v <= L => micro::<T, R, W, true>(
+                $($v if $v <= L => micro::<_, T, R, W, true>(
+                    isa,
                     panel, b_rows, ldb, W - L + $v, c, ldc, i0, rows, j0, accumulate,
                 ),)*
                 _ => unreachable!("W - L < cols <= W"),
@@ -1101,7 +1106,8 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
 /// tiles, which need every vector register for their sums).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>(
+pub(super) fn micro<I: Isa, T: Float, const R: usize, const NR: usize, const IN_C: bool>(
+    isa: I,
     panel: Panel<'_, T, R>,
     b_rows: &[T],
     ldb: usize,
@@ -1145,7 +1151,7 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>
                 Ok(row) => row,
                 Err(_) => unreachable!("a slice of NR elements"),
             };
-            fma_tile(&mut acc, av, brow);
+            fma_tile(isa, &mut acc, av, brow);
             acc
         },
     );
@@ -1155,7 +1161,19 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>
         // row of B padded with zeros), they kept a zero vector live through the loop above,
         // and a 4×24 tile's last accumulator went to the stack.
         store_tile(&acc, c, ldc, i0, rows, j0, cols);
-        add_steps(panel, whole..count, b_rows, ldb, cols, c, ldc, i0, rows, j0);
+        add_steps(
+            isa,
+            panel,
+            whole..count,
+            b_rows,
+            ldb,
+            cols,
+            c,
+            ldc,
+            i0,
+            rows,
+            j0,
+        );
         return;
     }
     acc = panel.fold(
@@ -1168,7 +1186,7 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>
             for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
                 *d = v;
             }
-            fma_tile(&mut acc, av, &brow);
+            fma_tile(isa, &mut acc, av, &brow);
             acc
         },
     );
@@ -1180,7 +1198,8 @@ pub(super) fn micro<T: Float, const R: usize, const NR: usize, const IN_C: bool>
 /// run past B's end.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn add_steps<T: Float, const R: usize>(
+fn add_steps<I: Isa, T: Float, const R: usize>(
+    isa: I,
     panel: Panel<'_, T, R>,
     range: core::ops::Range<usize>,
     b_rows: &[T],
@@ -1201,7 +1220,7 @@ fn add_steps<T: Float, const R: usize>(
             for (r, &a) in av.iter().enumerate().take(rows) {
                 let at = (i0 + r) * ldc + j0;
                 for (s, &b) in c[at..at + cols].iter_mut().zip(b_row) {
-                    *s = s.add_product(a, b);
+                    *s = isa.add_product(*s, a, b);
                 }
             }
         },
@@ -1228,16 +1247,17 @@ fn store_tile<T: Float, const R: usize, const NR: usize>(
     }
 }
 
-/// `acc[r][j] += a[r] · b[j]`, with [`Float::add_product`].
+/// `acc[r][j] += a[r] · b[j]`, with the unit's [`Isa::add_product`].
 #[inline(always)]
-pub(super) fn fma_tile<T: Float, const R: usize, const NR: usize>(
+pub(super) fn fma_tile<I: Isa, T: Float, const R: usize, const NR: usize>(
+    isa: I,
     acc: &mut [[T; NR]; R],
     a: &[T; R],
     b: &[T; NR],
 ) {
     for (acc, &ar) in acc.iter_mut().zip(a) {
         for (s, &bv) in acc.iter_mut().zip(b) {
-            *s = s.add_product(ar, bv);
+            *s = isa.add_product(*s, ar, bv);
         }
     }
 }
@@ -1255,7 +1275,7 @@ pub(super) const NT_STRIP: usize = if WIDE_ROWS { 64 } else { 16 };
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
-    _isa: I,
+    isa: I,
     a: &[T],
     b: &[T],
     c: &mut [T],
@@ -1299,7 +1319,8 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                     // A whole tile with its width a constant, so that its rows are stored as
                     // vectors, not by calls to `memcpy` (a tenth of the time otherwise).
                     if cols - j >= NR {
-                        micro::<T, MR, NR, false>(
+                        micro::<_, T, MR, NR, false>(
+                            isa,
                             panel,
                             b_rows,
                             NT_STRIP,
@@ -1313,7 +1334,8 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                         );
                     } else {
                         let w = cols - j;
-                        micro::<T, MR, NR, false>(
+                        micro::<_, T, MR, NR, false>(
+                            isa,
                             panel,
                             b_rows,
                             NT_STRIP,

@@ -1,11 +1,12 @@
-//! The vector unit the kernels run on, chosen at run time, and aarch64's fused multiply-add:
-//! the crate's only `unsafe` code.
+//! The vector unit the kernels run on, chosen at run time, and the fused multiply-add of
+//! x86-64's units and aarch64: the crate's only `unsafe` code.
 //!
 //! A plain `cargo build` for x86-64 targets the 2003 baseline (SSE2, no FMA), and a
 //! dependency cannot change that (Cargo ignores its `.cargo/config.toml`). So the kernels are
 //! compiled once per vector unit and the best unit the CPU has runs them, chosen when a kernel
-//! is called (std's detection, which std caches: a load and a test): [`Avx512`] (512-bit
-//! vectors), else [`Avx2Fma`] (256-bit), else [`Base`].
+//! is called (`cpuid`, asked once and kept in a static: then a load and a test; from `core`,
+//! so `no_std` builds have it too): [`Avx512`] (512-bit vectors), else [`Avx2Fma`] (256-bit),
+//! else [`Base`].
 //!
 //! A unit is a token type implementing [`Isa`]: a value of [`Avx2Fma`] exists only where the
 //! CPU has AVX2 and FMA (its field is private; only [`Avx2Fma::detect`] makes one), and so on.
@@ -22,11 +23,16 @@
 //! FMA's in `avx2`), which are safe code; the call into them after detection is the `unsafe`
 //! here, with the same argument as the others.
 //!
-//! Without detection (no std, or a target other than x86-64) there is one unit, [`Base`]:
-//! whatever the build targets (the Cortex-M4's FPU, aarch64's NEON, or the features a build
-//! enables), with the tiles of 256-bit vectors. Every unit sums every product in the same order
-//! with the same [`Float::add_product`](crate::Float::add_product): the numbers are the same
-//! whichever unit runs them (`kernels::tests` runs each unit the machine has).
+//! Every step of every product is [`Isa::add_product`]: [`Float::add_product`]'s number,
+//! computed by the unit's FMA instruction on the x86-64 units that have it (fused builds:
+//! `core` has no `mul_add` on stable Rust, so the kernels reach the instruction through a
+//! [`HasFma`], which only a unit's token makes), and by `Float::add_product` itself elsewhere.
+//!
+//! Without detection (a target other than x86-64, or soft-float bare-metal x86-64) there is one
+//! unit, [`Base`]: whatever the build targets (the Cortex-M4's FPU, aarch64's NEON, or the
+//! features a build enables), with the tiles of 256-bit vectors. Every unit sums every product
+//! in the same order with the same rounding: the numbers are the same whichever unit runs them
+//! (`kernels::tests` runs each unit the machine has).
 //!
 //! The AVX-512 copy is written as the others are (arrays the compiler turns into vectors), so
 //! the vector width is the compiler's choice: with the default tuning it is 512 bits. A build
@@ -51,6 +57,11 @@ macro_rules! unit {
     )*) => {
         impl Isa for $unit {
             const WIDE: bool = $wide;
+            #[cfg(fused)]
+            #[inline(always)]
+            fn add_product<T: Float>(self, s: T, a: T, b: T) -> T {
+                s.add_product_fma(a, b, HasFma(()))
+            }
             #[inline(always)]
             fn run<R>(self, f: impl FnOnce() -> R) -> R {
                 // SAFETY: a value of the unit is made only by its `detect`, which found its
@@ -108,6 +119,13 @@ macro_rules! units {
             /// Whether the unit's vectors are 512 bits wide (16 f32), not 256: the tiles are
             /// chosen a whole number of its vectors wide.
             const WIDE: bool;
+            /// `s + a·b`, the kernels' step: [`Float::add_product`]'s number, with the unit's
+            /// own instruction where it has one (x86-64's FMA: outside a unit with it, `libm`
+            /// computes the fused sum, a call per value).
+            #[inline(always)]
+            fn add_product<T: Float>(self, s: T, a: T, b: T) -> T {
+                s.add_product(a, b)
+            }
             /// `f()`, compiled for this unit (with what `f` inlines), behind a call: for
             /// elementwise loops (see `vectorized`), whose captures hide nothing that matters.
             fn run<R>(self, f: impl FnOnce() -> R) -> R;
@@ -284,11 +302,10 @@ pub(crate) struct Avx2Fma(());
 
 #[cfg(detect)]
 impl Avx2Fma {
-    /// The token, if this CPU has AVX2 and FMA.
+    /// The token, if this CPU has AVX2 and FMA (and the OS keeps the 256-bit registers).
     #[inline(always)]
     pub(crate) fn detect() -> Option<Self> {
-        let has = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-        has.then_some(Self(()))
+        (cpu::features() & cpu::AVX2_FMA != 0).then_some(Self(()))
     }
 }
 
@@ -300,15 +317,93 @@ pub(crate) struct Avx512(());
 
 #[cfg(detect)]
 impl Avx512 {
-    /// The token, if this CPU has AVX-512 F, VL, BW and DQ, AVX2 and FMA.
+    /// The token, if this CPU has AVX-512 F, VL, BW and DQ, AVX2 and FMA (and the OS keeps the
+    /// 512-bit registers).
     #[inline(always)]
     pub(crate) fn detect() -> Option<Self> {
-        let has = std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512vl")
-            && std::is_x86_feature_detected!("avx512bw")
-            && std::is_x86_feature_detected!("avx512dq")
-            && Avx2Fma::detect().is_some();
-        has.then_some(Self(()))
+        (cpu::features() & cpu::AVX512 != 0).then_some(Self(()))
+    }
+}
+
+/// What this CPU has, found once by `cpuid` (from `core`: `std`'s detection macro is the only
+/// other way on stable Rust) and kept in a static: after the first call, a load and a test.
+#[cfg(detect)]
+mod cpu {
+    use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
+    use core::sync::atomic::{AtomicU8, Ordering};
+
+    /// Set once the CPU has been asked.
+    const ASKED: u8 = 1;
+    /// AVX2 and FMA, with the OS saving the 256-bit registers.
+    pub(super) const AVX2_FMA: u8 = 2;
+    /// AVX-512 F, VL, BW and DQ besides, with the OS saving the 512-bit registers and masks.
+    pub(super) const AVX512: u8 = 4;
+
+    static FEATURES: AtomicU8 = AtomicU8::new(0);
+
+    /// The bits above for this CPU.
+    #[inline(always)]
+    pub(super) fn features() -> u8 {
+        match FEATURES.load(Ordering::Relaxed) {
+            0 => ask(),
+            known => known,
+        }
+    }
+
+    /// Asks the CPU (two threads may both ask: they find the same answer).
+    #[cold]
+    #[inline(never)]
+    fn ask() -> u8 {
+        let bit = |word: u32, n: u32| word >> n & 1 == 1;
+        let mut found = ASKED;
+        let basic = __cpuid(1).ecx;
+        // FMA, AVX, and OSXSAVE: the OS has turned XSAVE on, so XGETBV may run.
+        if __cpuid(0).eax >= 7 && bit(basic, 12) && bit(basic, 28) && bit(basic, 27) {
+            // SAFETY: CPUID.1:ECX.OSXSAVE, just read, says XGETBV exists and is enabled: its
+            // `xsave` target feature is there, and it only reads a control register.
+            let saved = unsafe { _xgetbv(0) };
+            let extended = __cpuid_count(7, 0).ebx;
+            // XCR0: SSE and AVX state (bits 1, 2), then AVX-512's mask and upper registers
+            // (5 to 7).
+            let ymm = saved & 0b110 == 0b110;
+            let zmm = saved & 0b1110_0000 == 0b1110_0000;
+            if ymm && bit(extended, 5) {
+                found |= AVX2_FMA;
+                // F, DQ, BW, VL.
+                if zmm && [16, 17, 30, 31].into_iter().all(|n| bit(extended, n)) {
+                    found |= AVX512;
+                }
+            }
+        }
+        FEATURES.store(found, Ordering::Relaxed);
+        found
+    }
+}
+
+/// Proof that this CPU has x86-64's fused multiply-add: made only by a unit whose token's
+/// `detect` found FMA ([`Avx2Fma`], [`Avx512`]), for [`Isa::add_product`].
+#[cfg(all(detect, fused))]
+#[derive(Clone, Copy, Debug)]
+pub struct HasFma(());
+
+#[cfg(all(detect, fused))]
+impl HasFma {
+    /// `s + a·b`, rounded once: FMA's instruction on one value, which LLVM treats as the plain
+    /// fused multiply-add it is (`vfmadd…ps` on whole vectors when a loop of them is
+    /// vectorised, in a function compiled with the `fma` feature).
+    #[inline(always)]
+    pub(crate) fn f32(self, s: f32, a: f32, b: f32) -> f32 {
+        use core::arch::x86_64::{_mm_cvtss_f32, _mm_fmadd_ss, _mm_set_ss};
+        // SAFETY: a `HasFma` exists only where `detect` found FMA on this CPU.
+        unsafe { _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(s))) }
+    }
+
+    /// `s + a·b`, rounded once.
+    #[inline(always)]
+    pub(crate) fn f64(self, s: f64, a: f64, b: f64) -> f64 {
+        use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
+        // SAFETY: as for `f32`.
+        unsafe { _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(s))) }
     }
 }
 

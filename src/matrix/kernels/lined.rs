@@ -35,7 +35,7 @@ pub(crate) fn sparse_lined<T: Float, const K: usize, const O: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_lined_body<I: Isa, T: Float, const K: usize, const O: usize>(
-    _isa: I,
+    isa: I,
     x: &[SparseRow<'_, T, K>],
     main: &[Line<T>],
     tail: &[T],
@@ -46,14 +46,15 @@ pub(super) fn sparse_lined_body<I: Isa, T: Float, const K: usize, const O: usize
         "sparse_lined: sizes"
     );
     for (row, out) in x.iter().zip(c) {
-        *out = lined_row([T::ZERO; O], row.values(), row.indices(), main, tail);
+        *out = lined_row(isa, [T::ZERO; O], row.values(), row.indices(), main, tail);
     }
 }
 
 /// One row of [`sparse_lined`]: `acc + Σ values[k] · b[steps[k]]`, one `add_product` a value
 /// in turn, `b`'s rows as `main` and `tail`.
 #[inline(always)]
-fn lined_row<T: Float, const O: usize>(
+fn lined_row<I: Isa, T: Float, const O: usize>(
+    isa: I,
     mut acc: [T; O],
     values: &[T],
     steps: &[u16],
@@ -67,14 +68,14 @@ fn lined_row<T: Float, const O: usize>(
         let p = usize::from(p);
         for (l, line) in main[p * lines..][..lines].iter().enumerate() {
             for (s, &w) in acc[l * LINE..][..LINE].iter_mut().zip(&line.0) {
-                *s = s.add_product(v, w);
+                *s = isa.add_product(*s, v, w);
             }
         }
         for (s, &w) in acc[lines * LINE..]
             .iter_mut()
             .zip(&tail[p * rest..][..rest])
         {
-            *s = s.add_product(v, w);
+            *s = isa.add_product(*s, v, w);
         }
     }
     acc

@@ -22,7 +22,7 @@ use super::*;
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_blocks<I: Isa, T: Float, const L: usize>(
-    _isa: I,
+    isa: I,
     a: &[T],
     lda: usize,
     b: &[T],
@@ -49,13 +49,13 @@ pub(super) fn sparse_blocks<I: Isa, T: Float, const L: usize>(
             }
         }
         let listed = listed.get_or_insert_with(Listed::new);
-        listed.push::<L>(&a[i0 * lda..][..k], i0, Some(&masks), b, c, n);
+        listed.push::<_, L>(isa, &a[i0 * lda..][..k], i0, Some(&masks), b, c, n);
         for i in i0 + 1..i0 + MR {
-            listed.push::<L>(&a[i * lda..][..k], i, None, b, c, n);
+            listed.push::<_, L>(isa, &a[i * lda..][..k], i, None, b, c, n);
         }
     }
     if let Some(listed) = &mut listed {
-        listed.run::<L>(b, c, n);
+        listed.run::<_, L>(isa, b, c, n);
     }
     (dense, filled)
 }
@@ -94,8 +94,9 @@ impl<T: Float> Listed<T> {
     /// there is no room left; `masks`: its non-zero values, if marked already.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    pub(super) fn push<const L: usize>(
+    pub(super) fn push<I: Isa, const L: usize>(
         &mut self,
+        isa: I,
         row: &[T],
         i: usize,
         masks: Option<&[u64; KR / 64]>,
@@ -105,7 +106,7 @@ impl<T: Float> Listed<T> {
     ) {
         let mut used = self.len.checked_sub(1).map_or(0, |last| self.rows[last].1);
         if self.len == RUN || POOL - used < row.len() {
-            self.run::<L>(b, c, n);
+            self.run::<_, L>(isa, b, c, n);
             used = 0;
         }
         let mut marked = [0u64; KR / 64];
@@ -125,11 +126,11 @@ impl<T: Float> Listed<T> {
 
     /// `c`'s rows of the rows listed (`b` is `k × n`), which are then no longer listed.
     #[inline(always)]
-    pub(super) fn run<const L: usize>(&mut self, b: &[T], c: &mut [T], n: usize) {
+    pub(super) fn run<I: Isa, const L: usize>(&mut self, isa: I, b: &[T], c: &mut [T], n: usize) {
         let mut start = 0;
         for &(i, end) in &self.rows[..self.len] {
             let (values, steps) = (&self.values[start..end], &self.steps[start..end]);
-            row_strip::<T, L>(values, steps, b, c, n, i, 0);
+            row_strip::<_, T, L>(isa, values, steps, b, c, n, i, 0);
             start = end;
         }
         self.len = 0;

@@ -99,18 +99,21 @@ pub(super) const TILE_VECTORS: usize = 8;
 /// constant in each branch. Const generics cannot compute `v · L` for a generic `L`, so each
 /// lane count is spelt out.
 macro_rules! by_vectors {
-    ($lanes:expr, $cols:expr, $f:ident::<$t:ty>($($arg:expr),* $(,)?)) => {
+    ($lanes:expr, $cols:expr, $f:ident::<$($t:ty),+>($($arg:expr),* $(,)?)) => {
         match $lanes {
-            16 => by_vectors!(@16 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8),
-            8 => by_vectors!(@8 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8),
-            _ => by_vectors!(@4 $cols, $f, $t, ($($arg),*); 1 2 3 4 5 6 7 8),
+            16 => by_vectors!(@16 $cols, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
+            8 => by_vectors!(@8 $cols, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
+            _ => by_vectors!(@4 $cols, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
         }
     };
-    (@$lanes:literal $cols:expr, $f:ident, $t:ty, $args:tt; $($v:literal)*) => {
+    (@$lanes:literal $cols:expr, $f:ident, $t:tt, $args:tt; $($v:literal)*) => {
         match $cols.div_ceil($lanes) {
-            $($v => $f::<$t, { $v * $lanes }, $lanes> $args,)*
+            $($v => by_vectors!(@call $f, $t, { $v * $lanes }, $lanes, $args),)*
             _ => unreachable!("1 to 8 vectors"),
         }
+    };
+    (@call $f:ident, [$($t:ty),+], $w:expr, $lanes:literal, $args:tt) => {
+        $f::<$($t),+, $w, $lanes> $args
     };
 }
 
@@ -183,16 +186,25 @@ macro_rules! entry_points {
     };
 }
 
-/// A scalar seen as `f32` where it is one, for the tiles written for `f32` alone (see
-/// `avx2`). A supertrait of [`Float`], which no other crate can name.
+/// A scalar seen as the type it is, for code written for one type alone: the tiles for `f32`
+/// (see `avx2`) and x86-64's fused multiply-add. A supertrait of [`Float`], which no other
+/// crate can name.
 pub trait AsF32: Sized + 'static {
     /// The values, if they are `f32`.
     fn f32s(values: &[Self]) -> Option<&[f32]>;
     /// The values, if they are `f32`.
     fn f32s_mut(values: &mut [Self]) -> Option<&mut [f32]>;
+    /// `self + a·b` by FMA's instruction (see [`Isa::add_product`]).
+    #[cfg(all(detect, fused))]
+    fn add_product_fma(self, a: Self, b: Self, fma: isa::HasFma) -> Self;
 }
 
 impl AsF32 for f32 {
+    #[cfg(all(detect, fused))]
+    #[inline(always)]
+    fn add_product_fma(self, a: Self, b: Self, fma: isa::HasFma) -> Self {
+        fma.f32(self, a, b)
+    }
     #[inline(always)]
     fn f32s(values: &[Self]) -> Option<&[f32]> {
         Some(values)
@@ -204,6 +216,11 @@ impl AsF32 for f32 {
 }
 
 impl AsF32 for f64 {
+    #[cfg(all(detect, fused))]
+    #[inline(always)]
+    fn add_product_fma(self, a: Self, b: Self, fma: isa::HasFma) -> Self {
+        fma.f64(self, a, b)
+    }
     #[inline(always)]
     fn f32s(_: &[Self]) -> Option<&[f32]> {
         None

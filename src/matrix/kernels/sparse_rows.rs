@@ -18,7 +18,7 @@ pub(crate) fn sparse_nn<T: Float, const K: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
-    _isa: I,
+    isa: I,
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
@@ -31,9 +31,9 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
     for (i, row) in x.iter().enumerate() {
         let (values, steps) = (row.values(), row.indices());
         match lanes!(I, T) {
-            16 => row_strip::<T, 16>(values, steps, b, c, n, i, 0),
-            8 => row_strip::<T, 8>(values, steps, b, c, n, i, 0),
-            _ => row_strip::<T, 4>(values, steps, b, c, n, i, 0),
+            16 => row_strip::<_, T, 16>(isa, values, steps, b, c, n, i, 0),
+            8 => row_strip::<_, T, 8>(isa, values, steps, b, c, n, i, 0),
+            _ => row_strip::<_, T, 4>(isa, values, steps, b, c, n, i, 0),
         }
     }
 }
@@ -67,7 +67,7 @@ pub(crate) fn sparse_tn<T: Float, const K: usize, const N: usize>(
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn sparse_tn_body<I: Isa, T: Float, const K: usize, const N: usize>(
-    _isa: I,
+    isa: I,
     x: &[SparseRow<'_, T, K>],
     d: &[[T; N]],
     c: &mut [[T; N]; K],
@@ -77,7 +77,7 @@ pub(super) fn sparse_tn_body<I: Isa, T: Float, const K: usize, const N: usize>(
     if x.is_empty() || K == 0 || N == 0 || stride > BAND {
         c.as_flattened_mut().fill(T::ZERO);
         if N > 0 {
-            scatter(x, d, c);
+            scatter(isa, x, d, c);
         }
         return;
     }
@@ -112,7 +112,7 @@ pub(super) fn sparse_tn_body<I: Isa, T: Float, const K: usize, const N: usize>(
                         Err(_) => unreachable!("a slice of N elements"),
                     };
                     for (s, &dv) in sums.iter_mut().zip(d_row) {
-                        *s = s.add_product(v, dv);
+                        *s = isa.add_product(*s, v, dv);
                     }
                     *at += 1;
                 }
@@ -127,7 +127,8 @@ pub(super) fn sparse_tn_body<I: Isa, T: Float, const K: usize, const N: usize>(
 /// `c += xᵀ · d` straight into `c`, row after row of `x` (for rows of `c` too wide for a
 /// [`Band`]).
 #[inline(always)]
-pub(super) fn scatter<T: Float, const K: usize, const N: usize>(
+pub(super) fn scatter<I: Isa, T: Float, const K: usize, const N: usize>(
+    isa: I,
     x: &[SparseRow<'_, T, K>],
     d: &[[T; N]],
     c: &mut [[T; N]; K],
@@ -135,7 +136,7 @@ pub(super) fn scatter<T: Float, const K: usize, const N: usize>(
     for (row, d_row) in x.iter().zip(d) {
         for (&col, &v) in row.indices().iter().zip(row.values()) {
             for (s, &dv) in c[usize::from(col)].iter_mut().zip(d_row) {
-                *s = s.add_product(v, dv);
+                *s = isa.add_product(*s, v, dv);
             }
         }
     }
@@ -154,8 +155,10 @@ pub(super) struct Band<T, const S: usize = BAND>(pub(super) [T; S]);
 /// for its last add (about 3 cycles): only a wide tile keeps enough adds in flight. A tile is
 /// rounded up to whole vectors; its extra lanes read past the row's end (or zeros, at the end
 /// of B) and are never stored.
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn row_strip<T: Float, const L: usize>(
+pub(super) fn row_strip<I: Isa, T: Float, const L: usize>(
+    isa: I,
     values: &[T],
     steps: &[u16],
     b: &[T],
@@ -164,13 +167,22 @@ pub(super) fn row_strip<T: Float, const L: usize>(
     i: usize,
     p0: usize,
 ) {
-    row_into::<T, L>(values, steps, &b[p0 * n..], n, &mut c[i * n..][..n], p0 > 0);
+    row_into::<_, T, L>(
+        isa,
+        values,
+        steps,
+        &b[p0 * n..],
+        n,
+        &mut c[i * n..][..n],
+        p0 > 0,
+    );
 }
 
 /// `c_row (+)= Σ_k values[k] · b[steps[k]·ldb ..][..c_row.len()]`, in tiles of up to eight
 /// `L`-lane vectors (see [`row_strip`]).
 #[inline(always)]
-pub(super) fn row_into<T: Float, const L: usize>(
+pub(super) fn row_into<I: Isa, T: Float, const L: usize>(
+    isa: I,
     values: &[T],
     steps: &[u16],
     b: &[T],
@@ -187,7 +199,7 @@ pub(super) fn row_into<T: Float, const L: usize>(
         by_vectors!(
             L,
             cols,
-            row_tile::<T>(values, steps, b_rows, ldb, c_part, accumulate)
+            row_tile::<I, T>(isa, values, steps, b_rows, ldb, c_part, accumulate)
         );
         j0 += cols;
     }
@@ -196,7 +208,8 @@ pub(super) fn row_into<T: Float, const L: usize>(
 /// `c_row[j] (+)= Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `W − L < c_row.len() ≤ W`
 /// (`W` a multiple of the lane count `L`).
 #[inline(always)]
-pub(super) fn row_tile<T: Float, const W: usize, const L: usize>(
+pub(super) fn row_tile<I: Isa, T: Float, const W: usize, const L: usize>(
+    isa: I,
     values: &[T],
     steps: &[u16],
     b_rows: &[T],
@@ -212,14 +225,16 @@ pub(super) fn row_tile<T: Float, const W: usize, const L: usize>(
         }
     }
     let whole = steps_within(steps, ldb, W, b_rows.len());
-    acc = tile_sums(acc, values, steps, b_rows, ldb, cols, whole);
+    acc = tile_sums(isa, acc, values, steps, b_rows, ldb, cols, whole);
     store_row::<T, W, L>(c_row, &acc);
 }
 
 /// `acc[j] + Σ_k values[k] · b_rows[steps[k]·ldb + j]`, in the order of the steps: for the
 /// first `whole` steps reading `W` values of B at once, then `cols` (the rest as zeros).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn tile_sums<T: Float, const W: usize>(
+fn tile_sums<I: Isa, T: Float, const W: usize>(
+    isa: I,
     mut acc: [T; W],
     values: &[T],
     steps: &[u16],
@@ -231,7 +246,7 @@ fn tile_sums<T: Float, const W: usize>(
     for (&av, &q) in values[..whole].iter().zip(&steps[..whole]) {
         let brow = b_row::<T, W>(b_rows, usize::from(q) * ldb);
         for (s, &bv) in acc.iter_mut().zip(brow) {
-            *s = s.add_product(av, bv);
+            *s = isa.add_product(*s, av, bv);
         }
     }
     for (&av, &q) in values[whole..].iter().zip(&steps[whole..]) {
@@ -241,7 +256,7 @@ fn tile_sums<T: Float, const W: usize>(
             *d = v;
         }
         for (s, &bv) in acc.iter_mut().zip(&brow) {
-            *s = s.add_product(av, bv);
+            *s = isa.add_product(*s, av, bv);
         }
     }
     acc
@@ -263,7 +278,8 @@ fn b_row<T: Float, const W: usize>(b_rows: &[T], at: usize) -> &[T; W] {
 /// summed in the order of its own steps, so the numbers are [`row_into`]'s.
 #[cfg(feature = "alloc")]
 #[inline(always)]
-pub(super) fn row_pair_into<T: Float, const L: usize>(
+pub(super) fn row_pair_into<I: Isa, T: Float, const L: usize>(
+    isa: I,
     rows: [(&[T], &[u16]); 2],
     b: &[T],
     ldb: usize,
@@ -277,7 +293,11 @@ pub(super) fn row_pair_into<T: Float, const L: usize>(
         let b_rows = &b[j0..];
         let cols = (n - j0).min(TILE_VECTORS * L);
         let parts = [&mut c0[j0..j0 + cols], &mut c1[j0..j0 + cols]];
-        by_vectors!(L, cols, row_pair_tile::<T>(rows, b_rows, ldb, parts));
+        by_vectors!(
+            L,
+            cols,
+            row_pair_tile::<I, T>(isa, rows, b_rows, ldb, parts)
+        );
         j0 += cols;
     }
 }
@@ -285,7 +305,8 @@ pub(super) fn row_pair_into<T: Float, const L: usize>(
 /// One tile of [`row_pair_into`]: `W − L < cols ≤ W` columns of both rows.
 #[cfg(feature = "alloc")]
 #[inline(always)]
-fn row_pair_tile<T: Float, const W: usize, const L: usize>(
+fn row_pair_tile<I: Isa, T: Float, const W: usize, const L: usize>(
+    isa: I,
     rows: [(&[T], &[u16]); 2],
     b_rows: &[T],
     ldb: usize,
@@ -305,15 +326,15 @@ fn row_pair_tile<T: Float, const W: usize, const L: usize>(
         let b0 = b_row::<T, W>(b_rows, usize::from(q0) * ldb);
         let b1 = b_row::<T, W>(b_rows, usize::from(q1) * ldb);
         for (((s0, &x0), s1), &x1) in acc0.iter_mut().zip(b0).zip(&mut acc1).zip(b1) {
-            *s0 = s0.add_product(a0, x0);
-            *s1 = s1.add_product(a1, x1);
+            *s0 = isa.add_product(*s0, a0, x0);
+            *s1 = isa.add_product(*s1, a1, x1);
         }
     }
     // The rest of each row alone (no closure here: one left out of line would be compiled
     // without the unit's features, and its `add_product` would call libm's `fma`).
     let (v0, s0, v1, s1) = (&v0[both..], &s0[both..], &v1[both..], &s1[both..]);
-    let acc0 = tile_sums(acc0, v0, s0, b_rows, ldb, cols, whole[0] - both);
-    let acc1 = tile_sums(acc1, v1, s1, b_rows, ldb, cols, whole[1] - both);
+    let acc0 = tile_sums(isa, acc0, v0, s0, b_rows, ldb, cols, whole[0] - both);
+    let acc1 = tile_sums(isa, acc1, v1, s1, b_rows, ldb, cols, whole[1] - both);
     let [c0, c1] = c;
     store_row::<T, W, L>(c0, &acc0);
     store_row::<T, W, L>(c1, &acc1);

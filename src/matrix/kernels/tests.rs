@@ -5,7 +5,7 @@
 use super::isa::{Avx2Fma, Avx512};
 use super::isa::{Base, Isa};
 use super::{gemm_nn_on, gemm_nt_on, gemm_tn_on};
-use crate::float::Float;
+use crate::float::{FUSED, Float};
 
 /// A small seeded generator (SplitMix64), so every run sees the same numbers.
 struct Rng(u64);
@@ -337,4 +337,77 @@ fn sparse_row_kernels_equal_a_sequential_sum_bit_for_bit_on_every_unit() {
         unit.sparse_f32();
         unit.sparse_f64();
     });
+}
+
+/// The vector units found by `cpuid` from `core` (`isa::cpu`) are the ones `std`'s detection
+/// finds: AVX2 and FMA, and AVX-512 F, VL, BW and DQ beside them.
+#[cfg(detect)]
+#[test]
+fn units_found_without_std_are_those_std_finds() {
+    use std::is_x86_feature_detected as has;
+    let avx2_fma = has!("avx2") && has!("fma");
+    let avx512 =
+        avx2_fma && has!("avx512f") && has!("avx512vl") && has!("avx512bw") && has!("avx512dq");
+    assert_eq!(Avx2Fma::detect().is_some(), avx2_fma);
+    assert_eq!(Avx512::detect().is_some(), avx512);
+}
+
+/// A unit's multiply-add (FMA's instruction, on units that have it, in fused builds) gives
+/// `Float::add_product`'s number (`libm`'s fused multiply-add, outside the units) bit for bit:
+/// on a product that rounds differently fused (`(1 + 2⁻¹²)² − (1 + 2⁻¹¹)` is 2⁻²⁴ fused, 0 in
+/// two steps), at the edges (signed zeros, subnormals, infinities) and on random values across
+/// the exponents.
+#[test]
+fn every_units_multiply_add_is_add_product_bit_for_bit() {
+    fn check<T: Float>(unit: impl Isa, cases: &[(T, T, T)]) {
+        for &(s, a, b) in cases {
+            let (ours, theirs) = (unit.add_product(s, a, b), s.add_product(a, b));
+            assert!(
+                ours.to_f64().to_bits() == theirs.to_f64().to_bits()
+                    || (ours.to_f64().is_nan() && theirs.to_f64().is_nan()),
+                "{s} + {a}·{b}: {ours} against {theirs}"
+            );
+        }
+    }
+    let near = 1.0 + 2f64.powi(-12);
+    let mut rng = Rng(3);
+    let mut cases: std::vec::Vec<(f64, f64, f64)> = std::vec![
+        (-(1.0 + 2f64.powi(-11)), near, near),
+        (-0.0, 0.0, 1.0),
+        (-0.0, -0.0, 1.0),
+        (0.0, 2f64.powi(-75), 2f64.powi(-75)),
+        (0.0, 2f64.powi(-74), 2f64.powi(-75)),
+        (1.0, f64::INFINITY, 0.5),
+        (f64::INFINITY, 1.0, -1.0),
+        (f64::NAN, 1.0, 1.0),
+    ];
+    for _ in 0..10_000 {
+        let mut value = |span: f64| rng.uniform(-1.0, 1.0) * 2f64.powf(rng.uniform(-span, span));
+        cases.push((value(30.0), value(30.0), value(30.0)));
+    }
+    let narrow: std::vec::Vec<(f32, f32, f32)> = cases
+        .iter()
+        .map(|&(s, a, b)| (s as f32, a as f32, b as f32))
+        .collect();
+    // An x86-64 build with the fma feature fuses, std or not.
+    #[cfg(all(feature = "fma", target_arch = "x86_64"))]
+    const {
+        assert!(FUSED)
+    };
+    if FUSED {
+        let (s, a, b) = narrow[0];
+        assert_eq!(s.add_product(a, b), 2f32.powi(-24), "add_product is fused");
+    }
+    check(Base, &narrow);
+    check(Base, &cases);
+    #[cfg(detect)]
+    if let Some(unit) = Avx2Fma::detect() {
+        check(unit, &narrow);
+        check(unit, &cases);
+    }
+    #[cfg(detect)]
+    if let Some(unit) = Avx512::detect() {
+        check(unit, &narrow);
+        check(unit, &cases);
+    }
 }
