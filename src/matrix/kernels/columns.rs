@@ -114,6 +114,12 @@ fn columns_pass<I: Isa, T: Float, const L: usize>(
     for (p, pair) in (0..).step_by(2).zip(&mut pairs) {
         let (c0, c1) = pair.split_at_mut(n);
         let parts = [&mut c0[j0..j0 + cols], &mut c1[j0..j0 + cols]];
+        if starts[p] == starts[p + 2] {
+            // Two columns with no values (an image's border): sums of nothing, +0, without
+            // the call of a tile.
+            parts.into_iter().for_each(|part| part.fill(T::ZERO));
+            continue;
+        }
         row_pair_into::<_, T, L>(isa, [column(p), column(p + 1)], d, ldd, parts);
     }
     let last = pairs.into_remainder();

@@ -205,6 +205,10 @@ units! {
         x: &[SparseRow<'_, T, K>], d: &[[T; N]], c: &mut [[T; N]; K],
     ) = sparse_rows::sparse_tn_body;
     #[cfg(feature = "alloc")]
+    fn row_pair_whole[T: Float, const W: usize, const L: usize][T, W, L](
+        rows: [(&[T], &[u16]); 2], b: &[[T; W]], c: [&mut [T]; 2],
+    ) = sparse_rows::row_pair_whole;
+    #[cfg(feature = "alloc")]
     fn sparse_columns_tn[T: Float][T](
         starts: &[u32], rows: &[u16], values: &[T], d: &[T], c: &mut [T], n: usize,
     ) = columns::sparse_columns_tn_body;
