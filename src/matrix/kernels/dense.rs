@@ -392,8 +392,10 @@ impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
 
     /// Packs `op(a)[i0 + r][p0 + q]` for `r < rows`, `q < kc` (rows past `rows` are zero).
     #[inline(always)]
-    pub(super) fn pack<const TA: bool>(
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn pack<I: Isa, const TA: bool>(
         &mut self,
+        isa: I,
         a: &[T],
         lda: usize,
         i0: usize,
@@ -428,7 +430,10 @@ impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
         } else if R == 1 && WIDE_ROWS {
             // One row: its non-zero values marked and listed (see `list_part`).
             let row = &a[i0 * lda + p0..][..kc];
-            let count = list_part(row, 0, self.values.as_flattened_mut(), &mut self.steps);
+            let (values, steps) = (self.values.as_flattened_mut(), &mut self.steps[..]);
+            let count = isa
+                .list_nonzero(row, 0, values, steps)
+                .unwrap_or_else(|| list_part(row, 0, values, steps));
             self.count = count;
             self.dense = count == kc;
             return;
@@ -723,7 +728,7 @@ pub(super) fn row_blocks<
                             Panel::Packed(&quad[slot])
                         }
                         _ => {
-                            packed.pack::<TA>(a, lda, i0, MR, p0, kc);
+                            packed.pack::<_, TA>(isa, a, lda, i0, MR, p0, kc);
                             Panel::Packed(&packed)
                         }
                     };
@@ -746,7 +751,7 @@ pub(super) fn row_blocks<
                     let panel = match direct.flatten() {
                         Some(panel) => panel,
                         None => {
-                            packed.pack::<TA>(a, lda, i0, MR, p0, kc);
+                            packed.pack::<_, TA>(isa, a, lda, i0, MR, p0, kc);
                             dense_before = packed.dense;
                             Panel::Packed(&packed)
                         }
@@ -865,7 +870,7 @@ pub(super) fn whole_row<I: Isa, T: Float, const TA: bool, const L: usize>(
 ) {
     for p0 in (0..k).step_by(KR) {
         let kc = (k - p0).min(KR);
-        single.pack::<TA>(a, lda, i, 1, p0, kc);
+        single.pack::<_, TA>(isa, a, lda, i, 1, p0, kc);
         let (values, steps) = single.row();
         row_strip::<_, T, L>(isa, values, steps, b, c, n, i, p0);
     }
@@ -899,7 +904,7 @@ pub(super) fn single_rows<I: Isa, T: Float, const TA: bool, const NR: usize, con
     for p0 in (0..k).step_by(KC) {
         let kc = (k - p0).min(KC);
         for i in rows.clone() {
-            single.pack::<TA>(a, lda, i, 1, p0, kc);
+            single.pack::<_, TA>(isa, a, lda, i, 1, p0, kc);
             let panel = Panel::Packed(&single);
             strip::<_, T, TA, 1, NR, NR2>(isa, panel, &b[p0 * n..], n, c, n, n, i, 1, p0 > 0);
         }
@@ -1309,7 +1314,7 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                 let panel = match direct.flatten() {
                     Some(panel) => panel,
                     None => {
-                        packed.pack::<false>(a, k, i0, rows, p0, kc);
+                        packed.pack::<_, false>(isa, a, k, i0, rows, p0, kc);
                         dense_before = packed.dense;
                         Panel::Packed(&packed)
                     }

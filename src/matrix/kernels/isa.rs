@@ -115,7 +115,7 @@ macro_rules! units {
     )*) => {
         /// A vector unit the kernels can be compiled for; its methods run the kernels'
         /// functions compiled for it.
-        pub(super) trait Isa: Copy + SplitTile {
+        pub(super) trait Isa: Copy + SplitTile + ListNonzero {
             /// Whether the unit's vectors are 512 bits wide (16 f32), not 256: the tiles are
             /// chosen a whole number of its vectors wide.
             const WIDE: bool;
@@ -294,6 +294,53 @@ impl SplitTile for Avx2Fma {
         }
     }
 }
+
+/// Listing a row's non-zero values written for one unit with its intrinsics (see `pack`),
+/// where it has them.
+pub(super) trait ListNonzero: Sized {
+    /// [`pack::list_nonzero_f32`](super::pack::list_nonzero_f32) where the unit has it and `T`
+    /// is `f32` (how many values it listed), else `None`.
+    #[inline(always)]
+    fn list_nonzero<T: Float>(
+        self,
+        _row: &[T],
+        _start: usize,
+        _values: &mut [T],
+        _steps: &mut [u16],
+    ) -> Option<usize> {
+        None
+    }
+}
+
+impl ListNonzero for Base {}
+
+/// AVX2's list, for both units that have it.
+#[cfg(detect)]
+macro_rules! list_with_avx2 {
+    ($unit:ty) => {
+        impl ListNonzero for $unit {
+            #[inline(always)]
+            fn list_nonzero<T: Float>(
+                self,
+                row: &[T],
+                start: usize,
+                values: &mut [T],
+                steps: &mut [u16],
+            ) -> Option<usize> {
+                let (row, values) = (T::f32s(row)?, T::f32s_mut(values)?);
+                // SAFETY: a value of the unit is made only by its `detect`, which found AVX2
+                // on this CPU (with FMA, or with AVX-512 besides): the function's
+                // instructions exist here.
+                Some(unsafe { super::pack::list_nonzero_f32(row, start, values, steps) })
+            }
+        }
+    };
+}
+
+#[cfg(detect)]
+list_with_avx2!(Avx2Fma);
+#[cfg(detect)]
+list_with_avx2!(Avx512);
 
 /// What the build targets, with no run-time check: the only unit without detection.
 #[derive(Clone, Copy, Debug)]

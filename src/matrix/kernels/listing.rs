@@ -109,17 +109,15 @@ impl<T: Float> Listed<T> {
             self.run::<_, L>(isa, b, c, n);
             used = 0;
         }
-        let mut marked = [0u64; KR / 64];
-        let masks = masks.unwrap_or_else(|| {
-            nonzero_masks(row, &mut marked);
-            &marked
+        let (values, steps) = (&mut self.values[used..], &mut self.steps[used..]);
+        let count = isa.list_nonzero(row, 0, values, steps).unwrap_or_else(|| {
+            let mut marked = [0u64; KR / 64];
+            let masks = masks.unwrap_or_else(|| {
+                nonzero_masks(row, &mut marked);
+                &marked
+            });
+            list_nonzero(row, masks, values, steps)
         });
-        let count = list_nonzero(
-            row,
-            masks,
-            &mut self.values[used..],
-            &mut self.steps[used..],
-        );
         self.rows[self.len] = (i, used + count);
         self.len += 1;
     }

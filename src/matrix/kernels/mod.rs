@@ -148,6 +148,9 @@ pub(crate) mod isa;
 mod lined;
 #[forbid(unsafe_code)]
 mod listing;
+#[cfg(detect)]
+#[forbid(unsafe_code)]
+mod pack;
 #[forbid(unsafe_code)]
 mod sparse_rows;
 #[cfg(test)]

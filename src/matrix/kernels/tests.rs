@@ -286,10 +286,62 @@ macro_rules! check_sparse_bit_for_bit {
     }};
 }
 
+/// Checks the unit's own listing of a row's non-zero f32 values (see `pack`), if it has one,
+/// against the plain one: every length around the vectors' eight and the kernels' 64 (with
+/// a tail of fewer than eight), no value, some and every value non-zero, −0 (not listed), NaN,
+/// infinities and subnormals (listed), steps from 0 and from 1000. Returns whether it had one.
+fn check_listing<I: Isa + core::fmt::Debug>(isa: I) -> bool {
+    use alloc::vec::Vec;
+    let mut rng = Rng(5);
+    let special = [
+        -0.0,
+        f32::NAN,
+        f32::INFINITY,
+        -f32::INFINITY,
+        1e-40,
+        -1e-45,
+        0.0,
+    ];
+    let mut own = false;
+    for len in [0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 100, 784, 1024] {
+        for density in [0.0, 0.2, 0.5, 1.0] {
+            let row: Vec<f32> = (0..len)
+                .map(|q| match rng.uniform(0.0, 1.0) {
+                    u if u >= density => 0.0,
+                    _ if q % 13 == 5 => special[q / 13 % special.len()],
+                    _ => rng.uniform(-1.0, 1.0) as f32,
+                })
+                .collect();
+            for start in [0, 1000] {
+                let listed: Vec<(u32, u16)> = (0..len)
+                    .filter(|&q| row[q] != 0.0)
+                    .map(|q| (row[q].to_bits(), (start + q) as u16))
+                    .collect();
+                let (mut values, mut steps) = (alloc::vec![-1.0f32; len], alloc::vec![7u16; len]);
+                let Some(count) = isa.list_nonzero(&row, start, &mut values, &mut steps) else {
+                    continue;
+                };
+                own = true;
+                let got: Vec<(u32, u16)> = values[..count]
+                    .iter()
+                    .zip(&steps[..count])
+                    .map(|(v, &q)| (v.to_bits(), q))
+                    .collect();
+                assert_eq!(
+                    got, listed,
+                    "{len} values, {density} non-zero, from {start} on {isa:?}"
+                );
+            }
+        }
+    }
+    own
+}
+
 /// A unit the checks run on, as a trait object (`Isa` itself has generic methods).
 trait UnitCheck {
     fn f32(&self);
     fn f64(&self);
+    fn listing(&self) -> bool;
     #[cfg(feature = "alloc")]
     fn sparse_f32(&self);
     #[cfg(feature = "alloc")]
@@ -302,6 +354,9 @@ impl<I: Isa + core::fmt::Debug> UnitCheck for I {
     }
     fn f64(&self) {
         check_kernels_bit_for_bit!(f64, SHAPES, *self);
+    }
+    fn listing(&self) -> bool {
+        check_listing(*self)
     }
     #[cfg(feature = "alloc")]
     fn sparse_f32(&self) {
@@ -339,6 +394,19 @@ fn sparse_row_kernels_equal_a_sequential_sum_bit_for_bit_on_every_unit() {
         unit.sparse_f32();
         unit.sparse_f64();
     });
+}
+
+/// A unit's own listing of a row's non-zero values (AVX2's: eight at a time, by a table of
+/// where a mask's lanes are) lists what the plain one lists, in order; on a CPU with AVX2 it
+/// is checked (both its units have it), not skipped.
+#[test]
+fn every_units_listing_of_non_zero_values_is_the_plain_one() {
+    let own = core::cell::Cell::new(0);
+    on_every_unit(|unit| own.set(own.get() + usize::from(unit.listing())));
+    #[cfg(detect)]
+    if Avx2Fma::detect().is_some() {
+        assert!(own.get() >= 1, "AVX2's listing ran");
+    }
 }
 
 /// The vector units found by `cpuid` from `core` (`isa::cpu`) are the ones `std`'s detection
