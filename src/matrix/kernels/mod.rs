@@ -43,8 +43,9 @@
 //! per image). So on x86 a block whose first row is at most half non-zero runs row by row
 //! instead, each row over its own steps, with a tile of up to 64 columns (eight vectors of
 //! accumulators, enough to keep the adders busy with one row). Its non-zero values are found
-//! with vector compares, a bit each in a mask per 64 values, and listed bit by bit; eight rows
-//! are listed before their products run, so that their reads from memory overlap (see
+//! with vector compares and, in f32 on AVX2, listed eight at a time by one permutation each
+//! (`pack`); otherwise marked a bit each in a mask per 64 values and listed bit by bit. Eight
+//! rows are listed before their products run, so that their reads from memory overlap (see
 //! `Listed`). The Cortex-M4 keeps the blocks: it has no vectors to fill.
 //!
 //! **Sparse rows by column.** For `xᵀ·dY` of a batch of sparse rows, each row of the result
