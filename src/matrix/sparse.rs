@@ -292,21 +292,15 @@ mod owned {
 
         /// Appends a row given in full, keeping its non-zero values (a NaN is kept too).
         pub fn push_dense(&mut self, row: &[T; I]) {
-            // Found as the kernels find a dense row's (a bit mask per 64 values, then each
-            // set bit), `KR` values at a time: no branch per value.
+            // Found as the kernels find a dense row's, `KR` values at a time: no branch per
+            // value. `new` checked that I ≤ 65536, so every column fits a `u16`.
             for (part, values) in row.chunks(kernels::KR).enumerate() {
-                let mut masks = [0u64; kernels::KR / 64];
-                let count = kernels::nonzero_masks(values, &mut masks);
-                let at = self.index.len();
-                self.index.resize(at + count, 0);
-                self.value.resize(at + count, T::ZERO);
-                let (index, value) = (&mut self.index[at..], &mut self.value[at..]);
-                kernels::list_nonzero(values, &masks, value, index);
-                if part > 0 {
-                    // `new` checked that I ≤ 65536, so every column fits.
-                    let start = (part * kernels::KR) as u16;
-                    index.iter_mut().for_each(|c| *c += start);
-                }
+                kernels::append_nonzero(
+                    values,
+                    part * kernels::KR,
+                    &mut self.value,
+                    &mut self.index,
+                );
             }
             self.ends.push(self.index.len());
         }

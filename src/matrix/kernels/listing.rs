@@ -189,6 +189,43 @@ pub(crate) fn nonzero_masks<T: Float>(row: &[T], masks: &mut [u64; KR / 64]) -> 
     masks.iter().map(|m| m.count_ones() as usize).sum()
 }
 
+/// Appends the non-zero values of `row` (at most [`KR`] of them) to `values` and their steps
+/// (from `start`, which with the row must fit a `u16`) to `steps`.
+///
+/// On x86-64, listed eight at a time where the CPU's unit has its own listing (see `pack`),
+/// on the stack, where the whole row fits (that listing may store past its count), then
+/// appended: the vectors grow only by what they keep. Elsewhere (a microcontroller's stack is
+/// small) marked in bit masks and listed into the vectors directly.
+#[cfg(feature = "alloc")]
+pub(crate) fn append_nonzero<T: Float>(
+    row: &[T],
+    start: usize,
+    values: &mut alloc::vec::Vec<T>,
+    steps: &mut alloc::vec::Vec<u16>,
+) {
+    #[cfg(detect)]
+    {
+        use isa::ListNonzero;
+        let (mut listed, mut at) = ([T::ZERO; KR], [0u16; KR]);
+        let listing = dispatch!(unit => unit.list_nonzero(row, start, &mut listed, &mut at));
+        if let Some(count) = listing {
+            values.extend_from_slice(&listed[..count]);
+            steps.extend_from_slice(&at[..count]);
+            return;
+        }
+    }
+    let mut masks = [0u64; KR / 64];
+    let count = nonzero_masks(row, &mut masks);
+    let end = values.len();
+    values.resize(end + count, T::ZERO);
+    steps.resize(end + count, 0);
+    let (values, steps) = (&mut values[end..], &mut steps[end..]);
+    list_nonzero(row, &masks, values, steps);
+    if start > 0 {
+        steps.iter_mut().for_each(|q| *q += start as u16);
+    }
+}
+
 /// Lists the non-zero values of `part` (at most [`KR`] of them), the part of a row from step
 /// `start` on, and their steps, and returns how many.
 #[inline(always)]
