@@ -19,8 +19,9 @@
 //! that called it, and [`Isa::WIDE`] picks tiles a whole number of the unit's vectors wide (a
 //! constant: each unit's copy compiles only its own widths).
 //!
-//! A unit may also have tiles written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
-//! FMA's in `avx2`), which are safe code; the call into them after detection is the `unsafe`
+//! A unit may also have code written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
+//! FMA's tile in `avx2`; [`ListNonzero`]: AVX2's listing of non-zero values in `pack`, which
+//! both x86 units run), which is safe code; the call into it after detection is the `unsafe`
 //! here, with the same argument as the others.
 //!
 //! Every step of every product is [`Isa::add_product`]: [`Float::add_product`]'s number,
