@@ -14,9 +14,9 @@
 //! every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
 
 use super::dense::Panel;
+use super::pack::{load, unload};
 use core::arch::x86_64::{
-    __m256, _mm_cvtss_f32, _mm_extract_ps, _mm256_blend_ps, _mm256_castps256_ps128,
-    _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_setr_ps,
+    __m256, _mm256_blend_ps, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_setr_ps,
 };
 
 /// Columns a step of [`split_tile`] reads from a row of B.
@@ -32,27 +32,6 @@ type Sums = ([[__m256; 2]; 4], __m256, __m256);
 fn pair_load(upper: &[f32; SPLIT_WIDTH], lower: &[f32; SPLIT_WIDTH]) -> __m256 {
     let (u, l) = (&upper[16..], &lower[16..]);
     _mm256_setr_ps(u[0], u[1], u[2], u[3], l[0], l[1], l[2], l[3])
-}
-
-/// Eight values as a vector (one unaligned load).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn load(v: &[f32; 8]) -> __m256 {
-    _mm256_setr_ps(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
-}
-
-/// A vector's eight values.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn unload(v: __m256) -> [f32; 8] {
-    let (lo, hi) = (_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-    let lane = |x, i| match i {
-        1 => f32::from_bits(_mm_extract_ps::<1>(x) as u32),
-        2 => f32::from_bits(_mm_extract_ps::<2>(x) as u32),
-        3 => f32::from_bits(_mm_extract_ps::<3>(x) as u32),
-        _ => _mm_cvtss_f32(x),
-    };
-    core::array::from_fn(|i| lane(if i < 4 { lo } else { hi }, i % 4))
 }
 
 /// `c[i0 + r][j0 + j] (+)= Σ_q a[q][r] · b_rows[q·ldb + j]` for `r < rows`, `j < COLS`

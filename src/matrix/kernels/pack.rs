@@ -66,7 +66,7 @@ pub(super) fn list_nonzero_f32(
         let lanes = load_u16(&lanes);
         let packed = _mm256_permutevar8x32_ps(v, _mm256_cvtepu16_epi32(lanes));
         // Both whole vectors: `count ≤ 8k`, so they end by `8k + 8 ≤ row.len()`.
-        store(packed, &mut values[count..][..8]);
+        values[count..][..8].copy_from_slice(&unload(packed));
         let at = _mm_add_epi16(lanes, _mm_set1_epi16((start + 8 * k) as i16));
         store_u16(at, &mut steps[count..][..8]);
         count += usize::from(COUNT[mask]);
@@ -82,10 +82,10 @@ pub(super) fn list_nonzero_f32(
     count
 }
 
-/// Eight values as a vector (one unaligned load).
+/// Eight values as a vector (one unaligned load; also `avx2`'s).
 #[target_feature(enable = "avx2")]
 #[inline]
-fn load(v: &[f32; 8]) -> __m256 {
+pub(super) fn load(v: &[f32; 8]) -> __m256 {
     _mm256_setr_ps(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
 }
 
@@ -97,10 +97,10 @@ fn load_u16(v: &[u16; 8]) -> __m128i {
     _mm_setr_epi16(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
 }
 
-/// Stores a vector's eight values (one unaligned store).
+/// A vector's eight values (stored whole where they go to memory; also `avx2`'s).
 #[target_feature(enable = "avx2")]
 #[inline]
-fn store(v: __m256, out: &mut [f32]) {
+pub(super) fn unload(v: __m256) -> [f32; 8] {
     let (lo, hi) = (_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
     let lane = |x, i| match i {
         1 => f32::from_bits(_mm_extract_ps::<1>(x) as u32),
@@ -108,8 +108,7 @@ fn store(v: __m256, out: &mut [f32]) {
         3 => f32::from_bits(_mm_extract_ps::<3>(x) as u32),
         _ => _mm_cvtss_f32(x),
     };
-    let values: [f32; 8] = core::array::from_fn(|i| lane(if i < 4 { lo } else { hi }, i % 4));
-    out[..8].copy_from_slice(&values);
+    core::array::from_fn(|i| lane(if i < 4 { lo } else { hi }, i % 4))
 }
 
 /// Stores a vector's eight `u16` (one unaligned store).
