@@ -428,7 +428,8 @@ impl<T: Float, const R: usize, const CAP: usize> PackedA<T, R, CAP> {
                 push(q, v);
             }
         } else if R == 1 && WIDE_ROWS {
-            // One row: its non-zero values marked and listed (see `list_part`).
+            // One row: its non-zero values listed (by the unit's own listing, eight at a time,
+            // where it has one; else marked and listed, see `list_part`).
             let row = &a[i0 * lda + p0..][..kc];
             let (values, steps) = (self.values.as_flattened_mut(), &mut self.steps[..]);
             let count = isa

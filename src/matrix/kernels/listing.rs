@@ -1,5 +1,5 @@
-//! Listing: finding a row's non-zero values with bit masks, and listing sparse rows ahead of
-//! their products.
+//! Listing: finding a row's non-zero values with bit masks (on AVX2, eight at a time by a
+//! permutation instead: `pack`), and listing sparse rows ahead of their products.
 
 use super::*;
 
