@@ -1125,6 +1125,28 @@ pub(super) fn micro<I: Isa, T: Float, const R: usize, const NR: usize, const IN_
     j0: usize,
     accumulate: bool,
 ) {
+    if I::WIDE {
+        // The unit's own tile, where it has one (AVX-512's f32 tiles of 48 and 64 columns,
+        // written with its vectors; see `avx512`), then the last steps one by one.
+        if let Some(done) =
+            isa.vector_tile::<T, R, NR>(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+        {
+            add_steps(
+                isa,
+                panel,
+                done..panel.count(),
+                b_rows,
+                ldb,
+                cols,
+                c,
+                ldc,
+                i0,
+                rows,
+                j0,
+            );
+            return;
+        }
+    }
     // Whole-array reads and writes of `acc` only: indexing it with a run-time bound would
     // keep it in memory instead of registers.
     let mut acc = [[T::ZERO; NR]; R];

@@ -20,9 +20,10 @@
 //! constant: each unit's copy compiles only its own widths).
 //!
 //! A unit may also have code written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
-//! FMA's tile in `avx2`; [`ListNonzero`]: AVX2's listing of non-zero values in `pack`, which
-//! both x86 units run), which is safe code; the call into it after detection is the `unsafe`
-//! here, with the same argument as the others.
+//! FMA's tile in `avx2`; [`VectorTile`]: AVX-512's f32 tiles in `avx512`; [`ListNonzero`]:
+//! AVX2's listing of non-zero values in `pack`, which both x86 units run), which is safe code;
+//! the call into it after detection is the `unsafe` here, with the same argument as the
+//! others.
 //!
 //! Every step of every product is [`Isa::add_product`]: [`Float::add_product`]'s number,
 //! computed by the unit's FMA instruction on the x86-64 units that have it (fused builds:
@@ -38,8 +39,9 @@
 //! The AVX-512 copy is written as the others are (arrays the compiler turns into vectors), so
 //! the vector width is the compiler's choice: with the default tuning it is 512 bits. A build
 //! with `-C target-cpu=native` on an Intel CPU whose tuning prefers 256-bit vectors (Skylake-SP
-//! to Emerald Rapids) gets 256-bit code in that copy too; `-C target-feature=-prefer-256-bit`
-//! beside it restores 512 (PERFORMANCE.md has the figures).
+//! to Emerald Rapids) gets 256-bit code in that copy too, but for its dense f32 tiles, written
+//! with `__m512` (`avx512`); `-C target-feature=-prefer-256-bit` beside it restores 512 in the
+//! rest (PERFORMANCE.md has the figures).
 
 use super::dense::{self, Panel};
 #[cfg(feature = "alloc")]
@@ -116,7 +118,7 @@ macro_rules! units {
     )*) => {
         /// A vector unit the kernels can be compiled for; its methods run the kernels'
         /// functions compiled for it.
-        pub(super) trait Isa: Copy + SplitTile + ListNonzero {
+        pub(super) trait Isa: Copy + SplitTile + VectorTile + ListNonzero {
             /// Whether the unit's vectors are 512 bits wide (16 f32), not 256: the tiles are
             /// chosen a whole number of its vectors wide.
             const WIDE: bool;
@@ -292,6 +294,72 @@ impl SplitTile for Avx2Fma {
                 )),
                 _ => None,
             }
+        }
+    }
+}
+
+/// The A·B tiles written with the unit's own vectors (see `avx512`), where it has them.
+pub(super) trait VectorTile: Sized {
+    /// [`avx512::tile`](super::avx512::tile) for the steps of `panel` it can take, where the
+    /// unit has it, `T` is `f32`, `R` is 4 and `NR` is 48 or 64 (how many steps it took), else
+    /// `None`. (Only where the kernels fuse: the tile does.)
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn vector_tile<T: Float, const R: usize, const NR: usize>(
+        self,
+        _panel: Panel<'_, T, R>,
+        _b_rows: &[T],
+        _ldb: usize,
+        _cols: usize,
+        _c: &mut [T],
+        _ldc: usize,
+        _i0: usize,
+        _rows: usize,
+        _j0: usize,
+        _accumulate: bool,
+    ) -> Option<usize> {
+        None
+    }
+}
+
+impl VectorTile for Base {}
+
+#[cfg(detect)]
+impl VectorTile for Avx2Fma {}
+
+#[cfg(all(detect, not(fused)))]
+impl VectorTile for Avx512 {}
+
+#[cfg(all(detect, fused))]
+impl VectorTile for Avx512 {
+    #[inline(always)]
+    fn vector_tile<T: Float, const R: usize, const NR: usize>(
+        self,
+        panel: Panel<'_, T, R>,
+        b_rows: &[T],
+        ldb: usize,
+        cols: usize,
+        c: &mut [T],
+        ldc: usize,
+        i0: usize,
+        rows: usize,
+        j0: usize,
+        accumulate: bool,
+    ) -> Option<usize> {
+        use super::avx512::tile;
+        if R != 4 || (NR != 48 && NR != 64) {
+            return None;
+        }
+        let panel = panel.as_f32()?;
+        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+        // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512 F, VL,
+        // BW and DQ, AVX2 and FMA on this CPU: the function's instructions exist here.
+        unsafe {
+            Some(if NR == 48 {
+                tile::<48, 3>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+            } else {
+                tile::<64, 4>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+            })
         }
     }
 }

@@ -67,7 +67,9 @@
 //! full tile's time on them (see `column_tail`). **Those of A·B** join the tile before them in
 //! a tile a vector wider (16 + 16 + 18 on 24 lanes), which shares its broadcasts of A (see
 //! `strip` and `wide_tile`); on AVX2 + FMA, 17 to 20 such columns of f32 are a 4 × 16 tile
-//! and one vector per two rows for the rest, written with intrinsics (see `avx2`).
+//! and one vector per two rows for the rest, written with intrinsics (see `avx2`). On
+//! AVX-512, the f32 tiles of 48 and 64 columns are written with its intrinsics too, so that
+//! their vectors are 512 bits whatever the build's tuning (see `avx512`).
 
 use super::sparse::SparseRow;
 use crate::float::Float;
@@ -135,6 +137,9 @@ macro_rules! lanes {
 #[cfg(all(detect, fused))]
 #[forbid(unsafe_code)]
 mod avx2;
+#[cfg(all(detect, fused))]
+#[forbid(unsafe_code)]
+mod avx512;
 #[cfg(feature = "alloc")]
 #[forbid(unsafe_code)]
 mod columns;

@@ -141,17 +141,35 @@ const SHAPES: &[(usize, usize, usize)] = &[
 ];
 
 /// Runs `check` on every vector unit this machine has: the build's own, and the ones chosen
-/// at run time (see `isa`).
+/// at run time (see `isa`). `CONSTNN_UNITS`, if set, names the only ones to run (`base`,
+/// `avx2`, `avx512`, separated by commas), each of which must then be there: for
+/// `bench/avx512_emulated.sh`, whose emulated CPU would take hours over the others.
 fn on_every_unit(check: impl Fn(&dyn UnitCheck)) {
-    check(&Base);
+    let only = std::env::var("CONSTNN_UNITS").ok();
+    let named = |unit: &str| {
+        only.as_deref()
+            .is_some_and(|v| v.split(',').any(|u| u == unit))
+    };
+    let wanted = |unit: &str| only.is_none() || named(unit);
+    if wanted("base") {
+        check(&Base);
+    }
     #[cfg(detect)]
     match Avx2Fma::detect() {
-        Some(unit) => check(&unit),
+        Some(unit) if wanted("avx2") => check(&unit),
+        Some(_) => {}
+        None if named("avx2") => {
+            panic!("CONSTNN_UNITS names avx2, and this CPU has no AVX2 and FMA")
+        }
         None => std::eprintln!("this CPU has no AVX2 and FMA: that unit is not tested here"),
     }
     #[cfg(detect)]
     match Avx512::detect() {
-        Some(unit) => check(&unit),
+        Some(unit) if wanted("avx512") => check(&unit),
+        Some(_) => {}
+        None if named("avx512") => {
+            panic!("CONSTNN_UNITS names avx512, and this CPU has no AVX-512")
+        }
         None => std::eprintln!("this CPU has no AVX-512: that unit is not tested here"),
     }
 }
