@@ -514,6 +514,29 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
         }
     }
 
+    /// The same panel, if its values are `f64` in blocks of four rows (for the tiles written
+    /// for that alone: see `avx512`).
+    #[cfg(all(detect, fused))]
+    #[inline(always)]
+    pub(super) fn as_f64(self) -> Option<Panel<'a, f64, 4>> {
+        match self {
+            Panel::Packed(p) => {
+                let p: &dyn core::any::Any = p;
+                p.downcast_ref::<PackedA<f64, 4>>().map(Panel::Packed)
+            }
+            Panel::Rows(rows) => {
+                if R != 4 {
+                    return None;
+                }
+                let mut out = [&[][..]; 4];
+                for (out, row) in out.iter_mut().zip(rows) {
+                    *out = T::f64s(row)?;
+                }
+                Some(Panel::Rows(out))
+            }
+        }
+    }
+
     /// How many steps there are to run.
     #[inline(always)]
     pub(super) fn count(&self) -> usize {
@@ -1109,7 +1132,8 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
 /// read on into B's next row (or zeros, past its end) and are never stored: one vector op per
 /// row of the tile instead of a scalar op per element. `IN_C`: the steps whose row of B
 /// would run past its end are added to `c` after the tile is stored (for [`wide_tile`]'s
-/// tiles, which need every vector register for their sums).
+/// tiles, which need every vector register for their sums). On AVX-512, a tile of four rows
+/// is the unit's own, written with its intrinsics (see `avx512`).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn micro<I: Isa, T: Float, const R: usize, const NR: usize, const IN_C: bool>(
@@ -1126,8 +1150,8 @@ pub(super) fn micro<I: Isa, T: Float, const R: usize, const NR: usize, const IN_
     accumulate: bool,
 ) {
     if I::WIDE {
-        // The unit's own tile, where it has one (AVX-512's f32 tiles of 48 and 64 columns,
-        // written with its vectors; see `avx512`), then the last steps one by one.
+        // The unit's own tile, where it has one (AVX-512's tiles of four rows, written with
+        // its intrinsics; see `avx512`), then the last steps one by one.
         if let Some(done) =
             isa.vector_tile::<T, R, NR>(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
         {

@@ -20,7 +20,7 @@
 //! constant: each unit's copy compiles only its own widths).
 //!
 //! A unit may also have code written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
-//! FMA's tile in `avx2`; [`VectorTile`]: AVX-512's f32 tiles in `avx512`; [`ListNonzero`]:
+//! FMA's tile in `avx2`; [`VectorTile`]: AVX-512's tiles in `avx512`; [`ListNonzero`]:
 //! AVX2's listing of non-zero values in `pack`, which both x86 units run), which is safe code;
 //! the call into it after detection is the `unsafe` here, with the same argument as the
 //! others.
@@ -39,9 +39,9 @@
 //! The AVX-512 copy is written as the others are (arrays the compiler turns into vectors), so
 //! the vector width is the compiler's choice: with the default tuning it is 512 bits. A build
 //! with `-C target-cpu=native` on an Intel CPU whose tuning prefers 256-bit vectors (Skylake-SP
-//! to Emerald Rapids) gets 256-bit code in that copy too, but for its dense f32 tiles, written
-//! with `__m512` (`avx512`); `-C target-feature=-prefer-256-bit` beside it restores 512 in the
-//! rest (PERFORMANCE.md has the figures).
+//! to Emerald Rapids) gets 256-bit code in that copy too, but for its dense tiles, written with
+//! `__m512` and `__m512d` (`avx512`); `-C target-feature=-prefer-256-bit` beside it restores
+//! 512 in the rest (PERFORMANCE.md has the figures).
 
 use super::dense::{self, Panel};
 #[cfg(feature = "alloc")]
@@ -300,9 +300,10 @@ impl SplitTile for Avx2Fma {
 
 /// The A·B tiles written with the unit's own vectors (see `avx512`), where it has them.
 pub(super) trait VectorTile: Sized {
-    /// [`avx512::tile`](super::avx512::tile) for the steps of `panel` it can take, where the
-    /// unit has it, `T` is `f32`, `R` is 4 and `NR` is 48 or 64 (how many steps it took), else
-    /// `None`. (Only where the kernels fuse: the tile does.)
+    /// [`avx512::tile_f32`](super::avx512::tile_f32) or `tile_f64` for the steps of `panel`
+    /// it can take, where the unit has it, `R` is 4 and the tile is one, three or four vectors
+    /// wide (`NR` 16, 48 or 64 f32, 8, 24 or 32 f64): how many steps it took, else `None`.
+    /// (Only where the kernels fuse: the tiles do.)
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn vector_tile<T: Float, const R: usize, const NR: usize>(
@@ -346,20 +347,50 @@ impl VectorTile for Avx512 {
         j0: usize,
         accumulate: bool,
     ) -> Option<usize> {
-        use super::avx512::tile;
-        if R != 4 || (NR != 48 && NR != 64) {
+        use super::avx512::{tile_f32, tile_f64};
+        if R != 4 {
             return None;
         }
-        let panel = panel.as_f32()?;
-        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
-        // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512 F, VL,
-        // BW and DQ, AVX2 and FMA on this CPU: the function's instructions exist here.
-        unsafe {
-            Some(if NR == 48 {
-                tile::<48, 3>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-            } else {
-                tile::<64, 4>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-            })
+        match (T::BYTES, NR) {
+            (4, 16 | 48 | 64) => {
+                let panel = panel.as_f32()?;
+                let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+                // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512
+                // F, VL, BW and DQ, AVX2 and FMA on this CPU: the function's instructions exist
+                // here.
+                Some(unsafe {
+                    match NR {
+                        16 => {
+                            tile_f32::<16, 1>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+                        }
+                        48 => {
+                            tile_f32::<48, 3>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+                        }
+                        _ => {
+                            tile_f32::<64, 4>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+                        }
+                    }
+                })
+            }
+            (8, 8 | 24 | 32) => {
+                let panel = panel.as_f64()?;
+                let (b, c) = (T::f64s(b_rows)?, T::f64s_mut(c)?);
+                // SAFETY: as for `tile_f32`.
+                Some(unsafe {
+                    match NR {
+                        8 => {
+                            tile_f64::<8, 1>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+                        }
+                        24 => {
+                            tile_f64::<24, 3>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+                        }
+                        _ => {
+                            tile_f64::<32, 4>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+                        }
+                    }
+                })
+            }
+            _ => None,
         }
     }
 }

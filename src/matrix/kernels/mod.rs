@@ -68,7 +68,7 @@
 //! a tile a vector wider (16 + 16 + 18 on 24 lanes), which shares its broadcasts of A (see
 //! `strip` and `wide_tile`); on AVX2 + FMA, 17 to 20 such columns of f32 are a 4 × 16 tile
 //! and one vector per two rows for the rest, written with intrinsics (see `avx2`). On
-//! AVX-512, the f32 tiles of 48 and 64 columns are written with its intrinsics too, so that
+//! AVX-512, the tiles of four rows are written with its intrinsics too, so that
 //! their vectors are 512 bits whatever the build's tuning (see `avx512`).
 
 use super::sparse::SparseRow;
@@ -195,14 +195,18 @@ macro_rules! entry_points {
     };
 }
 
-/// A scalar seen as the type it is, for code written for one type alone: the tiles for `f32`
-/// (see `avx2`) and x86-64's fused multiply-add. A supertrait of [`Float`], which no other
+/// A scalar seen as the type it is, for code written for one type alone: the tiles written
+/// with intrinsics (see `avx2` and `avx512`) and x86-64's fused multiply-add. A supertrait of [`Float`], which no other
 /// crate can name.
 pub trait AsF32: Sized + 'static {
     /// The values, if they are `f32`.
     fn f32s(values: &[Self]) -> Option<&[f32]>;
     /// The values, if they are `f32`.
     fn f32s_mut(values: &mut [Self]) -> Option<&mut [f32]>;
+    /// The values, if they are `f64`.
+    fn f64s(values: &[Self]) -> Option<&[f64]>;
+    /// The values, if they are `f64`.
+    fn f64s_mut(values: &mut [Self]) -> Option<&mut [f64]>;
     /// `self + a·b` by FMA's instruction (see [`Isa::add_product`]).
     #[cfg(all(detect, fused))]
     fn add_product_fma(self, a: Self, b: Self, fma: isa::HasFma) -> Self;
@@ -222,6 +226,14 @@ impl AsF32 for f32 {
     fn f32s_mut(values: &mut [Self]) -> Option<&mut [f32]> {
         Some(values)
     }
+    #[inline(always)]
+    fn f64s(_: &[Self]) -> Option<&[f64]> {
+        None
+    }
+    #[inline(always)]
+    fn f64s_mut(_: &mut [Self]) -> Option<&mut [f64]> {
+        None
+    }
 }
 
 impl AsF32 for f64 {
@@ -237,6 +249,14 @@ impl AsF32 for f64 {
     #[inline(always)]
     fn f32s_mut(_: &mut [Self]) -> Option<&mut [f32]> {
         None
+    }
+    #[inline(always)]
+    fn f64s(values: &[Self]) -> Option<&[f64]> {
+        Some(values)
+    }
+    #[inline(always)]
+    fn f64s_mut(values: &mut [Self]) -> Option<&mut [f64]> {
+        Some(values)
     }
 }
 
