@@ -2,14 +2,14 @@
 //! only the call into the function, after detection, is `unsafe`, in [`isa`](super::isa)).
 //!
 //! A tile of 4 rows × one, three or four vectors (16, 48 or 64 f32 columns, 8, 24 or 32 f64;
-//! the wider ones take twelve or sixteen of the 32 registers), which [`micro`](super::dense::micro) writes with arrays for
-//! the compiler to turn into vectors. Then the compiler picks the vectors' width, and a build
-//! with `-C target-cpu=native` on an Intel CPU whose tuning prefers 256-bit vectors
-//! (Skylake-SP to Emerald Rapids) got 256-bit code: twice the instructions, and a 4 × 64
-//! tile's sums spilled from the registers. Written with `__m512`, the width is the code's
-//! whatever the tuning. Each lane still adds its products in the order of the steps, fused
-//! once each: the same sums as every other tile (so the module exists only where the kernels
-//! fuse, the `fused` cfg).
+//! the wider ones take twelve or sixteen of the 32 registers), which
+//! [`micro`](super::dense::micro) writes with arrays for the compiler to turn into vectors.
+//! Then the compiler picks the vectors' width, and a build with `-C target-cpu=native` on an
+//! Intel CPU whose tuning prefers 256-bit vectors (Skylake-SP to Emerald Rapids) got 256-bit
+//! code: twice the instructions, and a 4 × 64 tile's sums spilled from the registers. Written
+//! with `__m512` and `__m512d`, the width is the code's whatever the tuning. Each lane still
+//! adds its products in the order of the steps, fused once each: the same sums as every other
+//! tile (so the module exists only where the kernels fuse, the `fused` cfg).
 
 use super::dense::Panel;
 use super::pack::unload as unload_f32x8;

@@ -492,37 +492,31 @@ pub(super) enum Panel<'a, T, const R: usize> {
 
 impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
     /// The same panel, if its values are `f32` in blocks of four rows (for the tiles written
-    /// for that alone: see `avx2`).
+    /// for that alone: see `avx2` and `avx512`).
     #[cfg(all(detect, fused))]
     #[inline(always)]
     pub(super) fn as_f32(self) -> Option<Panel<'a, f32, 4>> {
-        match self {
-            Panel::Packed(p) => {
-                let p: &dyn core::any::Any = p;
-                p.downcast_ref::<PackedA<f32, 4>>().map(Panel::Packed)
-            }
-            Panel::Rows(rows) => {
-                if R != 4 {
-                    return None;
-                }
-                let mut out = [&[][..]; 4];
-                for (out, row) in out.iter_mut().zip(rows) {
-                    *out = T::f32s(row)?;
-                }
-                Some(Panel::Rows(out))
-            }
-        }
+        self.as_scalar(T::f32s)
     }
 
-    /// The same panel, if its values are `f64` in blocks of four rows (for the tiles written
-    /// for that alone: see `avx512`).
+    /// The same panel, if its values are `f64` in blocks of four rows (see `avx512`).
     #[cfg(all(detect, fused))]
     #[inline(always)]
     pub(super) fn as_f64(self) -> Option<Panel<'a, f64, 4>> {
+        self.as_scalar(T::f64s)
+    }
+
+    /// The same panel, if its values are `U` (which `cast` tells) in blocks of four rows.
+    #[cfg(all(detect, fused))]
+    #[inline(always)]
+    fn as_scalar<U: Float>(
+        self,
+        cast: impl Fn(&'a [T]) -> Option<&'a [U]>,
+    ) -> Option<Panel<'a, U, 4>> {
         match self {
             Panel::Packed(p) => {
                 let p: &dyn core::any::Any = p;
-                p.downcast_ref::<PackedA<f64, 4>>().map(Panel::Packed)
+                p.downcast_ref::<PackedA<U, 4>>().map(Panel::Packed)
             }
             Panel::Rows(rows) => {
                 if R != 4 {
@@ -530,7 +524,7 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
                 }
                 let mut out = [&[][..]; 4];
                 for (out, row) in out.iter_mut().zip(rows) {
-                    *out = T::f64s(row)?;
+                    *out = cast(row)?;
                 }
                 Some(Panel::Rows(out))
             }

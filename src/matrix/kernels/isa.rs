@@ -351,45 +351,29 @@ impl VectorTile for Avx512 {
         if R != 4 {
             return None;
         }
-        match (T::BYTES, NR) {
-            (4, 16 | 48 | 64) => {
-                let panel = panel.as_f32()?;
-                let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+        // The tile `$tile` of `NR` = `$nr` columns in `$v` vectors, on the panel and slices
+        // seen as its scalar type.
+        macro_rules! run {
+            ($tile:ident, $panel:ident, $values:ident, $values_mut:ident;
+             $($nr:literal => $v:literal),*) => {{
+                let panel = panel.$panel()?;
+                let (b, c) = (T::$values(b_rows)?, T::$values_mut(c)?);
                 // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512
                 // F, VL, BW and DQ, AVX2 and FMA on this CPU: the function's instructions exist
                 // here.
                 Some(unsafe {
                     match NR {
-                        16 => {
-                            tile_f32::<16, 1>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-                        }
-                        48 => {
-                            tile_f32::<48, 3>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-                        }
-                        _ => {
-                            tile_f32::<64, 4>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-                        }
+                        $($nr => $tile::<$nr, $v>(
+                            panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate,
+                        ),)*
+                        _ => unreachable!("a width matched below"),
                     }
                 })
-            }
-            (8, 8 | 24 | 32) => {
-                let panel = panel.as_f64()?;
-                let (b, c) = (T::f64s(b_rows)?, T::f64s_mut(c)?);
-                // SAFETY: as for `tile_f32`.
-                Some(unsafe {
-                    match NR {
-                        8 => {
-                            tile_f64::<8, 1>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-                        }
-                        24 => {
-                            tile_f64::<24, 3>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-                        }
-                        _ => {
-                            tile_f64::<32, 4>(panel, b, ldb, cols, c, ldc, i0, rows, j0, accumulate)
-                        }
-                    }
-                })
-            }
+            }};
+        }
+        match (T::BYTES, NR) {
+            (4, 16 | 48 | 64) => run!(tile_f32, as_f32, f32s, f32s_mut; 16 => 1, 48 => 3, 64 => 4),
+            (8, 8 | 24 | 32) => run!(tile_f64, as_f64, f64s, f64s_mut; 8 => 1, 24 => 3, 32 => 4),
             _ => None,
         }
     }

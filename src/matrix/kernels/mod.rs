@@ -68,8 +68,8 @@
 //! a tile a vector wider (16 + 16 + 18 on 24 lanes), which shares its broadcasts of A (see
 //! `strip` and `wide_tile`); on AVX2 + FMA, 17 to 20 such columns of f32 are a 4 × 16 tile
 //! and one vector per two rows for the rest, written with intrinsics (see `avx2`). On
-//! AVX-512, the tiles of four rows are written with its intrinsics too, so that
-//! their vectors are 512 bits whatever the build's tuning (see `avx512`).
+//! AVX-512, the tiles of four rows are written with its intrinsics too, so that their vectors
+//! are 512 bits whatever the build's tuning (see `avx512`).
 
 use super::sparse::SparseRow;
 use crate::float::Float;
@@ -196,8 +196,8 @@ macro_rules! entry_points {
 }
 
 /// A scalar seen as the type it is, for code written for one type alone: the tiles written
-/// with intrinsics (see `avx2` and `avx512`) and x86-64's fused multiply-add. A supertrait of [`Float`], which no other
-/// crate can name.
+/// with intrinsics (see `avx2` and `avx512`) and x86-64's fused multiply-add. A supertrait of
+/// [`Float`], which no other crate can name.
 pub trait AsF32: Sized + 'static {
     /// The values, if they are `f32`.
     fn f32s(values: &[Self]) -> Option<&[f32]>;
