@@ -247,6 +247,7 @@ macro_rules! check_sparse_bit_for_bit {
             let mut c = alloc::vec![<$t>::NAN; M * n];
             isa.sparse_columns_nn::<$t>(&starts, &col_rows, &col_values, &b, &mut c, n);
             assert_eq!(bits(&c), bits(&expected), "{}", what("sparse_columns_nn"));
+            let by_rows = expected;
             // xᵀ·d: row p is Σ over the rows with a value in column p, increasing.
             let mut expected = alloc::vec![0.0 as $t; K * n];
             for p in 0..K {
@@ -263,12 +264,35 @@ macro_rules! check_sparse_bit_for_bit {
             let mut c = alloc::vec![<$t>::NAN; K * n];
             isa.sparse_columns_tn::<$t>(&starts, &col_rows, &col_values, &d, &mut c, n);
             assert_eq!(bits(&c), bits(&expected), "{}", what("sparse_columns_tn"));
-            if n == 50 {
-                let d: Vec<[$t; 50]> = d.chunks_exact(50).map(|r| r.try_into().unwrap()).collect();
-                let mut c = alloc::boxed::Box::new([[<$t>::NAN; 50]; K]);
-                isa.sparse_tn::<$t, K, 50>(&x, &d, &mut c);
-                assert_eq!(bits(c.as_flattened()), bits(&expected), "{}", what("sparse_tn"));
+            // The products of a constant width: MNIST's 50 outputs, and 64, a whole number of
+            // every unit's vectors.
+            macro_rules! of_width {
+                ($n:literal) => {
+                    if n == $n {
+                        let d: Vec<[$t; $n]> =
+                            d.chunks_exact($n).map(|r| r.try_into().unwrap()).collect();
+                        let mut c = alloc::boxed::Box::new([[<$t>::NAN; $n]; K]);
+                        isa.sparse_tn::<$t, K, $n>(&x, &d, &mut c);
+                        assert_eq!(bits(c.as_flattened()), bits(&expected), "{}", what("sparse_tn"));
+                        // x·b with b's rows on lines (`LinedRows`' layout): its first whole
+                        // lines, then the rest.
+                        let whole = $n - $n % super::LINE;
+                        let (mut main, mut tail) = (Vec::new(), Vec::new());
+                        for row in b.chunks_exact($n) {
+                            let (lines, rest) = row.split_at(whole);
+                            main.extend(lines.chunks_exact(super::LINE).map(|line| {
+                                super::Line(core::array::from_fn(|j| line[j]))
+                            }));
+                            tail.extend_from_slice(rest);
+                        }
+                        let mut c = alloc::vec![[<$t>::NAN; $n]; M];
+                        isa.sparse_lined::<$t, K, $n>(&x, &main, &tail, &mut c);
+                        assert_eq!(bits(c.as_flattened()), bits(&by_rows), "{}", what("sparse_lined"));
+                    }
+                };
             }
+            of_width!(50);
+            of_width!(64);
         }
         // xᵀ·d with more rows than a copy of one vector of each holds: `d` read in place.
         const TALL: usize = 2100;
