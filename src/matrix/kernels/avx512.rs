@@ -1,5 +1,6 @@
-//! The A·B tiles of 512-bit vectors written with AVX-512's safe intrinsics (no `unsafe` here:
-//! only the call into the function, after detection, is `unsafe`, in [`isa`](super::isa)).
+//! The A·B tiles of 512-bit vectors, and the step of the one-row tiles, written with AVX-512's
+//! safe intrinsics (no `unsafe` here: only the call into the function, after detection, and
+//! the store of a whole vector are `unsafe`, in [`isa`](super::isa)).
 //!
 //! A tile of 4 rows × one, three or four vectors (16, 48 or 64 f32 columns, 8, 24 or 32 f64;
 //! the wider ones take twelve or sixteen of the 32 registers), which
@@ -7,11 +8,14 @@
 //! Then the compiler picks the vectors' width, and a build with `-C target-cpu=native` on an
 //! Intel CPU whose tuning prefers 256-bit vectors (Skylake-SP to Emerald Rapids) got 256-bit
 //! code: twice the instructions, and a 4 × 64 tile's sums spilled from the registers. Written
-//! with `__m512` and `__m512d`, the width is the code's whatever the tuning. Each lane still
-//! adds its products in the order of the steps, fused once each: the same sums as every other
-//! tile (so the module exists only where the kernels fuse, the `fused` cfg).
+//! with `__m512` and `__m512d`, the width is the code's whatever the tuning. The same goes for
+//! the one-row tiles' step, `acc += a · b_row` ([`add_row_f32`], [`add_row_f64`]), which
+//! [`Isa::add_row`](super::isa::Isa::add_row) runs for rows a whole number of vectors wide.
+//! Each lane still adds its products in the order of the steps, fused once each: the same sums
+//! as every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
 
 use super::dense::Panel;
+use super::isa::store;
 use super::pack::unload as unload_f32x8;
 use core::arch::x86_64::{
     __m256d, __m512, __m512d, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
@@ -199,4 +203,45 @@ tile!(
     _mm512_set1_pd,
     _mm512_fmadd_pd,
     _mm512_setzero_pd
+);
+
+/// `fn $name`: a one-row tile's step in vectors of `$lanes` `$t`.
+macro_rules! row {
+    ($name:ident, $t:ty, $lanes:expr, $load:ident, $store:path, $set1:ident, $fmadd:ident) => {
+        /// `acc[j] = acc[j] + a·b[j]` for every `j`, fused, a vector at a time, for `acc` and
+        /// `b` of one length, a whole number of vectors: the step of the one-row tiles (sparse
+        /// rows, rows by column, the dense tiles of other shapes), whose rows are arrays the
+        /// compiler would otherwise vectorise at its own width.
+        #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+        #[inline]
+        pub(super) fn $name(acc: &mut [$t], a: $t, b: &[$t]) {
+            debug_assert!(acc.len() == b.len() && acc.len().is_multiple_of($lanes));
+            let a = $set1(a);
+            let (b, _) = b.as_chunks::<{ $lanes }>();
+            let (acc, _) = acc.as_chunks_mut::<{ $lanes }>();
+            for (s, b) in acc.iter_mut().zip(b) {
+                let sum = $fmadd(a, $load(b), $load(s));
+                $store(s, sum);
+            }
+        }
+    };
+}
+
+row!(
+    add_row_f32,
+    f32,
+    16,
+    load_f32,
+    store::f32x16,
+    _mm512_set1_ps,
+    _mm512_fmadd_ps
+);
+row!(
+    add_row_f64,
+    f64,
+    8,
+    load_f64,
+    store::f64x8,
+    _mm512_set1_pd,
+    _mm512_fmadd_pd
 );

@@ -261,9 +261,7 @@ pub(super) fn column_strip<I: Isa, T: Float, const W: usize, const L: usize>(
                     Ok(row) => row,
                     Err(_) => unreachable!("a slice of W elements"),
                 };
-                for (s, &bv) in row.iter_mut().zip(&b_row) {
-                    *s = isa.add_product(*s, v, bv);
-                }
+                isa.add_row(row, v, &b_row);
             }
         }
         for (r, src) in (r0..r1).zip(sums.chunks_exact(W)) {

@@ -1302,9 +1302,7 @@ pub(super) fn fma_tile<I: Isa, T: Float, const R: usize, const NR: usize>(
     b: &[T; NR],
 ) {
     for (acc, &ar) in acc.iter_mut().zip(a) {
-        for (s, &bv) in acc.iter_mut().zip(b) {
-            *s = isa.add_product(*s, ar, bv);
-        }
+        isa.add_row(acc, ar, b);
     }
 }
 

@@ -20,10 +20,11 @@
 //! constant: each unit's copy compiles only its own widths).
 //!
 //! A unit may also have code written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
-//! FMA's tile in `avx2`; [`VectorTile`]: AVX-512's tiles in `avx512`; [`ListNonzero`]:
-//! AVX2's listing of non-zero values in `pack`, which both x86 units run), which is safe code;
-//! the call into it after detection is the `unsafe` here, with the same argument as the
-//! others.
+//! FMA's tile in `avx2`; [`VectorTile`]: AVX-512's tiles and one-row step in `avx512`;
+//! [`ListNonzero`]: AVX2's listing of non-zero values in `pack`, which both x86 units run),
+//! which is safe code; the call into it after detection is the `unsafe` here, with the same
+//! argument as the others (and [`store`]'s whole-vector stores, which write through a
+//! pointer).
 //!
 //! Every step of every product is [`Isa::add_product`]: [`Float::add_product`]'s number,
 //! computed by the unit's FMA instruction on the x86-64 units that have it (fused builds:
@@ -37,11 +38,13 @@
 //! (`kernels::tests` runs each unit the machine has).
 //!
 //! The AVX-512 copy is written as the others are (arrays the compiler turns into vectors), so
-//! the vector width is the compiler's choice: with the default tuning it is 512 bits. A build
-//! with `-C target-cpu=native` on an Intel CPU whose tuning prefers 256-bit vectors (Skylake-SP
-//! to Emerald Rapids) gets 256-bit code in that copy too, but for its dense tiles, written with
-//! `__m512` and `__m512d` (`avx512`); `-C target-feature=-prefer-256-bit` beside it restores
-//! 512 in the rest (PERFORMANCE.md has the figures).
+//! the vector width would be the compiler's choice: 512 bits with the default tuning, 256 in a
+//! build with `-C target-cpu=native` on an Intel CPU whose tuning prefers 256-bit vectors
+//! (Skylake-SP to Emerald Rapids). So its steps that carry the work are written with `__m512`
+//! and `__m512d` (`avx512`): the dense tiles of four rows, and the step of every one-row tile
+//! ([`Isa::add_row`]: sparse rows, rows by column, lined rows, the narrow products). What is
+//! left to the compiler's width is the few steps at a tile's end (PERFORMANCE.md has the
+//! figures).
 
 use super::dense::{self, Panel};
 #[cfg(feature = "alloc")]
@@ -128,6 +131,17 @@ macro_rules! units {
             #[inline(always)]
             fn add_product<T: Float>(self, s: T, a: T, b: T) -> T {
                 s.add_product(a, b)
+            }
+            /// `acc[j] = acc[j] + a·b[j]` for every `j`, [`Isa::add_product`] on each: the
+            /// step of every one-row tile, in the unit's own vectors where it has them
+            /// ([`VectorTile::vector_row`]), else in a loop the compiler vectorises.
+            #[inline(always)]
+            fn add_row<T: Float, const W: usize>(self, acc: &mut [T; W], a: T, b: &[T; W]) {
+                if !(Self::WIDE && self.vector_row(acc, a, b)) {
+                    for (s, &x) in acc.iter_mut().zip(b) {
+                        *s = self.add_product(*s, a, x);
+                    }
+                }
             }
             /// `f()`, compiled for this unit (with what `f` inlines), behind a call: for
             /// elementwise loops (see `vectorized`), whose captures hide nothing that matters.
@@ -321,6 +335,15 @@ pub(super) trait VectorTile: Sized {
     ) -> Option<usize> {
         None
     }
+
+    /// `acc[j] = acc[j] + a·b[j]` for every `j`, fused, in the unit's own vectors
+    /// ([`avx512::add_row_f32`](super::avx512::add_row_f32) or `add_row_f64`), where the unit
+    /// has them and the row is a whole number of them (`true`), else `false`: the caller adds
+    /// the products.
+    #[inline(always)]
+    fn vector_row<T: Float>(self, _acc: &mut [T], _a: T, _b: &[T]) -> bool {
+        false
+    }
 }
 
 impl VectorTile for Base {}
@@ -375,6 +398,38 @@ impl VectorTile for Avx512 {
             (4, 16 | 48 | 64) => run!(tile_f32, as_f32, f32s, f32s_mut; 16 => 1, 48 => 3, 64 => 4),
             (8, 8 | 24 | 32) => run!(tile_f64, as_f64, f64s, f64s_mut; 8 => 1, 24 => 3, 32 => 4),
             _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn vector_row<T: Float>(self, acc: &mut [T], a: T, b: &[T]) -> bool {
+        use super::avx512::{add_row_f32, add_row_f64};
+        // The row `$add_row` of `$lanes` values a vector, on the slices seen as its scalar
+        // type.
+        macro_rules! run {
+            ($add_row:ident, $values:ident, $values_mut:ident, $lanes:literal) => {
+                match (
+                    T::$values_mut(acc),
+                    T::$values(core::slice::from_ref(&a)),
+                    T::$values(b),
+                ) {
+                    (Some(acc), Some(&[a]), Some(b))
+                        if !acc.is_empty() && acc.len() % $lanes == 0 =>
+                    {
+                        // SAFETY: a value of `Avx512` is made only by its `detect`, which found
+                        // AVX-512 F, VL, BW and DQ, AVX2 and FMA on this CPU: the function's
+                        // instructions exist here.
+                        unsafe { $add_row(acc, a, b) };
+                        true
+                    }
+                    _ => false,
+                }
+            };
+        }
+        match T::BYTES {
+            4 => run!(add_row_f32, f32s, f32s_mut, 16),
+            8 => run!(add_row_f64, f64s, f64s_mut, 8),
+            _ => false,
         }
     }
 }
@@ -539,6 +594,34 @@ impl HasFma {
         use core::arch::x86_64::{_mm_cvtsd_f64, _mm_fmadd_sd, _mm_set_sd};
         // SAFETY: as for `f32`.
         unsafe { _mm_cvtsd_f64(_mm_fmadd_sd(_mm_set_sd(a), _mm_set_sd(b), _mm_set_sd(s))) }
+    }
+}
+
+/// Stores of whole 512-bit vectors, for `avx512`'s one-row step (a store through a pointer is
+/// `unsafe`). Built from its lanes instead, a row of sums is written as the compiler's own
+/// vectors: two 256-bit halves under a tuning that prefers them, which no 512-bit load reads
+/// back from the store buffer, and which keep the sums of a loop in memory, where one store
+/// of the whole vector lets the compiler keep them in a register.
+#[cfg(all(detect, fused))]
+pub(super) mod store {
+    use core::arch::x86_64::{__m512, __m512d, _mm512_storeu_pd, _mm512_storeu_ps};
+
+    /// `out = v`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f32x16(out: &mut [f32; 16], v: __m512) {
+        // SAFETY: `out` is sixteen `f32` this function may write (an exclusive reference), and
+        // the unaligned store needs no alignment; the function runs only where AVX-512 F is
+        // (its `target_feature`).
+        unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) }
+    }
+
+    /// `out = v`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f64x8(out: &mut [f64; 8], v: __m512d) {
+        // SAFETY: as for `f32x16`, with eight `f64`.
+        unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) }
     }
 }
 

@@ -67,9 +67,11 @@ fn lined_row<I: Isa, T: Float, const O: usize>(
     for (&p, &v) in steps.iter().zip(values) {
         let p = usize::from(p);
         for (l, line) in main[p * lines..][..lines].iter().enumerate() {
-            for (s, &w) in acc[l * LINE..][..LINE].iter_mut().zip(&line.0) {
-                *s = isa.add_product(*s, v, w);
-            }
+            let sums: &mut [T; LINE] = match (&mut acc[l * LINE..][..LINE]).try_into() {
+                Ok(sums) => sums,
+                Err(_) => unreachable!("a slice of LINE elements"),
+            };
+            isa.add_row(sums, v, &line.0);
         }
         for (s, &w) in acc[lines * LINE..]
             .iter_mut()

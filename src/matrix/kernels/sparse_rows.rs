@@ -111,9 +111,7 @@ pub(super) fn sparse_tn_body<I: Isa, T: Float, const K: usize, const N: usize>(
                         Ok(sums) => sums,
                         Err(_) => unreachable!("a slice of N elements"),
                     };
-                    for (s, &dv) in sums.iter_mut().zip(d_row) {
-                        *s = isa.add_product(*s, v, dv);
-                    }
+                    isa.add_row(sums, v, d_row);
                     *at += 1;
                 }
             }
@@ -135,9 +133,7 @@ pub(super) fn scatter<I: Isa, T: Float, const K: usize, const N: usize>(
 ) {
     for (row, d_row) in x.iter().zip(d) {
         for (&col, &v) in row.indices().iter().zip(row.values()) {
-            for (s, &dv) in c[usize::from(col)].iter_mut().zip(d_row) {
-                *s = isa.add_product(*s, v, dv);
-            }
+            isa.add_row(&mut c[usize::from(col)], v, d_row);
         }
     }
 }
@@ -244,10 +240,7 @@ fn tile_sums<I: Isa, T: Float, const W: usize>(
     whole: usize,
 ) -> [T; W] {
     for (&av, &q) in values[..whole].iter().zip(&steps[..whole]) {
-        let brow = b_row::<T, W>(b_rows, usize::from(q) * ldb);
-        for (s, &bv) in acc.iter_mut().zip(brow) {
-            *s = isa.add_product(*s, av, bv);
-        }
+        isa.add_row(&mut acc, av, b_row::<T, W>(b_rows, usize::from(q) * ldb));
     }
     for (&av, &q) in values[whole..].iter().zip(&steps[whole..]) {
         let at = usize::from(q) * ldb;
@@ -255,9 +248,7 @@ fn tile_sums<I: Isa, T: Float, const W: usize>(
         for (d, &v) in brow.iter_mut().zip(&b_rows[at..at + cols]) {
             *d = v;
         }
-        for (s, &bv) in acc.iter_mut().zip(&brow) {
-            *s = isa.add_product(*s, av, bv);
-        }
+        isa.add_row(&mut acc, av, &brow);
     }
     acc
 }
@@ -387,9 +378,7 @@ fn whole_sums<I: Isa, T: Float, const W: usize>(
     b: &[[T; W]],
 ) -> [T; W] {
     for (&a, &q) in values.iter().zip(steps) {
-        for (s, &x) in acc.iter_mut().zip(&b[usize::from(q)]) {
-            *s = isa.add_product(*s, a, x);
-        }
+        isa.add_row(&mut acc, a, &b[usize::from(q)]);
     }
     acc
 }
@@ -404,6 +393,14 @@ fn add_pair<I: Isa, T: Float, const W: usize>(
     b: [&[T; W]; 2],
 ) {
     let [acc0, acc1] = acc;
+    if I::WIDE {
+        // A row's step in the unit's own vectors (see `Isa::add_row`).
+        isa.add_row(acc0, a[0], b[0]);
+        isa.add_row(acc1, a[1], b[1]);
+        return;
+    }
+    // Both rows' values in turn: the compiler's vectors, in the order tuned on AVX2 (two
+    // `add_row`s in a row schedule differently).
     for (((s0, &x0), s1), &x1) in acc0.iter_mut().zip(b[0]).zip(acc1).zip(b[1]) {
         *s0 = isa.add_product(*s0, a[0], x0);
         *s1 = isa.add_product(*s1, a[1], x1);
