@@ -8,6 +8,10 @@
 #
 #   bash bench/avx512_emulated.sh [TEST FILTER]     (default: matrix::kernels::tests::)
 #
+# EXTRA_RUSTFLAGS are added to the test binary's build: `-C target-cpu=skylake-avx512` checks a
+# build tuned for Intel's AVX-512 servers, whose tuning prefers 256-bit vectors (the emulated
+# CPU is a Skylake-X, so that build's instructions all run on it).
+#
 # Installs Debian's bochs, its BIOS images, isolinux, genisoimage and busybox-static if missing
 # (apt-get), and downloads the kernel package linux-image-amd64 depends on, into
 # target/avx512-emulated. Exits non-zero unless the tests ran and passed.
@@ -36,7 +40,7 @@ cp "$work/vmlinuz" "$work/iso/vmlinuz"
 
 # The library's tests, linked statically (glibc's static libraries come with libc6-dev); with
 # `--target`, RUSTFLAGS leave the build scripts alone.
-binary=$(RUSTFLAGS="-C target-feature=+crt-static" \
+binary=$(RUSTFLAGS="-C target-feature=+crt-static ${EXTRA_RUSTFLAGS:-}" \
   cargo test --release --lib --target x86_64-unknown-linux-gnu --no-run 2>&1 \
   | sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))$/\1/p')
 [ -n "$binary" ] || { echo "no test binary"; exit 1; }
