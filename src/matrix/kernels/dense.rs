@@ -1089,7 +1089,7 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
         // rows, where the unit has that tile (AVX2 + FMA, f32, 17 to 20 columns; see `avx2`):
         // ten multiply-adds a step instead of twelve, and no register broadcasts.
         if let Some(done) =
-            isa.split_tile(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
+            isa.vector_tile::<T, R, W>(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
         {
             add_steps(
                 isa,

@@ -19,8 +19,8 @@
 //! that called it, and [`Isa::WIDE`] picks tiles a whole number of the unit's vectors wide (a
 //! constant: each unit's copy compiles only its own widths).
 //!
-//! A unit may also have code written for it alone with its intrinsics ([`SplitTile`]: AVX2 +
-//! FMA's tile in `avx2`; [`VectorTile`]: AVX-512's tiles and one-row step in `avx512`;
+//! A unit may also have code written for it alone with its intrinsics ([`VectorTile`]: AVX2 +
+//! FMA's split tile in `avx2`, AVX-512's tiles and one-row step in `avx512`;
 //! [`ListNonzero`]: AVX2's listing of non-zero values in `pack`, which both x86 units run),
 //! which is safe code; the call into it after detection is the `unsafe` here, with the same
 //! argument as the others (and [`store`]'s whole-vector stores, which write through a
@@ -121,7 +121,7 @@ macro_rules! units {
     )*) => {
         /// A vector unit the kernels can be compiled for; its methods run the kernels'
         /// functions compiled for it.
-        pub(super) trait Isa: Copy + SplitTile + VectorTile + ListNonzero {
+        pub(super) trait Isa: Copy + VectorTile + ListNonzero {
             /// Whether the unit's vectors are 512 bits wide (16 f32), not 256: the tiles are
             /// chosen a whole number of its vectors wide.
             const WIDE: bool;
@@ -239,85 +239,16 @@ units! {
     ) = lined::sparse_lined_body;
 }
 
-/// The tiles written for one unit with its intrinsics (see `avx2`), where it has them.
-pub(super) trait SplitTile: Sized {
-    /// [`avx2::split_tile`](super::avx2::split_tile) for the steps of `panel` it can take,
-    /// where the unit has it, `T` is `f32` and `cols` is 17 to 20 (how many steps it took),
-    /// else `None`. (Only where the kernels fuse: the tile does.)
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn split_tile<T: Float, const R: usize>(
-        self,
-        _panel: Panel<'_, T, R>,
-        _b_rows: &[T],
-        _ldb: usize,
-        _cols: usize,
-        _c: &mut [T],
-        _ldc: usize,
-        _i0: usize,
-        _rows: usize,
-        _j0: usize,
-        _accumulate: bool,
-    ) -> Option<usize> {
-        None
-    }
-}
-
-impl SplitTile for Base {}
-
-#[cfg(detect)]
-impl SplitTile for Avx512 {}
-
-#[cfg(all(detect, not(fused)))]
-impl SplitTile for Avx2Fma {}
-
-#[cfg(all(detect, fused))]
-impl SplitTile for Avx2Fma {
-    #[inline(always)]
-    fn split_tile<T: Float, const R: usize>(
-        self,
-        panel: Panel<'_, T, R>,
-        b_rows: &[T],
-        ldb: usize,
-        cols: usize,
-        c: &mut [T],
-        ldc: usize,
-        i0: usize,
-        rows: usize,
-        j0: usize,
-        accumulate: bool,
-    ) -> Option<usize> {
-        use super::avx2::split_tile;
-        let panel = panel.as_f32()?;
-        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
-        // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2 and FMA
-        // on this CPU: the function's instructions exist here.
-        unsafe {
-            match cols {
-                17 => Some(split_tile::<17>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                18 => Some(split_tile::<18>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                19 => Some(split_tile::<19>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                20 => Some(split_tile::<20>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                _ => None,
-            }
-        }
-    }
-}
-
-/// The A·B tiles written with the unit's own vectors (see `avx512`), where it has them.
+/// The A·B tiles written with one unit's own vectors and intrinsics, where it has them (only
+/// where the kernels fuse: the tiles do).
 pub(super) trait VectorTile: Sized {
-    /// [`avx512::tile_f32`](super::avx512::tile_f32) or `tile_f64` for the steps of `panel`
-    /// it can take, where the unit has it, `R` is 4 and the tile is one, three or four vectors
-    /// wide (`NR` 16, 48 or 64 f32, 8, 24 or 32 f64): how many steps it took, else `None`.
-    /// (Only where the kernels fuse: the tiles do.)
+    /// The unit's own tile of `R` rows and `NR` columns (`cols` of them stored) for the steps
+    /// of `panel` it can take (how many: the caller adds the others), or `None`:
+    /// - AVX2 + FMA: [`avx2::split_tile`](super::avx2::split_tile) for `f32`, `R` = 4, `NR` =
+    ///   24 and 17 to 20 columns (asked by `wide_tile`);
+    /// - AVX-512: [`avx512::tile_f32`](super::avx512::tile_f32) or `tile_f64` for `R` = 4
+    ///   and a tile one, three or four vectors wide (`NR` 16, 48 or 64 f32, 8, 24 or 32 f64;
+    ///   asked by `micro`).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn vector_tile<T: Float, const R: usize, const NR: usize>(
@@ -348,8 +279,52 @@ pub(super) trait VectorTile: Sized {
 
 impl VectorTile for Base {}
 
-#[cfg(detect)]
+#[cfg(all(detect, not(fused)))]
 impl VectorTile for Avx2Fma {}
+
+#[cfg(all(detect, fused))]
+impl VectorTile for Avx2Fma {
+    #[inline(always)]
+    fn vector_tile<T: Float, const R: usize, const NR: usize>(
+        self,
+        panel: Panel<'_, T, R>,
+        b_rows: &[T],
+        ldb: usize,
+        cols: usize,
+        c: &mut [T],
+        ldc: usize,
+        i0: usize,
+        rows: usize,
+        j0: usize,
+        accumulate: bool,
+    ) -> Option<usize> {
+        use super::avx2::split_tile;
+        if NR != 24 {
+            return None;
+        }
+        let panel = panel.as_f32()?;
+        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+        // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2 and FMA
+        // on this CPU: the function's instructions exist here.
+        unsafe {
+            match cols {
+                17 => Some(split_tile::<17>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                18 => Some(split_tile::<18>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                19 => Some(split_tile::<19>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                20 => Some(split_tile::<20>(
+                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                )),
+                _ => None,
+            }
+        }
+    }
+}
 
 #[cfg(all(detect, not(fused)))]
 impl VectorTile for Avx512 {}
