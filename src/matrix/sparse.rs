@@ -592,15 +592,8 @@ mod owned {
                 self.tail.extend(w.iter().flatten());
                 return;
             }
-            let whole = O - O % kernels::LINE;
             for row in w {
-                let (lines, rest) = row.split_at(whole);
-                self.main.extend(
-                    lines
-                        .chunks_exact(kernels::LINE)
-                        .map(|line| kernels::Line(core::array::from_fn(|j| line[j]))),
-                );
-                self.tail.extend_from_slice(rest);
+                kernels::push_lined(row, &mut self.main, &mut self.tail);
             }
         }
 

@@ -11,6 +11,18 @@ pub(crate) const LINE: usize = 16;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Line<T>(pub [T; LINE]);
 
+/// Row `row` of `b` laid out for [`sparse_lined`]: its whole [`Line`]s onto `main`, the values
+/// past the last one onto `tail`.
+pub(crate) fn push_lined<T: Copy>(
+    row: &[T],
+    main: &mut alloc::vec::Vec<Line<T>>,
+    tail: &mut alloc::vec::Vec<T>,
+) {
+    let (lines, rest) = row.as_chunks::<LINE>();
+    main.extend(lines.iter().map(|&line| Line(line)));
+    tail.extend_from_slice(rest);
+}
+
 /// [`sparse_nn`] with `b` laid out so that its rows cost fewer cache lines: `c[i] = x[i] · b`
 /// for `m` sparse rows `x` of width `K`, where row `p` of `b (K×O)` is `main[p·M/LINE ..]`
 /// (its first `M = O − O % LINE` values, on whole lines) then `tail[p·(O − M) ..]` (the rest).

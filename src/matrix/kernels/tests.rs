@@ -274,16 +274,10 @@ macro_rules! check_sparse_bit_for_bit {
                         let mut c = alloc::boxed::Box::new([[<$t>::NAN; $n]; K]);
                         isa.sparse_tn::<$t, K, $n>(&x, &d, &mut c);
                         assert_eq!(bits(c.as_flattened()), bits(&expected), "{}", what("sparse_tn"));
-                        // x·b with b's rows on lines (`LinedRows`' layout): its first whole
-                        // lines, then the rest.
-                        let whole = $n - $n % super::LINE;
+                        // x·b with b's rows on lines (`LinedRows`' layout).
                         let (mut main, mut tail) = (Vec::new(), Vec::new());
                         for row in b.chunks_exact($n) {
-                            let (lines, rest) = row.split_at(whole);
-                            main.extend(lines.chunks_exact(super::LINE).map(|line| {
-                                super::Line(core::array::from_fn(|j| line[j]))
-                            }));
-                            tail.extend_from_slice(rest);
+                            super::push_lined(row, &mut main, &mut tail);
                         }
                         let mut c = alloc::vec![[<$t>::NAN; $n]; M];
                         isa.sparse_lined::<$t, K, $n>(&x, &main, &tail, &mut c);
