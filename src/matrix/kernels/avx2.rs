@@ -12,11 +12,16 @@
 //! LLVM split that shared vector back into one per row; the intrinsics keep it. Every lane
 //! still adds its own products in the order of the steps, fused once each: the same sums as
 //! every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
+//!
+//! Also the one-row step in AVX2's vectors ([`add_row_f32`], [`add_row_f64`]), for the tile
+//! whose sums the compiler left in scalars (see `Isa::add_row_vectors`).
 
 use super::dense::Panel;
 use super::pack::{load, unload};
 use core::arch::x86_64::{
-    __m256, _mm256_blend_ps, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_setr_ps,
+    __m256, __m256d, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_blend_ps, _mm256_castpd256_pd128,
+    _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_fmadd_ps, _mm256_set1_pd, _mm256_set1_ps,
+    _mm256_setr_pd, _mm256_setr_ps,
 };
 
 /// Columns a step of [`split_tile`] reads from a row of B.
@@ -115,3 +120,58 @@ pub(super) fn split_tile<const COLS: usize>(
     }
     whole
 }
+
+/// Four f64 as a vector (one unaligned load).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn load_f64(v: &[f64; 4]) -> __m256d {
+    _mm256_setr_pd(v[0], v[1], v[2], v[3])
+}
+
+/// A vector's four f64 (stored whole where they go to memory; also `avx512`'s).
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(super) fn unload_f64(v: __m256d) -> [f64; 4] {
+    let (lo, hi) = (_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
+    [
+        _mm_cvtsd_f64(lo),
+        _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo)),
+        _mm_cvtsd_f64(hi),
+        _mm_cvtsd_f64(_mm_unpackhi_pd(hi, hi)),
+    ]
+}
+
+/// `out = v`, for [`row_step`].
+#[target_feature(enable = "avx2")]
+#[inline]
+fn store_f32(out: &mut [f32; 8], v: __m256) {
+    *out = unload(v);
+}
+
+/// `out = v`, for [`row_step`].
+#[target_feature(enable = "avx2")]
+#[inline]
+fn store_f64(out: &mut [f64; 4], v: __m256d) {
+    *out = unload_f64(v);
+}
+
+row_step!(
+    "avx2,fma",
+    add_row_f32,
+    f32,
+    8,
+    load,
+    store_f32,
+    _mm256_set1_ps,
+    _mm256_fmadd_ps
+);
+row_step!(
+    "avx2,fma",
+    add_row_f64,
+    f64,
+    4,
+    load_f64,
+    store_f64,
+    _mm256_set1_pd,
+    _mm256_fmadd_pd
+);

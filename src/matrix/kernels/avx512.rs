@@ -14,12 +14,12 @@
 //! Each lane still adds its products in the order of the steps, fused once each: the same sums
 //! as every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
 
+use super::avx2::unload_f64 as unload_f64x4;
 use super::dense::Panel;
 use super::isa::store;
 use super::pack::unload as unload_f32x8;
 use core::arch::x86_64::{
-    __m256d, __m512, __m512d, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
-    _mm256_extractf128_pd, _mm512_castpd512_pd256, _mm512_castps512_ps256, _mm512_extractf32x8_ps,
+    __m512, __m512d, _mm512_castpd512_pd256, _mm512_castps512_ps256, _mm512_extractf32x8_ps,
     _mm512_extractf64x4_pd, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_set1_pd, _mm512_set1_ps,
     _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps,
 };
@@ -56,26 +56,11 @@ fn load_f64(v: &[f64; 8]) -> __m512d {
 #[target_feature(enable = "avx512f,avx2")]
 #[inline]
 fn unload_f64(v: __m512d) -> [f64; 8] {
-    let quarter = |x: __m256d, i: usize| {
-        let half = if i < 2 {
-            _mm256_castpd256_pd128(x)
-        } else {
-            _mm256_extractf128_pd::<1>(x)
-        };
-        if i.is_multiple_of(2) {
-            _mm_cvtsd_f64(half)
-        } else {
-            _mm_cvtsd_f64(_mm_unpackhi_pd(half, half))
-        }
-    };
-    let (lo, hi) = (_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd::<1>(v));
-    core::array::from_fn(|i| {
-        if i < 4 {
-            quarter(lo, i)
-        } else {
-            quarter(hi, i - 4)
-        }
-    })
+    let (lo, hi) = (
+        unload_f64x4(_mm512_castpd512_pd256(v)),
+        unload_f64x4(_mm512_extractf64x4_pd::<1>(v)),
+    );
+    core::array::from_fn(|i| if i < 4 { lo[i] } else { hi[i - 4] })
 }
 
 /// One step of a tile: B's row (`V` vectors of `LANES`) first, then each of A's four values
@@ -205,29 +190,8 @@ tile!(
     _mm512_setzero_pd
 );
 
-/// `fn $name`: a one-row tile's step in vectors of `$lanes` `$t`.
-macro_rules! row {
-    ($name:ident, $t:ty, $lanes:expr, $load:ident, $store:path, $set1:ident, $fmadd:ident) => {
-        /// `acc[j] = acc[j] + a·b[j]` for every `j`, fused, a vector at a time, for `acc` and
-        /// `b` of one length, a whole number of vectors: the step of the one-row tiles (sparse
-        /// rows, rows by column, the dense tiles of other shapes), whose rows are arrays the
-        /// compiler would otherwise vectorise at its own width.
-        #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-        #[inline]
-        pub(super) fn $name(acc: &mut [$t], a: $t, b: &[$t]) {
-            debug_assert!(acc.len() == b.len() && acc.len().is_multiple_of($lanes));
-            let a = $set1(a);
-            let (b, _) = b.as_chunks::<{ $lanes }>();
-            let (acc, _) = acc.as_chunks_mut::<{ $lanes }>();
-            for (s, b) in acc.iter_mut().zip(b) {
-                let sum = $fmadd(a, $load(b), $load(s));
-                $store(s, sum);
-            }
-        }
-    };
-}
-
-row!(
+row_step!(
+    "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
     add_row_f32,
     f32,
     16,
@@ -236,7 +200,8 @@ row!(
     _mm512_set1_ps,
     _mm512_fmadd_ps
 );
-row!(
+row_step!(
+    "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma",
     add_row_f64,
     f64,
     8,

@@ -718,13 +718,8 @@ pub(super) fn row_blocks<
         } else {
             0
         };
-        for i0 in (group.start..group.start + down).step_by(TAIL_ROWS) {
-            match (tail, T::BYTES) {
-                (1, 4) => column_tail::<_, T, 32, 1>(isa, a, lda, b, c, n, k, i0),
-                (2, 4) => column_tail::<_, T, 32, 2>(isa, a, lda, b, c, n, k, i0),
-                (1, _) => column_tail::<_, T, 16, 1>(isa, a, lda, b, c, n, k, i0),
-                _ => column_tail::<_, T, 16, 2>(isa, a, lda, b, c, n, k, i0),
-            }
+        if down > 0 {
+            isa.column_tail(a, lda, b, c, n, k, group.start..group.start + down, tail);
         }
         let passes = k.div_ceil(KC);
         let mut p0 = 0;
@@ -839,9 +834,13 @@ pub(super) fn tail_columns(n: usize, nr: usize) -> usize {
 /// each wait on their last add: as long as a whole 16-column tile. Step `q`'s `W` values of
 /// Aᵀ are contiguous (`a[q·lda + i0 ..]`), so nothing is packed. Every element is still
 /// summed in the order of the steps, from +0 (with no step skipped: a zero adds nothing).
+///
+/// `tails`: a multiple of [`TAIL_ROWS`] rows; `tail`: 1 or 2 columns. Called as
+/// `isa.column_tail(…)`: a call of its own, compiled for each unit (see `isa`), so that its
+/// loop is compiled the same whatever `row_blocks` around it becomes, and the other way round.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn column_tail<I: Isa, T: Float, const W: usize, const TAIL: usize>(
+pub(super) fn column_tail<I: Isa, T: Float>(
     isa: I,
     a: &[T],
     lda: usize,
@@ -849,11 +848,36 @@ pub(super) fn column_tail<I: Isa, T: Float, const W: usize, const TAIL: usize>(
     c: &mut [T],
     n: usize,
     k: usize,
-    i0: usize,
+    tails: core::ops::Range<usize>,
+    tail: usize,
 ) {
-    for rows in (i0..i0 + TAIL_ROWS).step_by(W) {
-        let mut acc = [[T::ZERO; W]; TAIL];
-        for q in 0..k {
+    match (tail, T::BYTES) {
+        (1, 4) => columns_down::<_, T, 32, 1>(isa, a, lda, b, c, n, k, tails),
+        (_, 4) => columns_down::<_, T, 32, 2>(isa, a, lda, b, c, n, k, tails),
+        (1, _) => columns_down::<_, T, 16, 1>(isa, a, lda, b, c, n, k, tails),
+        _ => columns_down::<_, T, 16, 2>(isa, a, lda, b, c, n, k, tails),
+    }
+}
+
+/// [`column_tail`] for `TAIL` columns, `W` rows at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn columns_down<I: Isa, T: Float, const W: usize, const TAIL: usize>(
+    isa: I,
+    a: &[T],
+    lda: usize,
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+    k: usize,
+    tails: core::ops::Range<usize>,
+) {
+    for rows in tails.step_by(W) {
+        // The sums go from step to step by value: an array added to in place, which the copy
+        // below reads at a run-time index, was stored to memory every step in some builds.
+        // Each step is the unit's own vectors (`add_row_vectors`): left to the compiler, f64's
+        // 16 × 2 sums were not vectorised at all.
+        let acc = (0..k).fold([[T::ZERO; W]; TAIL], |mut acc, q| {
             let av: &[T; W] = match a[q * lda + rows..][..W].try_into() {
                 Ok(av) => av,
                 Err(_) => unreachable!("a slice of W elements"),
@@ -862,8 +886,11 @@ pub(super) fn column_tail<I: Isa, T: Float, const W: usize, const TAIL: usize>(
                 Ok(bq) => bq,
                 Err(_) => unreachable!("a slice of TAIL elements"),
             };
-            fma_tile(isa, &mut acc, bq, av);
-        }
+            for (acc, &bj) in acc.iter_mut().zip(bq) {
+                isa.add_row_vectors(acc, bj, av);
+            }
+            acc
+        });
         for (j, acc) in acc.iter().enumerate() {
             for (r, &s) in acc.iter().enumerate() {
                 c[(rows + r) * n + n - TAIL + j] = s;

@@ -143,6 +143,20 @@ macro_rules! units {
                     }
                 }
             }
+            /// [`Isa::add_row`] in the unit's own vectors on AVX2 too, where `add_row` leaves
+            /// AVX2's rows to the compiler (whose loops were measured that way): for
+            /// `column_tail`, whose 16 × 2 f64 sums the compiler kept in scalars, on the stack.
+            #[inline(always)]
+            fn add_row_vectors<T: Float, const W: usize>(
+                self,
+                acc: &mut [T; W],
+                a: T,
+                b: &[T; W],
+            ) {
+                if !self.vector_row(acc, a, b) {
+                    self.add_row(acc, a, b);
+                }
+            }
             /// `f()`, compiled for this unit (with what `f` inlines), behind a call: for
             /// elementwise loops (see `vectorized`), whose captures hide nothing that matters.
             fn run<R>(self, f: impl FnOnce() -> R) -> R;
@@ -203,6 +217,10 @@ units! {
         a: &[T], lda: usize, b: &[T], c: &mut [T], rows: core::ops::Range<usize>, k: usize,
         n: usize, blocks: u64, filled: u64,
     ) = dense::row_blocks;
+    fn column_tail[T: Float][T](
+        a: &[T], lda: usize, b: &[T], c: &mut [T], n: usize, k: usize,
+        tails: core::ops::Range<usize>, tail: usize,
+    ) = dense::column_tail;
     fn single_rows[T: Float, const TA: bool, const NR: usize, const NR2: usize][T, TA, NR, NR2](
         a: &[T], lda: usize, b: &[T], c: &mut [T], rows: core::ops::Range<usize>, k: usize,
         n: usize,
@@ -239,6 +257,41 @@ units! {
     ) = lined::sparse_lined_body;
 }
 
+/// [`VectorTile::vector_row`]'s body: `$f32` (`$f64`), `$lanes32` (`$lanes64`) values a
+/// vector, run on the slices seen as their scalar type, if it is that and the row is a whole
+/// number of vectors. `unsafe { f }` marks the call, whose SAFETY argument precedes the use.
+#[cfg(all(detect, fused))]
+macro_rules! vector_row {
+    (
+        $t:ty, $acc:ident, $a:ident, $b:ident; unsafe { $f32:ident }, $lanes32:literal;
+        unsafe { $f64:ident }, $lanes64:literal
+    ) => {{
+        macro_rules! run {
+            ($add_row:ident, $values:ident, $values_mut:ident, $lanes:literal) => {
+                match (
+                    <$t>::$values_mut($acc),
+                    <$t>::$values(core::slice::from_ref(&$a)),
+                    <$t>::$values($b),
+                ) {
+                    (Some(acc), Some(&[a]), Some(b))
+                        if !acc.is_empty() && acc.len() % $lanes == 0 =>
+                    {
+                        // SAFETY: the caller's, above the use.
+                        unsafe { $add_row(acc, a, b) };
+                        true
+                    }
+                    _ => false,
+                }
+            };
+        }
+        match <$t as Float>::BYTES {
+            4 => run!($f32, f32s, f32s_mut, $lanes32),
+            8 => run!($f64, f64s, f64s_mut, $lanes64),
+            _ => false,
+        }
+    }};
+}
+
 /// The A·B tiles written with one unit's own vectors and intrinsics, where it has them (only
 /// where the kernels fuse: the tiles do).
 pub(super) trait VectorTile: Sized {
@@ -268,9 +321,10 @@ pub(super) trait VectorTile: Sized {
     }
 
     /// `acc[j] = acc[j] + a·b[j]` for every `j`, fused, in the unit's own vectors
-    /// ([`avx512::add_row_f32`](super::avx512::add_row_f32) or `add_row_f64`), where the unit
-    /// has them and the row is a whole number of them (`true`), else `false`: the caller adds
-    /// the products.
+    /// ([`avx512::add_row_f32`](super::avx512::add_row_f32) or `add_row_f64`, AVX2's
+    /// [`avx2::add_row_f32`](super::avx2::add_row_f32) or `add_row_f64`), where the unit has
+    /// them and the row is a whole number of them (`true`), else `false`: the caller adds the
+    /// products.
     #[inline(always)]
     fn vector_row<T: Float>(self, _acc: &mut [T], _a: T, _b: &[T]) -> bool {
         false
@@ -323,6 +377,14 @@ impl VectorTile for Avx2Fma {
                 _ => None,
             }
         }
+    }
+
+    #[inline(always)]
+    fn vector_row<T: Float>(self, acc: &mut [T], a: T, b: &[T]) -> bool {
+        use super::avx2::{add_row_f32, add_row_f64};
+        // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2 and FMA
+        // on this CPU: the functions' instructions exist here.
+        vector_row!(T, acc, a, b; unsafe { add_row_f32 }, 8; unsafe { add_row_f64 }, 4)
     }
 }
 
@@ -379,33 +441,9 @@ impl VectorTile for Avx512 {
     #[inline(always)]
     fn vector_row<T: Float>(self, acc: &mut [T], a: T, b: &[T]) -> bool {
         use super::avx512::{add_row_f32, add_row_f64};
-        // The row `$add_row` of `$lanes` values a vector, on the slices seen as its scalar
-        // type.
-        macro_rules! run {
-            ($add_row:ident, $values:ident, $values_mut:ident, $lanes:literal) => {
-                match (
-                    T::$values_mut(acc),
-                    T::$values(core::slice::from_ref(&a)),
-                    T::$values(b),
-                ) {
-                    (Some(acc), Some(&[a]), Some(b))
-                        if !acc.is_empty() && acc.len() % $lanes == 0 =>
-                    {
-                        // SAFETY: a value of `Avx512` is made only by its `detect`, which found
-                        // AVX-512 F, VL, BW and DQ, AVX2 and FMA on this CPU: the function's
-                        // instructions exist here.
-                        unsafe { $add_row(acc, a, b) };
-                        true
-                    }
-                    _ => false,
-                }
-            };
-        }
-        match T::BYTES {
-            4 => run!(add_row_f32, f32s, f32s_mut, 16),
-            8 => run!(add_row_f64, f64s, f64s_mut, 8),
-            _ => false,
-        }
+        // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512 F, VL,
+        // BW and DQ, AVX2 and FMA on this CPU: the functions' instructions exist here.
+        vector_row!(T, acc, a, b; unsafe { add_row_f32 }, 16; unsafe { add_row_f64 }, 8)
     }
 }
 

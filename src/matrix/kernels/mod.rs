@@ -134,6 +134,33 @@ macro_rules! lanes {
     };
 }
 
+/// `fn $name`: a one-row tile's step in the unit's vectors of `$lanes` `$t` (AVX2's or
+/// AVX-512's, `$features`).
+#[cfg(all(detect, fused))]
+macro_rules! row_step {
+    (
+        $features:literal, $name:ident, $t:ty, $lanes:expr, $load:path, $store:path, $set1:ident,
+        $fmadd:ident
+    ) => {
+        /// `acc[j] = acc[j] + a·b[j]` for every `j`, fused, a vector at a time, for `acc` and
+        /// `b` of one length, a whole number of vectors: the step of the one-row tiles, whose
+        /// rows are arrays the compiler would otherwise vectorise at its own width, or not at
+        /// all.
+        #[target_feature(enable = $features)]
+        #[inline]
+        pub(super) fn $name(acc: &mut [$t], a: $t, b: &[$t]) {
+            debug_assert!(acc.len() == b.len() && acc.len().is_multiple_of($lanes));
+            let a = $set1(a);
+            let (b, _) = b.as_chunks::<{ $lanes }>();
+            let (acc, _) = acc.as_chunks_mut::<{ $lanes }>();
+            for (s, b) in acc.iter_mut().zip(b) {
+                let sum = $fmadd(a, $load(b), $load(s));
+                $store(s, sum);
+            }
+        }
+    };
+}
+
 #[cfg(all(detect, fused))]
 #[forbid(unsafe_code)]
 mod avx2;
