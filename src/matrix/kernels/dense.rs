@@ -1111,10 +1111,10 @@ pub(super) fn wide_tile<I: Isa, T: Float, const R: usize, const W: usize, const 
     j0: usize,
     accumulate: bool,
 ) {
-    if W == 24 && L == 8 {
+    if (W == 24 && L == 8) || (W == 12 && L == 4) {
         // MNIST's last 18 columns (or chapter 6's 20) as a 4 × 16 tile and a vector per two
-        // rows, where the unit has that tile (AVX2 + FMA, f32, 17 to 20 columns; see `avx2`):
-        // ten multiply-adds a step instead of twelve, and no register broadcasts.
+        // rows, where the unit has that tile (AVX2 + FMA, f32, 17 to 20 columns; f64, 9 or 10;
+        // see `avx2`): ten multiply-adds a step instead of twelve, and no register broadcasts.
         if let Some(done) =
             isa.vector_tile::<T, R, W>(panel, b_rows, ldb, cols, c, ldc, i0, rows, j0, accumulate)
         {

@@ -298,7 +298,8 @@ pub(super) trait VectorTile: Sized {
     /// The unit's own tile of `R` rows and `NR` columns (`cols` of them stored) for the steps
     /// of `panel` it can take (how many: the caller adds the others), or `None`:
     /// - AVX2 + FMA: [`avx2::split_tile`](super::avx2::split_tile) for `f32`, `R` = 4, `NR` =
-    ///   24 and 17 to 20 columns (asked by `wide_tile`);
+    ///   24 and 17 to 20 columns, or `split_tile_f64`, `NR` = 12 and 9 or 10 columns (asked by
+    ///   `wide_tile`);
     /// - AVX-512: [`avx512::tile_f32`](super::avx512::tile_f32) or `tile_f64` for `R` = 4
     ///   and a tile one, three or four vectors wide (`NR` 16, 48 or 64 f32, 8, 24 or 32 f64;
     ///   asked by `micro`).
@@ -352,30 +353,28 @@ impl VectorTile for Avx2Fma {
         j0: usize,
         accumulate: bool,
     ) -> Option<usize> {
-        use super::avx2::split_tile;
-        if NR != 24 {
-            return None;
+        use super::avx2::{split_tile, split_tile_f64};
+        // `$split::<COLS>` for the matching `cols`, on the slices seen as their scalar type.
+        macro_rules! run {
+            ($split:ident, $as:ident, $values:ident, $values_mut:ident; $($cols:literal)*) => {{
+                let panel = panel.$as()?;
+                let (b, c) = (T::$values(b_rows)?, T::$values_mut(c)?);
+                // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2
+                // and FMA on this CPU: the function's instructions exist here.
+                unsafe {
+                    match cols {
+                        $($cols => Some($split::<$cols>(
+                            panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
+                        )),)*
+                        _ => None,
+                    }
+                }
+            }};
         }
-        let panel = panel.as_f32()?;
-        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
-        // SAFETY: a value of `Avx2Fma` is made only by its `detect`, which found AVX2 and FMA
-        // on this CPU: the function's instructions exist here.
-        unsafe {
-            match cols {
-                17 => Some(split_tile::<17>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                18 => Some(split_tile::<18>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                19 => Some(split_tile::<19>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                20 => Some(split_tile::<20>(
-                    panel, b, ldb, c, ldc, i0, rows, j0, accumulate,
-                )),
-                _ => None,
-            }
+        match (T::BYTES, NR) {
+            (4, 24) => run!(split_tile, as_f32, f32s, f32s_mut; 17 18 19 20),
+            (8, 12) => run!(split_tile_f64, as_f64, f64s, f64s_mut; 9 10),
+            _ => None,
         }
     }
 
