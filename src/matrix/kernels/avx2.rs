@@ -126,7 +126,8 @@ macro_rules! split_tile {
     };
 }
 
-/// Columns 16 to 19 of two rows (or of one row twice) as one vector.
+/// `upper[..4]` and `lower[..4]` as one vector: columns 16 to 19 of two rows of sums (or of
+/// one row of B, twice).
 #[target_feature(enable = "avx2")]
 #[inline]
 fn pair_f32(upper: &[f32], lower: &[f32]) -> __m256 {
@@ -134,7 +135,8 @@ fn pair_f32(upper: &[f32], lower: &[f32]) -> __m256 {
     _mm256_setr_ps(u[0], u[1], u[2], u[3], l[0], l[1], l[2], l[3])
 }
 
-/// Columns 8 and 9 of two rows (or of one row twice) as one vector.
+/// `upper[..2]` and `lower[..2]` as one vector: columns 8 and 9 of two rows of sums (or of
+/// one row of B, twice).
 #[target_feature(enable = "avx2")]
 #[inline]
 fn pair_f64(upper: &[f64], lower: &[f64]) -> __m256d {
