@@ -190,10 +190,10 @@ fn load_f64(v: &[f64; 4]) -> __m256d {
     _mm256_setr_pd(v[0], v[1], v[2], v[3])
 }
 
-/// A vector's four f64 (stored whole where they go to memory; also `avx512`'s).
+/// A vector's four f64 (stored whole where they go to memory).
 #[target_feature(enable = "avx2")]
 #[inline]
-pub(super) fn unload_f64(v: __m256d) -> [f64; 4] {
+fn unload_f64(v: __m256d) -> [f64; 4] {
     let (lo, hi) = (_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
     [
         _mm_cvtsd_f64(lo),

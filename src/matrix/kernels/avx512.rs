@@ -14,13 +14,10 @@
 //! Each lane still adds its products in the order of the steps, fused once each: the same sums
 //! as every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
 
-use super::avx2::unload_f64 as unload_f64x4;
 use super::dense::Panel;
 use super::isa::store;
-use super::pack::unload as unload_f32x8;
 use core::arch::x86_64::{
-    __m512, __m512d, _mm512_castpd512_pd256, _mm512_castps512_ps256, _mm512_extractf32x8_ps,
-    _mm512_extractf64x4_pd, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_set1_pd, _mm512_set1_ps,
+    __m512, __m512d, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_set1_pd, _mm512_set1_ps,
     _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps,
 };
 
@@ -34,33 +31,11 @@ fn load_f32(v: &[f32; 16]) -> __m512 {
     )
 }
 
-/// A vector's sixteen f32.
-#[target_feature(enable = "avx512f,avx512dq,avx2")]
-#[inline]
-fn unload_f32(v: __m512) -> [f32; 16] {
-    let (lo, hi) = (
-        unload_f32x8(_mm512_castps512_ps256(v)),
-        unload_f32x8(_mm512_extractf32x8_ps::<1>(v)),
-    );
-    core::array::from_fn(|i| if i < 8 { lo[i] } else { hi[i - 8] })
-}
-
 /// Eight f64 as a vector (one unaligned load).
 #[target_feature(enable = "avx512f")]
 #[inline]
 fn load_f64(v: &[f64; 8]) -> __m512d {
     _mm512_setr_pd(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
-}
-
-/// A vector's eight f64.
-#[target_feature(enable = "avx512f,avx2")]
-#[inline]
-fn unload_f64(v: __m512d) -> [f64; 8] {
-    let (lo, hi) = (
-        unload_f64x4(_mm512_castpd512_pd256(v)),
-        unload_f64x4(_mm512_extractf64x4_pd::<1>(v)),
-    );
-    core::array::from_fn(|i| if i < 4 { lo[i] } else { hi[i - 4] })
 }
 
 /// One step of a tile: B's row (`V` vectors of `LANES`) first, then each of A's four values
@@ -88,7 +63,7 @@ macro_rules! step {
 
 /// `fn $name<NR, V>`: the tile of `$t` in vectors of `$lanes` (`$vector`).
 macro_rules! tile {
-    ($name:ident, $t:ty, $vector:ty, $lanes:expr, $load:ident, $unload:ident, $set1:ident,
+    ($name:ident, $t:ty, $vector:ty, $lanes:expr, $load:ident, $store:path, $set1:ident,
      $fmadd:ident, $zero:ident) => {
         /// `c[i0 + r][j0 + j] (+)= Σ_q a[q][r] · b_rows[q·ldb + j]` for `r < rows`,
         /// `j < cols ≤ NR` (`NR` = `V` vectors), over the first steps of `panel` whose `NR`
@@ -157,7 +132,7 @@ macro_rules! tile {
                 let mut out = [0.0; NR];
                 let (chunks, _) = out.as_chunks_mut::<{ $lanes }>();
                 for (chunk, &s) in chunks.iter_mut().zip(sums) {
-                    *chunk = $unload(s);
+                    $store(chunk, s);
                 }
                 let at = (i0 + r) * ldc + j0;
                 c[at..at + cols].copy_from_slice(&out[..cols]);
@@ -173,7 +148,7 @@ tile!(
     __m512,
     16,
     load_f32,
-    unload_f32,
+    store::f32x16,
     _mm512_set1_ps,
     _mm512_fmadd_ps,
     _mm512_setzero_ps
@@ -184,7 +159,7 @@ tile!(
     __m512d,
     8,
     load_f64,
-    unload_f64,
+    store::f64x8,
     _mm512_set1_pd,
     _mm512_fmadd_pd,
     _mm512_setzero_pd
