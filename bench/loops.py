@@ -16,9 +16,13 @@ at least MIN_FMA multiply-adds is listed with its instruction count and what cos
 
 Usage (x86-64, GNU objdump):
   cargo bench --bench kernels --no-run
-  python3 bench/loops.py target/release/deps/kernels-<hash> avx512 [MIN_FMA] [-v]
+  python3 bench/loops.py target/release/deps/kernels-<hash> avx512 [MIN_FMA] [-v] [--check]
 
-`-v` prints each loop's instructions. Symbols look like
+`-v` prints each loop's instructions. `--check` exits 1 if any listed loop has a vector load or
+store on the stack, or if no loop is listed (a renamed function must not pass unread): CI reads
+the units' own tiles so, whose sums must stay in registers, on a machine that may lack the unit
+(a compiler's change once put f64's AVX-512 tile's sums on the stack, 5× slower, unseen by the
+tests, which check values). Symbols look like
 `constnn::matrix::kernels::isa::avx2_fma::wide_tile` (mangled): `avx2_fma9wide_tile` selects
 that function, `avx512` every function of the AVX-512 copy.
 """
@@ -78,7 +82,7 @@ def describe(loop):
     stack = [t for t in texts if "(%rsp)" in t and t.startswith("v")]
     gpr = [t for t in texts if "(%rsp)" in t and not t.startswith("v")]
     embedded = [t for t in texts if "{1to" in t]
-    return (
+    return len(stack), (
         f"{len(texts)} instructions, {len(fma)} fma ({width}-bit), {len(bcast) - len(reg)} bcast "
         f"from memory, {len(reg)} reg-bc, {len(embedded)} embedded bcast, {len(stack)} vector "
         f"stack ops, {len(gpr)} other stack ops"
@@ -87,20 +91,27 @@ def describe(loop):
 
 def main(argv):
     verbose = "-v" in argv
-    args = [a for a in argv if a != "-v"]
+    check = "--check" in argv
+    args = [a for a in argv if a not in ("-v", "--check")]
     if len(args) < 2:
         sys.exit(__doc__)
     binary, pattern = args[0], args[1]
     min_fma = int(args[2]) if len(args) > 2 else 8
+    listed = spilled = 0
     for symbol in functions(binary, pattern):
         name = subprocess.run(["c++filt", symbol], capture_output=True, text=True).stdout.strip()
         for loop in innermost_loops(instructions(binary, symbol)):
             if sum(is_fma(t) for _, t in loop) < min_fma:
                 continue
-            print(f"{name} @ {loop[0][0]:x}: {describe(loop)}")
+            stack, text = describe(loop)
+            listed += 1
+            spilled += stack > 0
+            print(f"{name} @ {loop[0][0]:x}: {text}")
             if verbose:
                 for a, t in loop:
                     print(f"    {a:x}  {t}")
+    if check and (listed == 0 or spilled > 0):
+        sys.exit(f"{pattern}: {listed} loops listed, {spilled} with vectors on the stack")
 
 
 if __name__ == "__main__":
