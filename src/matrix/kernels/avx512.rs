@@ -15,7 +15,7 @@
 //! as every other tile (so the module exists only where the kernels fuse, the `fused` cfg).
 
 use super::dense::Panel;
-use super::isa::store;
+use super::isa::{load, store};
 use core::arch::x86_64::{
     __m512, __m512d, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_set1_pd, _mm512_set1_ps,
     _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps,
@@ -63,8 +63,8 @@ macro_rules! step {
 
 /// `fn $name<NR, V>`: the tile of `$t` in vectors of `$lanes` (`$vector`).
 macro_rules! tile {
-    ($name:ident, $t:ty, $vector:ty, $lanes:expr, $load:ident, $store:path, $set1:ident,
-     $fmadd:ident, $zero:ident) => {
+    ($name:ident, $t:ty, $vector:ty, $lanes:expr, $load:ident, $load_first:path,
+     $store_first:path, $set1:ident, $fmadd:ident, $zero:ident) => {
         /// `c[i0 + r][j0 + j] (+)= Σ_q a[q][r] · b_rows[q·ldb + j]` for `r < rows`,
         /// `j < cols ≤ NR` (`NR` = `V` vectors), over the first steps of `panel` whose `NR`
         /// values of B lie within `b_rows`; returns how many steps that was (the caller adds
@@ -91,11 +91,9 @@ macro_rules! tile {
             if accumulate {
                 for (r, sums) in sums.iter_mut().enumerate().take(rows) {
                     let at = (i0 + r) * ldc + j0;
-                    let mut start = [0.0; NR];
-                    start[..cols].copy_from_slice(&c[at..at + cols]);
-                    let (chunks, _) = start.as_chunks::<{ $lanes }>();
-                    for (s, chunk) in sums.iter_mut().zip(chunks) {
-                        *s = $load(chunk);
+                    let row = &c[at..at + cols];
+                    for (v, s) in sums.iter_mut().enumerate() {
+                        *s = $load_first(row.get(v * $lanes..).unwrap_or_default());
                     }
                 }
             }
@@ -129,13 +127,13 @@ macro_rules! tile {
                 ),
             };
             for (r, sums) in sums.iter().enumerate().take(rows) {
-                let mut out = [0.0; NR];
-                let (chunks, _) = out.as_chunks_mut::<{ $lanes }>();
-                for (chunk, &s) in chunks.iter_mut().zip(sums) {
-                    $store(chunk, s);
-                }
                 let at = (i0 + r) * ldc + j0;
-                c[at..at + cols].copy_from_slice(&out[..cols]);
+                let row = &mut c[at..at + cols];
+                for (v, &s) in sums.iter().enumerate() {
+                    if let Some(part) = row.get_mut(v * $lanes..) {
+                        $store_first(part, s);
+                    }
+                }
             }
             whole
         }
@@ -148,7 +146,8 @@ tile!(
     __m512,
     16,
     load_f32,
-    store::f32x16,
+    load::f32x16_first,
+    store::f32x16_first,
     _mm512_set1_ps,
     _mm512_fmadd_ps,
     _mm512_setzero_ps
@@ -159,7 +158,8 @@ tile!(
     __m512d,
     8,
     load_f64,
-    store::f64x8,
+    load::f64x8_first,
+    store::f64x8_first,
     _mm512_set1_pd,
     _mm512_fmadd_pd,
     _mm512_setzero_pd

@@ -23,8 +23,8 @@
 //! FMA's split tile in `avx2`, AVX-512's tiles and one-row step in `avx512`;
 //! [`ListNonzero`]: AVX2's listing of non-zero values in `pack`, which both x86 units run),
 //! which is safe code; the call into it after detection is the `unsafe` here, with the same
-//! argument as the others (and [`store`]'s whole-vector stores, which write through a
-//! pointer).
+//! argument as the others (and [`store`]'s and [`load`]'s whole and masked vectors, which
+//! go through a pointer).
 //!
 //! Every step of every product is [`Isa::add_product`]: [`Float::add_product`]'s number,
 //! computed by the unit's FMA instruction on the x86-64 units that have it (fused builds:
@@ -609,14 +609,17 @@ impl HasFma {
     }
 }
 
-/// Stores of whole 512-bit vectors, for `avx512`'s one-row step (a store through a pointer is
-/// `unsafe`). Built from its lanes instead, a row of sums is written as the compiler's own
+/// Stores of 512-bit vectors, for `avx512`'s one-row step and tiles (a store through a pointer
+/// is `unsafe`): whole, or a row's last lanes under a mask. Built from its lanes instead, a row of sums is written as the compiler's own
 /// vectors: two 256-bit halves under a tuning that prefers them, which no 512-bit load reads
 /// back from the store buffer, and which keep the sums of a loop in memory, where one store
 /// of the whole vector lets the compiler keep them in a register.
 #[cfg(all(detect, fused))]
 pub(super) mod store {
-    use core::arch::x86_64::{__m512, __m512d, _mm512_storeu_pd, _mm512_storeu_ps};
+    use core::arch::x86_64::{
+        __m512, __m512d, _mm512_mask_storeu_pd, _mm512_mask_storeu_ps, _mm512_storeu_pd,
+        _mm512_storeu_ps,
+    };
 
     /// `out = v`.
     #[target_feature(enable = "avx512f")]
@@ -634,6 +637,54 @@ pub(super) mod store {
     pub(in super::super) fn f64x8(out: &mut [f64; 8], v: __m512d) {
         // SAFETY: as for `f32x16`, with eight `f64`.
         unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) }
+    }
+
+    /// `out[j] = v[j]` for the first `out.len()` lanes (all sixteen if `out` is longer): one
+    /// masked store, where a copy of a run-time length is a call to `memcpy`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f32x16_first(out: &mut [f32], v: __m512) {
+        let mask = (1u32 << out.len().min(16)) - 1;
+        // SAFETY: the mask's lanes are the first `min(out.len(), 16)`, values `out` holds and
+        // this function may write (an exclusive reference); a masked-off lane's memory is
+        // neither written nor read, and cannot fault. AVX-512 F is there (`target_feature`).
+        unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr(), mask as u16, v) }
+    }
+
+    /// `out[j] = v[j]` for the first `out.len()` lanes (all eight if `out` is longer).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f64x8_first(out: &mut [f64], v: __m512d) {
+        let mask = (1u32 << out.len().min(8)) - 1;
+        // SAFETY: as for `f32x16_first`, with eight `f64`.
+        unsafe { _mm512_mask_storeu_pd(out.as_mut_ptr(), mask as u8, v) }
+    }
+}
+
+/// Loads of up to a whole 512-bit vector, the counterpart of [`store`]'s masked stores.
+#[cfg(all(detect, fused))]
+pub(super) mod load {
+    use core::arch::x86_64::{__m512, __m512d, _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps};
+
+    /// The first `src.len()` values of `src` (all sixteen if it is longer), the other lanes 0:
+    /// one masked load, where a copy of a run-time length is a call to `memcpy`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f32x16_first(src: &[f32]) -> __m512 {
+        let mask = (1u32 << src.len().min(16)) - 1;
+        // SAFETY: the mask's lanes are the first `min(src.len(), 16)`, values `src` holds; a
+        // masked-off lane's memory is not read and cannot fault. AVX-512 F is there
+        // (`target_feature`).
+        unsafe { _mm512_maskz_loadu_ps(mask as u16, src.as_ptr()) }
+    }
+
+    /// The first `src.len()` values of `src` (all eight if it is longer), the other lanes 0.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f64x8_first(src: &[f64]) -> __m512d {
+        let mask = (1u32 << src.len().min(8)) - 1;
+        // SAFETY: as for `f32x16_first`, with eight `f64`.
+        unsafe { _mm512_maskz_loadu_pd(mask as u8, src.as_ptr()) }
     }
 }
 
