@@ -330,6 +330,21 @@ pub(super) trait VectorTile: Sized {
     fn vector_row<T: Float>(self, _acc: &mut [T], _a: T, _b: &[T]) -> bool {
         false
     }
+
+    /// [`dense::transpose_into`](super::dense::transpose_into) in the unit's own vectors
+    /// (AVX-512's [`avx512::transpose_f32`](super::avx512::transpose_f32), for `f32`), where
+    /// it has them (`true`), else `false`: the caller transposes.
+    #[inline(always)]
+    fn vector_transpose<T: Float>(
+        self,
+        _b: &[T],
+        _k: usize,
+        _steps: core::ops::Range<usize>,
+        _ld: usize,
+        _out: &mut [T],
+    ) -> bool {
+        false
+    }
 }
 
 impl VectorTile for Base {}
@@ -443,6 +458,27 @@ impl VectorTile for Avx512 {
         // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512 F, VL,
         // BW and DQ, AVX2 and FMA on this CPU: the functions' instructions exist here.
         vector_row!(T, acc, a, b; unsafe { add_row_f32 }, 16; unsafe { add_row_f64 }, 8)
+    }
+
+    #[inline(always)]
+    fn vector_transpose<T: Float>(
+        self,
+        b: &[T],
+        k: usize,
+        steps: core::ops::Range<usize>,
+        ld: usize,
+        out: &mut [T],
+    ) -> bool {
+        match (T::f32s(b), T::f32s_mut(out)) {
+            (Some(b), Some(out)) => {
+                // SAFETY: a value of `Avx512` is made only by its `detect`, which found
+                // AVX-512 F, VL, BW and DQ, AVX2 and FMA on this CPU: the function's
+                // instructions exist here.
+                unsafe { super::avx512::transpose_f32(b, k, steps, ld, out) };
+                true
+            }
+            _ => false,
+        }
     }
 }
 
