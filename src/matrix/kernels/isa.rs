@@ -445,6 +445,20 @@ impl VectorTile for Avx512 {
                 })
             }};
         }
+        if (T::BYTES, NR) == (4, 64) && (49..=52).contains(&cols) {
+            use super::avx512::split_tile_f32;
+            let panel = panel.as_f32()?;
+            let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+            // SAFETY: as below.
+            return Some(unsafe {
+                match cols {
+                    49 => split_tile_f32::<49>(panel, b, ldb, c, ldc, i0, rows, j0, accumulate),
+                    50 => split_tile_f32::<50>(panel, b, ldb, c, ldc, i0, rows, j0, accumulate),
+                    51 => split_tile_f32::<51>(panel, b, ldb, c, ldc, i0, rows, j0, accumulate),
+                    _ => split_tile_f32::<52>(panel, b, ldb, c, ldc, i0, rows, j0, accumulate),
+                }
+            });
+        }
         match (T::BYTES, NR) {
             (4, 16 | 48 | 64) => run!(tile_f32, as_f32, f32s, f32s_mut; 16 => 1, 48 => 3, 64 => 4),
             (8, 8 | 24 | 32) => run!(tile_f64, as_f64, f64s, f64s_mut; 8 => 1, 24 => 3, 32 => 4),

@@ -105,7 +105,8 @@ macro_rules! check_kernels_bit_for_bit {
 /// last tile at each width it takes (17 to 24 columns of f32, 9 to 12 of f64; 40 and 44 make
 /// the widest); sparse rows listed a run at a time, with their values past what a run holds
 /// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000); and the tiles of
-/// 512-bit vectors: 48 columns and one more tile of up to 64 (49 to 64, 100 = 48 + 52, 113),
+/// 512-bit vectors: 48 columns and one more tile of up to 64 (49 to 64, 100 = 48 + 52, 113;
+/// 49 to 52 split, one vector for the last four columns of four rows),
 /// A·Bᵀ in tiles of 64 (200).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
@@ -138,6 +139,8 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (9, 20, 113),
     (40, 60, 49),
     (64, 50, 200),
+    (12, 70, 51),
+    (9, 300, 52),
 ];
 
 /// Runs `check` on every vector unit this machine has: the build's own, and the ones chosen
