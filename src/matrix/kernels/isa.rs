@@ -302,7 +302,8 @@ pub(super) trait VectorTile: Sized {
     ///   `wide_tile`);
     /// - AVX-512: [`avx512::tile_f32`](super::avx512::tile_f32) or `tile_f64` for `R` = 4
     ///   and a tile one, three or four vectors wide (`NR` 16, 48 or 64 f32, 8, 24 or 32 f64;
-    ///   asked by `micro`).
+    ///   asked by `micro`), or [`avx512::split_tile_f32`](super::avx512::split_tile_f32) for
+    ///   `NR` = 64 and 49 to 52 columns of f32.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn vector_tile<T: Float, const R: usize, const NR: usize>(
