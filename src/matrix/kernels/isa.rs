@@ -450,7 +450,8 @@ impl VectorTile for Avx512 {
             use super::avx512::split_tile_f32;
             let panel = panel.as_f32()?;
             let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
-            // SAFETY: as below.
+            // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512 F,
+            // VL, BW and DQ, AVX2 and FMA on this CPU: the function's instructions exist here.
             return Some(unsafe {
                 match cols {
                     49 => split_tile_f32::<49>(panel, b, ldb, c, ldc, i0, rows, j0, accumulate),
@@ -661,10 +662,11 @@ impl HasFma {
 }
 
 /// Stores of 512-bit vectors, for `avx512`'s one-row step and tiles (a store through a pointer
-/// is `unsafe`): whole, or a row's last lanes under a mask. Built from its lanes instead, a row of sums is written as the compiler's own
-/// vectors: two 256-bit halves under a tuning that prefers them, which no 512-bit load reads
-/// back from the store buffer, and which keep the sums of a loop in memory, where one store
-/// of the whole vector lets the compiler keep them in a register.
+/// is `unsafe`): whole, or a row's last lanes under a mask. Built from its lanes instead, a row
+/// of sums is written as the compiler's own vectors: two 256-bit halves under a tuning that
+/// prefers them, which no 512-bit load reads back from the store buffer, and which keep the
+/// sums of a loop in memory (in scalars, once: f64's 4 × 24 tile), where one store of the
+/// whole vector lets the compiler keep them in a register.
 #[cfg(all(detect, fused))]
 pub(super) mod store {
     use core::arch::x86_64::{
