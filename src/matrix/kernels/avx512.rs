@@ -1,6 +1,7 @@
-//! The A·B tiles of 512-bit vectors, and the step of the one-row tiles, written with AVX-512's
-//! safe intrinsics (no `unsafe` here: only the call into the function, after detection, and
-//! the store of a whole vector are `unsafe`, in [`isa`](super::isa)).
+//! The A·B tiles of 512-bit vectors, the step of the one-row tiles and A·Bᵀ's transposition,
+//! written with AVX-512's safe intrinsics (no `unsafe` here: only the call into the function,
+//! after detection, and the loads and stores through a pointer, whole or masked, are
+//! `unsafe`, in [`isa`](super::isa)).
 //!
 //! A tile of 4 rows × one, three or four vectors (16, 48 or 64 f32 columns, 8, 24 or 32 f64;
 //! the wider ones take twelve or sixteen of the 32 registers), which
@@ -245,7 +246,7 @@ fn transpose16(rows: [__m512; 16]) -> [__m512; 16] {
 /// and every `q` in `steps`: [`transpose_into`](super::dense::transpose_into), sixteen rows by
 /// sixteen steps at a time in registers, the rest one value at a time. The compiler's own
 /// version wrote a column at a time with scatter stores, which AMD's cores run one value at a
-/// time (40% of a 100×50·50×784 A·Bᵀ's time on a Zen 5).
+/// time.
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 #[inline(never)]
 pub(super) fn transpose_f32(
@@ -296,8 +297,8 @@ const SPLIT_WIDTH: usize = 52;
 /// vector, `[a₀ a₀ a₀ a₀ a₁ … a₃] · [b₄₈ … b₅₁ b₄₈ … b₅₁ …]`, its `a`s blended from the
 /// broadcasts the 4 × 48 tile makes anyway. Thirteen multiply-adds a step instead of the 4 × 64
 /// tile's sixteen (whose last vector of each row held 2 of MNIST's columns in 16 lanes); the
-/// blends run beside the multiply-adds (on a Zen 5, a step of 14 multiply-adds and two blends
-/// took 7 cycles against 8 for 16). Each lane still adds its products in the order of the
+/// blends run beside the multiply-adds, not in their place (PERFORMANCE.md, "A Zen 5 with
+/// AVX-512"). Each lane still adds its products in the order of the
 /// steps, fused once each.
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 #[inline(never)]

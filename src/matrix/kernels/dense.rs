@@ -1374,10 +1374,9 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                 let rows = (m - i0).min(MR);
                 // A block whose first row has no zero has no all-zero step: on 512-bit
                 // vectors that row's one pass (`no_zero`, vectorised) replaces `in_place`'s
-                // count, which compares the rows step by step in scalars and, repeated for
-                // every strip, took a fifth of a 100×50·50×784 product on a Zen 5. The
-                // 256-bit units keep the count and their loops, tuned on a Zen 3 (this
-                // change could not be timed on them).
+                // count, which compares the rows step by step in scalars, again for every
+                // strip. The 256-bit units keep the count and their loops, tuned on a Zen 3
+                // (this change could not be timed on them).
                 let known = I::WIDE && no_zero(&a[i0 * k + p0..][..kc]);
                 let direct = (WIDE_ROWS && rows == MR && dense_before)
                     .then(|| in_place::<T, MR>(a, k, i0, p0, kc, known));

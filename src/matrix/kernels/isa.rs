@@ -665,8 +665,8 @@ impl HasFma {
 /// is `unsafe`): whole, or a row's last lanes under a mask. Built from its lanes instead, a row
 /// of sums is written as the compiler's own vectors: two 256-bit halves under a tuning that
 /// prefers them, which no 512-bit load reads back from the store buffer, and which keep the
-/// sums of a loop in memory (in scalars, once: f64's 4 × 24 tile), where one store of the
-/// whole vector lets the compiler keep them in a register.
+/// sums of a loop in memory (or in scalars), where one store of the whole vector lets the
+/// compiler keep them in a register.
 #[cfg(all(detect, fused))]
 pub(super) mod store {
     use core::arch::x86_64::{
