@@ -298,8 +298,7 @@ const SPLIT_WIDTH: usize = 52;
 /// broadcasts the 4 × 48 tile makes anyway. Thirteen multiply-adds a step instead of the 4 × 64
 /// tile's sixteen (whose last vector of each row held 2 of MNIST's columns in 16 lanes); the
 /// blends run beside the multiply-adds, not in their place (PERFORMANCE.md, "A Zen 5 with
-/// AVX-512"). Each lane still adds its products in the order of the
-/// steps, fused once each.
+/// AVX-512"). Each lane still adds its products in the order of the steps, fused once each.
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
