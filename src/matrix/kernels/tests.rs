@@ -180,7 +180,7 @@ fn on_every_unit(check: impl Fn(&dyn UnitCheck)) {
 #[cfg(feature = "alloc")]
 /// Widths of the sparse-row products' outputs: below, at and past a vector of each unit, one
 /// and several one-row tiles (130 > 64, 140 > 128), MNIST's 50 and 10, optimizer_compare's 100.
-const SPARSE_WIDTHS: &[usize] = &[1, 7, 10, 16, 17, 50, 64, 100, 130, 140];
+const SPARSE_WIDTHS: &[usize] = &[1, 7, 10, 16, 17, 50, 51, 64, 100, 130, 140];
 
 /// Checks the products of sparse rows (`sparse_nn`, `sparse_tn`, and from values listed by
 /// column `sparse_columns_nn` and `sparse_columns_tn`) on the unit `$isa` against a plain
