@@ -74,6 +74,10 @@ macro_rules! unit {
                 // features on this CPU: the function's instructions exist here.
                 unsafe { $module::run(f) }
             }
+            #[inline(always)]
+            fn prefetch<T>(self, data: &[T]) {
+                prefetch_lines(data);
+            }
             $(
                 $(#[$meta])*
                 #[inline(always)]
@@ -157,6 +161,12 @@ macro_rules! units {
                     self.add_row(acc, a, b);
                 }
             }
+            /// Asks the cache for `data`'s lines ahead of their use: a hint, which changes no
+            /// value (nothing on a unit without the instruction). For the rows of a batch that
+            /// another thread drew from a data set far larger than the cache and listed by
+            /// column: each row's first reads would otherwise wait on its lines one by one.
+            #[inline(always)]
+            fn prefetch<T>(self, _data: &[T]) {}
             /// `f()`, compiled for this unit (with what `f` inlines), behind a call: for
             /// elementwise loops (see `vectorized`), whose captures hide nothing that matters.
             fn run<R>(self, f: impl FnOnce() -> R) -> R;
@@ -738,6 +748,24 @@ pub(super) mod load {
         let mask = (1u32 << src.len().min(8)) - 1;
         // SAFETY: as for `f32x16_first`, with eight `f64`.
         unsafe { _mm512_maskz_loadu_pd(mask as u8, src.as_ptr()) }
+    }
+}
+
+/// Prefetches every 64-byte line that `data` touches into all levels of the cache (x86-64's
+/// `prefetcht0`), for [`Isa::prefetch`].
+#[cfg(detect)]
+#[inline(always)]
+fn prefetch_lines<T>(data: &[T]) {
+    use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    let start = data.as_ptr().cast::<i8>();
+    let skew = start.addr() % 64;
+    let first = start.wrapping_sub(skew);
+    for at in (0..skew + core::mem::size_of_val(data)).step_by(64) {
+        // SAFETY: `_mm_prefetch` needs SSE, which every x86-64 CPU has (a unit that detects
+        // features exists only on x86-64 builds with SSE). A prefetch is a hint: it neither
+        // faults nor changes memory or any value, whatever the address (here the starts of
+        // the lines `data` lies on, computed without dereferencing).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(first.wrapping_add(at)) };
     }
 }
 

@@ -14,6 +14,9 @@ pub(crate) fn sparse_nn<T: Float, const K: usize>(
     dispatch!(isa => isa.sparse_nn::<T, K>(x, b, c, n))
 }
 
+/// How many rows ahead [`sparse_nn`] asks for a row's values (see [`Isa::prefetch`]).
+const PREFETCH_ROWS: usize = 2;
+
 /// The body of [`sparse_nn`], compiled for the unit that runs it.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -29,6 +32,10 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
         "sparse_nn: sizes"
     );
     for (i, row) in x.iter().enumerate() {
+        if let Some(ahead) = x.get(i + PREFETCH_ROWS) {
+            isa.prefetch(ahead.indices());
+            isa.prefetch(ahead.values());
+        }
         let (values, steps) = (row.values(), row.indices());
         match lanes!(I, T) {
             16 => row_strip::<_, T, 16>(isa, values, steps, b, c, n, i, 0),
