@@ -21,7 +21,8 @@ use core::arch::x86_64::{
     __m512, __m512d, _mm_setr_ps, _mm512_broadcast_f32x4, _mm512_castpd_ps, _mm512_castps_pd,
     _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_blend_ps, _mm512_set1_pd, _mm512_set1_ps,
     _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps, _mm512_shuffle_f32x4,
-    _mm512_unpackhi_pd, _mm512_unpackhi_ps, _mm512_unpacklo_pd, _mm512_unpacklo_ps,
+    _mm512_shuffle_f64x2, _mm512_unpackhi_pd, _mm512_unpackhi_ps, _mm512_unpacklo_pd,
+    _mm512_unpacklo_ps,
 };
 
 /// Sixteen f32 as a vector (one unaligned load).
@@ -242,49 +243,111 @@ fn transpose16(rows: [__m512; 16]) -> [__m512; 16] {
     out
 }
 
-/// `out[(q − steps.start)·ld + j] = b[j·k + q]` for every row `j` of `b` (rows of `k` values)
-/// and every `q` in `steps`: [`transpose_into`](super::dense::transpose_into), sixteen rows by
-/// sixteen steps at a time in registers, the rest one value at a time. The compiler's own
-/// version wrote a column at a time with scatter stores, which AMD's cores run one value at a
-/// time.
-#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
-#[inline(never)]
-pub(super) fn transpose_f32(
-    b: &[f32],
-    k: usize,
-    steps: core::ops::Range<usize>,
-    ld: usize,
-    out: &mut [f32],
-) {
-    let (q0, q1) = (steps.start, steps.end);
-    let cols = b.len() / k;
-    let whole_q = q0 + (q1 - q0) / 16 * 16;
-    let whole_j = cols / 16 * 16;
-    for j0 in (0..whole_j).step_by(16) {
-        for qb in (q0..whole_q).step_by(16) {
-            let mut rows = [_mm512_setzero_ps(); 16];
-            for (r, row) in rows.iter_mut().enumerate() {
-                match b[(j0 + r) * k + qb..][..16].try_into() {
-                    Ok(v) => *row = load_f32(v),
-                    Err(_) => unreachable!("a slice of 16 values"),
-                }
-            }
-            for (i, v) in transpose16(rows).into_iter().enumerate() {
-                let at = (qb - q0 + i) * ld + j0;
-                match (&mut out[at..at + 16]).try_into() {
-                    Ok(out) => store::f32x16(out, v),
-                    Err(_) => unreachable!("a slice of 16 values"),
-                }
-            }
-        }
+/// Eight vectors of eight f64 transposed: lane `c` of vector `r` becomes lane `r` of vector
+/// `c`. Pairs of rows interleaved, then 128-bit quarters twice.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn transpose8(rows: [__m512d; 8]) -> [__m512d; 8] {
+    // `pairs[g]`: rows `2g` and `2g + 1` interleaved, their even columns (`.0`: quarter `l`
+    // holds column `2l` of both) and odd ones (`.1`: column `2l + 1`).
+    let pairs: [(__m512d, __m512d); 4] = core::array::from_fn(|g| {
+        let (a, b) = (rows[2 * g], rows[2 * g + 1]);
+        (_mm512_unpacklo_pd(a, b), _mm512_unpackhi_pd(a, b))
+    });
+    // Quarters 0 and 2 (`EVEN`) or 1 and 3 (`ODD`) of `x`, then the same of `y`.
+    const EVEN: i32 = 0b10_00_10_00;
+    const ODD: i32 = 0b11_01_11_01;
+    // `quads[h][c]`: rows `4h` to `4h + 3`, columns `c` and `c + 4` (as `c` = 0, 2 from the
+    // even columns, 1, 3 from the odd ones).
+    let quads: [[__m512d; 4]; 2] = core::array::from_fn(|h| {
+        let ((e0, o0), (e1, o1)) = (pairs[2 * h], pairs[2 * h + 1]);
+        [
+            _mm512_shuffle_f64x2::<EVEN>(e0, e1),
+            _mm512_shuffle_f64x2::<EVEN>(o0, o1),
+            _mm512_shuffle_f64x2::<ODD>(e0, e1),
+            _mm512_shuffle_f64x2::<ODD>(o0, o1),
+        ]
+    });
+    let mut out = rows;
+    for c in 0..4 {
+        let (x, y) = (quads[0][c], quads[1][c]);
+        out[c] = _mm512_shuffle_f64x2::<EVEN>(x, y);
+        out[c + 4] = _mm512_shuffle_f64x2::<ODD>(x, y);
     }
-    for j in 0..cols {
-        let rest = if j < whole_j { whole_q..q1 } else { q0..q1 };
-        for q in rest {
-            out[(q - q0) * ld + j] = b[j * k + q];
-        }
-    }
+    out
 }
+
+/// `fn $name`: [`transpose_into`](super::dense::transpose_into) for `$t`, `$lanes` rows by
+/// `$lanes` steps at a time in registers (`$transpose`), the rest one value at a time.
+macro_rules! transpose_blocks {
+    ($name:ident, $t:ty, $lanes:literal, $vector:ty, $zero:ident, $load:ident, $store:path,
+     $transpose:ident) => {
+        /// `out[(q − steps.start)·ld + j] = b[j·k + q]` for every row `j` of `b` (rows of `k`
+        /// values) and every `q` in `steps`: [`transpose_into`](super::dense::transpose_into),
+        /// a square of whole vectors at a time in registers, the rest one value at a time. The
+        /// compiler's own version wrote a column at a time with scatter stores, which AMD's
+        /// cores run one value at a time.
+        #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+        #[inline(never)]
+        pub(super) fn $name(
+            b: &[$t],
+            k: usize,
+            steps: core::ops::Range<usize>,
+            ld: usize,
+            out: &mut [$t],
+        ) {
+            let (q0, q1) = (steps.start, steps.end);
+            let cols = b.len() / k;
+            let whole_q = q0 + (q1 - q0) / $lanes * $lanes;
+            let whole_j = cols / $lanes * $lanes;
+            for j0 in (0..whole_j).step_by($lanes) {
+                for qb in (q0..whole_q).step_by($lanes) {
+                    let mut rows: [$vector; $lanes] = [$zero(); $lanes];
+                    for (r, row) in rows.iter_mut().enumerate() {
+                        match b[(j0 + r) * k + qb..][..$lanes].try_into() {
+                            Ok(v) => *row = $load(v),
+                            Err(_) => unreachable!("a slice of a vector's values"),
+                        }
+                    }
+                    for (i, v) in $transpose(rows).into_iter().enumerate() {
+                        let at = (qb - q0 + i) * ld + j0;
+                        match (&mut out[at..at + $lanes]).try_into() {
+                            Ok(out) => $store(out, v),
+                            Err(_) => unreachable!("a slice of a vector's values"),
+                        }
+                    }
+                }
+            }
+            for j in 0..cols {
+                let rest = if j < whole_j { whole_q..q1 } else { q0..q1 };
+                for q in rest {
+                    out[(q - q0) * ld + j] = b[j * k + q];
+                }
+            }
+        }
+    };
+}
+
+transpose_blocks!(
+    transpose_f32,
+    f32,
+    16,
+    __m512,
+    _mm512_setzero_ps,
+    load_f32,
+    store::f32x16,
+    transpose16
+);
+transpose_blocks!(
+    transpose_f64,
+    f64,
+    8,
+    __m512d,
+    _mm512_setzero_pd,
+    load_f64,
+    store::f64x8,
+    transpose8
+);
 
 /// Columns of B a step of [`split_tile_f32`] reads: three vectors, then four for the last.
 const SPLIT_WIDTH: usize = 52;

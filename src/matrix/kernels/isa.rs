@@ -343,8 +343,8 @@ pub(super) trait VectorTile: Sized {
     }
 
     /// [`dense::transpose_into`](super::dense::transpose_into) in the unit's own vectors
-    /// (AVX-512's [`avx512::transpose_f32`](super::avx512::transpose_f32), for `f32`), where
-    /// it has them (`true`), else `false`: the caller transposes.
+    /// (AVX-512's [`avx512::transpose_f32`](super::avx512::transpose_f32) and
+    /// `transpose_f64`), where it has them (`true`), else `false`: the caller transposes.
     #[inline(always)]
     fn vector_transpose<T: Float>(
         self,
@@ -495,15 +495,18 @@ impl VectorTile for Avx512 {
         ld: usize,
         out: &mut [T],
     ) -> bool {
-        match (T::f32s(b), T::f32s_mut(out)) {
-            (Some(b), Some(out)) => {
-                // SAFETY: a value of `Avx512` is made only by its `detect`, which found
-                // AVX-512 F, VL, BW and DQ, AVX2 and FMA on this CPU: the function's
-                // instructions exist here.
-                unsafe { super::avx512::transpose_f32(b, k, steps, ld, out) };
-                true
-            }
-            _ => false,
+        use super::avx512::{transpose_f32, transpose_f64};
+        // SAFETY (both calls): a value of `Avx512` is made only by its `detect`, which found
+        // AVX-512 F, VL, BW and DQ, AVX2 and FMA on this CPU: the functions' instructions
+        // exist here.
+        if let (Some(b), Some(out)) = (T::f32s(b), T::f32s_mut(out)) {
+            unsafe { transpose_f32(b, k, steps, ld, out) };
+            true
+        } else if let (Some(b), Some(out)) = (T::f64s(b), T::f64s_mut(out)) {
+            unsafe { transpose_f64(b, k, steps, ld, out) };
+            true
+        } else {
+            false
         }
     }
 }
