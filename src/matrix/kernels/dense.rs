@@ -285,7 +285,7 @@ fn transposed_drive<I: Isa, T: Float, const CAP: usize>(
     n: usize,
 ) {
     let mut bt = Band([T::ZERO; CAP]);
-    transpose_into(b, k, 0..k, n, &mut bt.0);
+    transpose(isa, b, k, 0..k, n, &mut bt.0);
     drive::<_, T, false>(isa, a, k, &bt.0[..k * n], c, m, k, n);
 }
 
@@ -329,7 +329,7 @@ pub(super) fn nt_small<I: Isa, T: Float>(
         // n·k ≤ NT_SMALL and n > 4·lanes, so k·ldb < 2·NT_SMALL = BAND.
         let ldb = n.next_multiple_of(lanes);
         let mut bt = Band([T::ZERO; BAND]);
-        transpose_into(b, k, 0..k, ldb, &mut bt.0);
+        transpose(isa, b, k, 0..k, ldb, &mut bt.0);
         let (bt, steps) = (&bt.0[..k * ldb], &STEPS[..k]);
         for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             match lanes {
@@ -341,6 +341,22 @@ pub(super) fn nt_small<I: Isa, T: Float>(
         return;
     }
     transposed_drive::<_, T, NT_SMALL>(isa, a, b, c, m, k, n);
+}
+
+/// [`transpose_into`] in the unit's own vectors where it has them
+/// ([`VectorTile::vector_transpose`](super::isa::VectorTile::vector_transpose)).
+#[inline(always)]
+fn transpose<I: Isa, T: Float>(
+    isa: I,
+    b: &[T],
+    k: usize,
+    steps: core::ops::Range<usize>,
+    ld: usize,
+    out: &mut [T],
+) {
+    if !isa.vector_transpose(b, k, steps.clone(), ld, out) {
+        transpose_into(b, k, steps, ld, out);
+    }
 }
 
 /// Values `steps` of `b`'s rows of `k` as the columns of `out`, whose rows are `ld` apart.
@@ -1366,9 +1382,7 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
         for j0 in (0..n).step_by(NT_STRIP) {
             let cols = (n - j0).min(NT_STRIP);
             let strip = &b[j0 * k..(j0 + cols) * k];
-            if !isa.vector_transpose(strip, k, p0..p0 + kc, NT_STRIP, &mut bt.0) {
-                transpose_into(strip, k, p0..p0 + kc, NT_STRIP, &mut bt.0);
-            }
+            transpose(isa, strip, k, p0..p0 + kc, NT_STRIP, &mut bt.0);
             let bt = &bt.0[..kc * NT_STRIP];
             for i0 in (0..m).step_by(MR) {
                 let rows = (m - i0).min(MR);
