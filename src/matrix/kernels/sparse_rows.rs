@@ -227,8 +227,8 @@ pub(super) fn row_tile<I: Isa, T: Float, const W: usize, const L: usize>(
             *s = v;
         }
     }
-    // How many columns the last vector holds: on 512-bit vectors, a quarter of them or fewer
-    // are read on their own (`narrow_sums`).
+    // The columns in the tile's last vector: on 512-bit vectors, if they are a quarter of its
+    // lanes or fewer, B's rows are read only as far as them (`narrow_sums`).
     let last = cols + L - W;
     acc = match (I::WIDE && last <= L / 4, last) {
         (true, 1) => narrow_sums::<I, T, W, L, 1>(isa, acc, values, steps, b_rows, ldb),
