@@ -179,7 +179,9 @@ fn on_every_unit(check: impl Fn(&dyn UnitCheck)) {
 
 #[cfg(feature = "alloc")]
 /// Widths of the sparse-row products' outputs: below, at and past a vector of each unit, one
-/// and several one-row tiles (130 > 64, 140 > 128), MNIST's 50 and 10, optimizer_compare's 100.
+/// and several one-row tiles (130 > 64, 140 > 128), MNIST's 50 and 10, optimizer_compare's 100,
+/// and last vectors of 512-bit tiles read as their values alone (1, 17, 50, 51, 100, 130: one
+/// to four f32).
 const SPARSE_WIDTHS: &[usize] = &[1, 7, 10, 16, 17, 50, 51, 64, 100, 130, 140];
 
 /// Checks the products of sparse rows (`sparse_nn`, `sparse_tn`, and from values listed by
