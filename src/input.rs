@@ -142,6 +142,10 @@ impl<R: InputRow, X: Batch<R, N>, const N: usize> private::BatchProducts<R, N>
     fn as_dense(&self) -> Option<&[R; N]> {
         (**self).as_dense()
     }
+
+    fn known_finite(&self) -> bool {
+        (**self).known_finite()
+    }
 }
 
 impl<T: Float, const I: usize> private::RowProducts<[T; I]> for [T; I] {
@@ -323,5 +327,14 @@ pub(crate) mod private {
         fn matmul_at<const O: usize>(&self, dy: &[[R::Scalar; O]; N], out: &mut R::Weights<O>);
         /// The rows as they are, if they are kept dense.
         fn as_dense(&self) -> Option<&[R; N]>;
+        /// Whether all the batch's values are finite, found in one pass over them where it
+        /// keeps them together (a [`SparseBatch`](crate::matrix::sparse::SparseBatch)'s
+        /// listing); `false` where it cannot tell so, and then each row is checked with
+        /// [`Batch::non_finite`](super::Batch::non_finite). Checked row by row, a training
+        /// step's batch of 100 MNIST images made 100 calls of a vectorised loop (about 2% of
+        /// a step's time).
+        fn known_finite(&self) -> bool {
+            false
+        }
     }
 }

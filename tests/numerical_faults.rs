@@ -3,8 +3,9 @@
 
 use crate::common;
 
+use constnn::layers::Layer;
 use constnn::loss::{SoftmaxWithLoss, cross_entropy_error, softmax};
-use constnn::matrix::sparse::SparseRow;
+use constnn::matrix::sparse::{SparseBatch, SparseRow};
 use constnn::{BatchError, TwoLayerNet};
 
 #[test]
@@ -198,5 +199,48 @@ fn all_finite_finds_each_nan_and_infinity_and_passes_every_finite_value() {
             f64::INFINITY,
             f64::NEG_INFINITY,
         ],
+    );
+}
+
+/// A `SparseBatch` checks its values in one pass over its listing, and its rows one by one only
+/// when that finds a fault: the errors are those of its rows alone. An input value that is not
+/// finite is named by its row and column, before any row's scores; with finite inputs, a weight
+/// that is not finite blames the first row whose scores it reaches.
+#[test]
+fn a_sparse_batch_names_the_same_fault_as_its_rows() {
+    let net = TwoLayerNet::<6, 4, 3>::new(0.5, &mut common::rng(5));
+    let (a, b, c) = ([0.5f32, 1.0], [2.0f32, f32::NEG_INFINITY], [0.25f32]);
+    let rows = [
+        SparseRow::new(&[0, 3], &a).unwrap(),
+        SparseRow::new(&[1, 4], &b).unwrap(),
+        SparseRow::new(&[5], &c).unwrap(),
+    ];
+    let batch = SparseBatch::from_rows(rows);
+    let want = Err(BatchError::NonFiniteInput { row: 1, column: 4 });
+    assert_eq!(net.clone().gradient(&rows, &[0u8; 3]), want);
+    assert_eq!(net.clone().gradient(&batch, &[0u8; 3]), want);
+
+    // Rows 0 and 1 read rows 0, 1, 3 and 4 of W₁, and row 2 reads row 5: an infinite row 5
+    // makes row 2's scores infinite or NaN and leaves those of rows 0 and 1 finite.
+    let finite = [
+        SparseRow::new(&[0, 3], &a).unwrap(),
+        SparseRow::new(&[1, 4], &[2.0, 3.0]).unwrap(),
+        SparseRow::new(&[5], &c).unwrap(),
+    ];
+    let mut broken = net.clone();
+    broken.layers.first.params_mut().0[5] = [f32::INFINITY; 4];
+    let want = Err(BatchError::NonFiniteOutput { row: 2 });
+    assert_eq!(broken.clone().gradient(&finite, &[0u8; 3]), want);
+    assert_eq!(
+        broken.gradient(&SparseBatch::from_rows(finite), &[0u8; 3]),
+        want
+    );
+    // With nothing wrong, the batch's loss is its rows'.
+    let loss = net.clone().gradient(&finite, &[0u8; 3]);
+    assert!(loss.is_ok_and(f32::is_finite), "{loss:?}");
+    assert_eq!(
+        net.clone()
+            .gradient(&SparseBatch::from_rows(finite), &[0u8; 3]),
+        loss
     );
 }

@@ -518,6 +518,11 @@ mod owned {
         fn as_dense(&self) -> Option<&[[T; I]; N]> {
             None
         }
+
+        fn known_finite(&self) -> bool {
+            // The listing holds every value of every row.
+            crate::float::first_non_finite(&self.value).is_none()
+        }
     }
 
     impl<T: Float, const N: usize, const I: usize> SparseBatch<'_, T, N, I> {
