@@ -155,15 +155,14 @@ pub(super) fn pad_rows<'a, T: Float, const W: usize>(
 }
 
 /// `row.copy_from_slice(&acc[..row.len()])` for a row of at most `W` (two vectors of `L`):
-/// whole vectors where it can, rather than a call to `memcpy` for a few values.
+/// whole vectors where it can, rather than a call to `memcpy` for a few values (nor for one
+/// vector or less: [`store_first`]).
 #[inline(always)]
 pub(super) fn store_narrow<T: Copy, const W: usize, const L: usize>(row: &mut [T], acc: &[T; W]) {
     if row.len() > W - L {
         store_row::<T, W, L>(row, acc);
     } else {
-        for (v, &s) in row.iter_mut().zip(acc) {
-            *v = s;
-        }
+        store_first(row, &acc[..W - L]);
     }
 }
 

@@ -462,16 +462,24 @@ fn add_pair<I: Isa, T: Float, const W: usize>(
 
 /// `row.copy_from_slice(&acc[..row.len()])` for `W − L < row.len() ≤ W` (`L` the lanes of a
 /// vector), as every row of a one-row tile: whole vectors but the last, whose lanes are
-/// stored one by one, each checked against the row's end. A copy of run-time length is a call
-/// to `memcpy` (once for each row of a product by column), and so was a loop over the lanes
-/// the row has, which the compiler made one: on AVX-512 it saved the live vector registers
-/// around the call, and MNIST's `xᵀ·dY` by column took 1.04× as long.
+/// stored by [`store_first`]. A copy of run-time length is a call to `memcpy` (once for each
+/// row of a product by column).
 #[inline(always)]
 pub(super) fn store_row<T: Copy, const W: usize, const L: usize>(row: &mut [T], acc: &[T; W]) {
     let (whole, last) = row.split_at_mut(W - L);
     whole.copy_from_slice(&acc[..W - L]);
-    for (j, &a) in acc[W - L..].iter().enumerate() {
-        if let Some(v) = last.get_mut(j) {
+    store_first(last, &acc[W - L..]);
+}
+
+/// `out.copy_from_slice(&values[..out.len()])` for an `out` no longer than `values`, whose
+/// length is a constant: each value stored on its own, checked against `out`'s end. A loop
+/// over the values `out` has was made a call to `memcpy` of run-time length by the compiler,
+/// around which the AVX-512 copy saved its live vector registers: MNIST's `xᵀ·dY` by column,
+/// a call for each of its 784 rows, took 1.04× as long.
+#[inline(always)]
+pub(super) fn store_first<T: Copy>(out: &mut [T], values: &[T]) {
+    for (j, &a) in values.iter().enumerate() {
+        if let Some(v) = out.get_mut(j) {
             *v = a;
         }
     }
