@@ -57,9 +57,59 @@ pub(super) fn sparse_lined_body<I: Isa, T: Float, const K: usize, const O: usize
         main.len() == K * (O / LINE) && tail.len() == K * (O % LINE) && c.len() == x.len(),
         "sparse_lined: sizes"
     );
-    for (row, out) in x.iter().zip(c) {
+    let mut done = 0;
+    // Four rows side by side (see `lined_group`) where their sums fit the registers: the
+    // 512-bit units' 32, each row at most four vectors and four values past its lines.
+    if I::WIDE && O * T::BYTES <= 256 && O % LINE <= LINE / 4 {
+        for (g, (rows, out)) in x.chunks_exact(4).zip(c.chunks_exact_mut(4)).enumerate() {
+            for ahead in x.iter().skip((g + 1) * 4).take(4) {
+                isa.prefetch(ahead.indices());
+                isa.prefetch(ahead.values());
+            }
+            let Ok(rows) = <&[SparseRow<'_, T, K>; 4]>::try_from(rows) else {
+                unreachable!("chunks of four");
+            };
+            out.copy_from_slice(&lined_group(isa, rows, main, tail));
+            done += 4;
+        }
+    }
+    for (row, out) in x.iter().zip(c).skip(done) {
         *out = lined_row(isa, [T::ZERO; O], row.values(), row.indices(), main, tail);
     }
+}
+
+/// `G` rows of [`sparse_lined`] side by side: each step of all of them in turn, as far as the
+/// shortest goes, then each one's rest alone. One row's sums wait on each add before (about
+/// four cycles a value); `G` rows keep `G` times as many adds in flight. Each row is still
+/// summed in the order of its own values: the numbers of [`lined_row`].
+#[inline(always)]
+fn lined_group<I: Isa, T: Float, const K: usize, const O: usize, const G: usize>(
+    isa: I,
+    rows: &[SparseRow<'_, T, K>; G],
+    main: &[Line<T>],
+    tail: &[T],
+) -> [[T; O]; G] {
+    // `K` rows of `b`, and each step's row number at most `K − 1` (as a sparse row's are): the
+    // compiler then knows every row read to lie within them, and checks none.
+    let (main, tail) = (&main[..K * (O / LINE)], &tail[..K * (O % LINE)]);
+    let last_row = const { K.saturating_sub(1) as u16 };
+    let common = rows.iter().map(SparseRow::len).min().unwrap_or(0);
+    let values: [&[T]; G] = core::array::from_fn(|r| &rows[r].values()[..common]);
+    let steps: [&[u16]; G] = core::array::from_fn(|r| &rows[r].indices()[..common]);
+    let mut acc = [[T::ZERO; O]; G];
+    for k in 0..common {
+        for r in 0..G {
+            let p = usize::from(steps[r][k].min(last_row));
+            lined_step(isa, &mut acc[r], values[r][k], p, main, tail);
+        }
+    }
+    for (row, acc) in rows.iter().zip(&mut acc) {
+        let (values, steps) = (&row.values()[common..], &row.indices()[common..]);
+        for (&v, &p) in values.iter().zip(steps) {
+            lined_step(isa, acc, v, usize::from(p.min(last_row)), main, tail);
+        }
+    }
+    acc
 }
 
 /// One row of [`sparse_lined`]: `acc + Σ values[k] · b[steps[k]]`, one `add_product` a value
@@ -73,24 +123,36 @@ fn lined_row<I: Isa, T: Float, const O: usize>(
     main: &[Line<T>],
     tail: &[T],
 ) -> [T; O] {
+    for (&p, &v) in steps.iter().zip(values) {
+        lined_step(isa, &mut acc, v, usize::from(p), main, tail);
+    }
+    acc
+}
+
+/// `acc += v · b[p]`, `b`'s row `p` as `main` and `tail` hold it: one step of [`lined_row`].
+#[inline(always)]
+fn lined_step<I: Isa, T: Float, const O: usize>(
+    isa: I,
+    acc: &mut [T; O],
+    v: T,
+    p: usize,
+    main: &[Line<T>],
+    tail: &[T],
+) {
     let (lines, rest) = (O / LINE, O % LINE);
     // Whole-array reads and writes of `acc`, and loops of constant length: it stays in
     // registers.
-    for (&p, &v) in steps.iter().zip(values) {
-        let p = usize::from(p);
-        for (l, line) in main[p * lines..][..lines].iter().enumerate() {
-            let sums: &mut [T; LINE] = match (&mut acc[l * LINE..][..LINE]).try_into() {
-                Ok(sums) => sums,
-                Err(_) => unreachable!("a slice of LINE elements"),
-            };
-            isa.add_row(sums, v, &line.0);
-        }
-        for (s, &w) in acc[lines * LINE..]
-            .iter_mut()
-            .zip(&tail[p * rest..][..rest])
-        {
-            *s = isa.add_product(*s, v, w);
-        }
+    for (l, line) in main[p * lines..][..lines].iter().enumerate() {
+        let sums: &mut [T; LINE] = match (&mut acc[l * LINE..][..LINE]).try_into() {
+            Ok(sums) => sums,
+            Err(_) => unreachable!("a slice of LINE elements"),
+        };
+        isa.add_row(sums, v, &line.0);
     }
-    acc
+    for (s, &w) in acc[lines * LINE..]
+        .iter_mut()
+        .zip(&tail[p * rest..][..rest])
+    {
+        *s = isa.add_product(*s, v, w);
+    }
 }

@@ -31,7 +31,25 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
         b.len() == K * n && c.len() == x.len() * n,
         "sparse_nn: sizes"
     );
-    for (i, row) in x.iter().enumerate() {
+    let mut done = 0;
+    if let Some(group) = narrow_group::<I, T>(n) {
+        for (g, (rows, c)) in x
+            .chunks_exact(group)
+            .zip(c.chunks_exact_mut(group * n))
+            .enumerate()
+        {
+            for ahead in x.iter().skip((g + 1) * group).take(group) {
+                isa.prefetch(ahead.indices());
+                isa.prefetch(ahead.values());
+            }
+            match lanes!(I, T) {
+                16 => rows_narrow::<_, T, K, 16>(isa, rows, b, c, n),
+                _ => rows_narrow::<_, T, K, 8>(isa, rows, b, c, n),
+            }
+            done += group;
+        }
+    }
+    for (i, row) in x.iter().enumerate().skip(done) {
         if let Some(ahead) = x.get(i + PREFETCH_ROWS) {
             isa.prefetch(ahead.indices());
             isa.prefetch(ahead.values());
@@ -42,6 +60,116 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
             8 => row_strip::<_, T, 8>(isa, values, steps, b, c, n, i, 0),
             _ => row_strip::<_, T, 4>(isa, values, steps, b, c, n, i, 0),
         }
+    }
+}
+
+/// How many rows [`sparse_nn`] takes side by side ([`rows_narrow`]), if it does: on 512-bit
+/// units, when each row's sums are one tile whose last vector [`narrow_sums`] reads narrow,
+/// four rows while their sums take at most four vectors each, else two.
+fn narrow_group<I: Isa, T: Float>(n: usize) -> Option<usize> {
+    let lanes = lanes!(I, T);
+    let vectors = n.div_ceil(lanes);
+    let narrow = I::WIDE && n > 0 && vectors <= TILE_VECTORS;
+    let narrow = narrow && n - (vectors - 1) * lanes <= lanes / 4;
+    narrow.then_some(if vectors <= 4 { 4 } else { 2 })
+}
+
+/// [`narrow_group`]'s rows of [`sparse_nn`] side by side, each one tile of `n` columns read
+/// narrow, their sums into `c`. A row's sums wait on each add before (about four cycles a
+/// value), so one row at a time leaves the multiply-add units mostly idle: four rows' sums
+/// step by step (two where they take more than four vectors each) keep more adds in flight.
+/// Each row is still summed in the order of its own values, from +0: the numbers of
+/// [`row_strip`].
+#[inline(always)]
+fn rows_narrow<I: Isa, T: Float, const K: usize, const L: usize>(
+    isa: I,
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    by_vectors!(L, n, group_tile::<I, T, K>(isa, x, b, c, n));
+}
+
+/// [`rows_narrow`] for a tile of `W` columns, `W − L < n ≤ W`.
+#[inline(always)]
+fn group_tile<I: Isa, T: Float, const K: usize, const W: usize, const L: usize>(
+    isa: I,
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    if W / L <= 4 {
+        group_last::<I, T, K, W, L, 4>(isa, x, b, c, n);
+    } else {
+        group_last::<I, T, K, W, L, 2>(isa, x, b, c, n);
+    }
+}
+
+/// [`rows_narrow`] for `G` rows at a time, by the columns in the tile's last vector (at most
+/// `L / 4`).
+#[inline(always)]
+fn group_last<I: Isa, T: Float, const K: usize, const W: usize, const L: usize, const G: usize>(
+    isa: I,
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+    n: usize,
+) {
+    match n + L - W {
+        1 => group_sums::<I, T, K, W, L, 1, G>(isa, x, b, c),
+        2 => group_sums::<I, T, K, W, L, 2, G>(isa, x, b, c),
+        3 => group_sums::<I, T, K, W, L, 3, G>(isa, x, b, c),
+        4 => group_sums::<I, T, K, W, L, 4, G>(isa, x, b, c),
+        _ => unreachable!("narrow_group: at most a quarter of a vector"),
+    }
+}
+
+/// The sums of [`rows_narrow`] for `G` rows: step by step as far as the shortest goes, then
+/// each row's rest alone.
+#[inline(always)]
+fn group_sums<
+    I: Isa,
+    T: Float,
+    const K: usize,
+    const W: usize,
+    const L: usize,
+    const R: usize,
+    const G: usize,
+>(
+    isa: I,
+    x: &[SparseRow<'_, T, K>],
+    b: &[T],
+    c: &mut [T],
+) {
+    // The tile's columns, as a constant; B as `K` rows of them, and each step's row number
+    // at most `K − 1` (as a sparse row's are): the compiler then knows every row read to lie
+    // within B, and checks none.
+    let n = W - L + R;
+    let b = &b[..K * n];
+    const { assert!(K <= 1 << 16, "u16 row numbers") };
+    let last_row: u16 = const { K.saturating_sub(1) as u16 };
+    let Ok(rows) = <&[SparseRow<'_, T, K>; G]>::try_from(x) else {
+        unreachable!("narrow_group's rows");
+    };
+    let common = rows.iter().map(SparseRow::len).min().unwrap_or(0);
+    let values: [&[T]; G] = core::array::from_fn(|r| &rows[r].values()[..common]);
+    let steps: [&[u16]; G] = core::array::from_fn(|r| &rows[r].indices()[..common]);
+    let mut acc = [[T::ZERO; W]; G];
+    for k in 0..common {
+        for r in 0..G {
+            let q = steps[r][k].min(last_row);
+            narrow_step::<I, T, W, L, R>(isa, &mut acc[r], values[r][k], q, b, n);
+        }
+    }
+    // Each row's rest alone.
+    for ((row, mut acc), c) in rows.iter().zip(acc).zip(c.chunks_exact_mut(n)) {
+        let (values, steps) = (&row.values()[common..], &row.indices()[common..]);
+        for (&a, &q) in values.iter().zip(steps) {
+            narrow_step::<I, T, W, L, R>(isa, &mut acc, a, q.min(last_row), b, n);
+        }
+        store_row::<T, W, L>(c, &acc);
     }
 }
 
@@ -257,25 +385,39 @@ fn narrow_sums<I: Isa, T: Float, const W: usize, const L: usize, const R: usize>
     b_rows: &[T],
     ldb: usize,
 ) -> [T; W] {
+    for (&a, &q) in values.iter().zip(steps) {
+        narrow_step::<I, T, W, L, R>(isa, &mut acc, a, q, b_rows, ldb);
+    }
+    acc
+}
+
+/// One step of [`narrow_sums`] for one row's sums `acc`: `a` times B's row `q`, its whole
+/// vectors in the unit's own, its last `R` values on their own.
+#[inline(always)]
+fn narrow_step<I: Isa, T: Float, const W: usize, const L: usize, const R: usize>(
+    isa: I,
+    acc: &mut [T; W],
+    a: T,
+    q: u16,
+    b_rows: &[T],
+    ldb: usize,
+) {
     let head = W - L;
     let (whole, rest) = acc.split_at_mut(head);
     let last: &mut [T; R] = match (&mut rest[..R]).try_into() {
         Ok(last) => last,
         Err(_) => unreachable!("a slice of R elements"),
     };
-    for (&a, &q) in values.iter().zip(steps) {
-        let (row_whole, row_last) = b_rows[usize::from(q) * ldb..][..head + R].split_at(head);
-        if !isa.vector_row(whole, a, row_whole) {
-            for (s, &x) in whole.iter_mut().zip(row_whole) {
-                *s = isa.add_product(*s, a, x);
-            }
-        }
-        match row_last.try_into() {
-            Ok(row_last) => isa.add_row::<T, R>(last, a, row_last),
-            Err(_) => unreachable!("a slice of R elements"),
+    let (row_whole, row_last) = b_rows[usize::from(q) * ldb..][..head + R].split_at(head);
+    if !isa.vector_row(whole, a, row_whole) {
+        for (s, &x) in whole.iter_mut().zip(row_whole) {
+            *s = isa.add_product(*s, a, x);
         }
     }
-    acc
+    match row_last.try_into() {
+        Ok(row_last) => isa.add_row::<T, R>(last, a, row_last),
+        Err(_) => unreachable!("a slice of R elements"),
+    }
 }
 
 /// `acc[j] + Σ_k values[k] · b_rows[steps[k]·ldb + j]`, in the order of the steps: for the
