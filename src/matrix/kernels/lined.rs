@@ -93,9 +93,7 @@ fn lined_group<I: Isa, T: Float, const K: usize, const O: usize, const G: usize>
     // compiler then knows every row read to lie within them, and checks none.
     let (main, tail) = (&main[..K * (O / LINE)], &tail[..K * (O % LINE)]);
     let last_row = const { K.saturating_sub(1) as u16 };
-    let common = rows.iter().map(SparseRow::len).min().unwrap_or(0);
-    let values: [&[T]; G] = core::array::from_fn(|r| &rows[r].values()[..common]);
-    let steps: [&[u16]; G] = core::array::from_fn(|r| &rows[r].indices()[..common]);
+    let (common, values, steps) = sparse_rows::common_steps(rows);
     let mut acc = [[T::ZERO; O]; G];
     for k in 0..common {
         for r in 0..G {

@@ -153,9 +153,7 @@ fn group_sums<
     let Ok(rows) = <&[SparseRow<'_, T, K>; G]>::try_from(x) else {
         unreachable!("narrow_group's rows");
     };
-    let common = rows.iter().map(SparseRow::len).min().unwrap_or(0);
-    let values: [&[T]; G] = core::array::from_fn(|r| &rows[r].values()[..common]);
-    let steps: [&[u16]; G] = core::array::from_fn(|r| &rows[r].indices()[..common]);
+    let (common, values, steps) = common_steps(rows);
     let mut acc = [[T::ZERO; W]; G];
     for k in 0..common {
         for r in 0..G {
@@ -171,6 +169,18 @@ fn group_sums<
         }
         store_row::<T, W, L>(c, &acc);
     }
+}
+
+/// How far `G` rows taken side by side go together (the shortest one's length), and each
+/// one's values and row numbers as far as that.
+#[inline(always)]
+pub(super) fn common_steps<'r, T: Float, const K: usize, const G: usize>(
+    rows: &'r [SparseRow<'_, T, K>; G],
+) -> (usize, [&'r [T]; G], [&'r [u16]; G]) {
+    let common = rows.iter().map(SparseRow::len).min().unwrap_or(0);
+    let values = core::array::from_fn(|r| &rows[r].values()[..common]);
+    let steps = core::array::from_fn(|r| &rows[r].indices()[..common]);
+    (common, values, steps)
 }
 
 /// `c (k×n) = xᵀ · d` for `m` sparse rows `x` of width `k`, `d (m×n)`: each row's values add
