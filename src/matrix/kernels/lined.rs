@@ -62,10 +62,7 @@ pub(super) fn sparse_lined_body<I: Isa, T: Float, const K: usize, const O: usize
     // 512-bit units' 32, each row at most four vectors and four values past its lines.
     if I::WIDE && O * T::BYTES <= 256 && O % LINE <= LINE / 4 {
         for (g, (rows, out)) in x.chunks_exact(4).zip(c.chunks_exact_mut(4)).enumerate() {
-            for ahead in x.iter().skip((g + 1) * 4).take(4) {
-                isa.prefetch(ahead.indices());
-                isa.prefetch(ahead.values());
-            }
+            sparse_rows::prefetch_rows(isa, x.iter().skip((g + 1) * 4).take(4));
             let Ok(rows) = <&[SparseRow<'_, T, K>; 4]>::try_from(rows) else {
                 unreachable!("chunks of four");
             };
@@ -92,7 +89,7 @@ fn lined_group<I: Isa, T: Float, const K: usize, const O: usize, const G: usize>
     // `K` rows of `b`, and each step's row number at most `K − 1` (as a sparse row's are): the
     // compiler then knows every row read to lie within them, and checks none.
     let (main, tail) = (&main[..K * (O / LINE)], &tail[..K * (O % LINE)]);
-    let last_row = const { K.saturating_sub(1) as u16 };
+    let last_row = sparse_rows::last_row::<K>();
     let (common, values, steps) = sparse_rows::common_steps(rows);
     let mut acc = [[T::ZERO; O]; G];
     for k in 0..common {

@@ -38,10 +38,7 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
             .zip(c.chunks_exact_mut(group * n))
             .enumerate()
         {
-            for ahead in x.iter().skip((g + 1) * group).take(group) {
-                isa.prefetch(ahead.indices());
-                isa.prefetch(ahead.values());
-            }
+            prefetch_rows(isa, x.iter().skip((g + 1) * group).take(group));
             match lanes!(I, T) {
                 16 => rows_narrow::<_, T, K, 16>(isa, rows, b, c, n),
                 _ => rows_narrow::<_, T, K, 8>(isa, rows, b, c, n),
@@ -50,10 +47,7 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
         }
     }
     for (i, row) in x.iter().enumerate().skip(done) {
-        if let Some(ahead) = x.get(i + PREFETCH_ROWS) {
-            isa.prefetch(ahead.indices());
-            isa.prefetch(ahead.values());
-        }
+        prefetch_rows(isa, x.get(i + PREFETCH_ROWS));
         let (values, steps) = (row.values(), row.indices());
         match lanes!(I, T) {
             16 => row_strip::<_, T, 16>(isa, values, steps, b, c, n, i, 0),
@@ -148,8 +142,7 @@ fn group_sums<
     // within B, and checks none.
     let n = W - L + R;
     let b = &b[..K * n];
-    const { assert!(K <= 1 << 16, "u16 row numbers") };
-    let last_row: u16 = const { K.saturating_sub(1) as u16 };
+    let last_row = last_row::<K>();
     let Ok(rows) = <&[SparseRow<'_, T, K>; G]>::try_from(x) else {
         unreachable!("narrow_group's rows");
     };
@@ -169,6 +162,26 @@ fn group_sums<
         }
         store_row::<T, W, L>(c, &acc);
     }
+}
+
+/// Asks the cache for the lines of `rows` ahead of their use (see [`Isa::prefetch`]).
+#[inline(always)]
+pub(super) fn prefetch_rows<'a, 'r: 'a, I: Isa, T: Float + 'a, const K: usize>(
+    isa: I,
+    rows: impl IntoIterator<Item = &'a SparseRow<'r, T, K>>,
+) {
+    for row in rows {
+        isa.prefetch(row.indices());
+        isa.prefetch(row.values());
+    }
+}
+
+/// The last row number of a B of `K` rows, to which the rows side by side clamp theirs (which
+/// a sparse row's are already within), so that the compiler checks no row read from B.
+#[inline(always)]
+pub(super) const fn last_row<const K: usize>() -> u16 {
+    const { assert!(K <= 1 << 16, "u16 row numbers") };
+    K.saturating_sub(1) as u16
 }
 
 /// How far `G` rows taken side by side go together (the shortest one's length), and each
