@@ -32,7 +32,11 @@ pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
         "sparse_nn: sizes"
     );
     let mut done = 0;
-    if let Some(group) = narrow_group::<I, T>(n) {
+    // The rows side by side only on the 512-bit units: a constant, so that the others' copies
+    // compile none of it.
+    if I::WIDE
+        && let Some(group) = narrow_group::<I, T>(n)
+    {
         for (g, (rows, c)) in x
             .chunks_exact(group)
             .zip(c.chunks_exact_mut(group * n))
@@ -94,7 +98,8 @@ fn group_tile<I: Isa, T: Float, const K: usize, const W: usize, const L: usize>(
     c: &mut [T],
     n: usize,
 ) {
-    if W / L <= 4 {
+    // A constant, so that only the group size taken is compiled.
+    if const { W / L <= 4 } {
         group_last::<I, T, K, W, L, 4>(isa, x, b, c, n);
     } else {
         group_last::<I, T, K, W, L, 2>(isa, x, b, c, n);
