@@ -253,7 +253,8 @@ impl<M: ModelData, L: Embed<M>> Embed<M> for Network<L> {
 /// ```
 ///
 /// A file of another shape fails the build: `evaluation panicked: a tensor in the model file
-/// has another shape than the network's` (`tests/ui/included_model_of_another_shape.rs`).
+/// has another shape than the network's`
+/// (`compile-fail/tests/ui/included_model_of_another_shape.rs`).
 #[macro_export]
 macro_rules! include_model {
     ($network:ty, $path:expr $(,)?) => {{

@@ -20,8 +20,6 @@ mod book_graph_nodes;
 mod bounded_resources;
 #[path = "cli.rs"]
 mod cli;
-#[path = "compile_fail.rs"]
-mod compile_fail;
 #[path = "embedded_model.rs"]
 mod embedded_model;
 #[path = "exp.rs"]

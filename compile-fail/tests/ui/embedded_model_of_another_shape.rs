@@ -4,7 +4,7 @@ use constnn::TwoLayerNet;
 use constnn::matrix::Frozen;
 
 static NET: TwoLayerNet<784, 100, 10, f32, Frozen> =
-    TwoLayerNet::from_model(include_bytes!("../../firmware/model/mnist-784-50-10.cnnm"));
+    TwoLayerNet::from_model(include_bytes!("../../../firmware/model/mnist-784-50-10.cnnm"));
 
 fn main() {
     let _ = NET.b2();

@@ -11,7 +11,7 @@ type Deep = Network<
     >,
 >;
 
-static NET: Deep = include_model!(Deep, "../../firmware/model/mnist-784-50-10.cnnm");
+static NET: Deep = include_model!(Deep, "../../../firmware/model/mnist-784-50-10.cnnm");
 
 fn main() {
     let _ = &NET;

@@ -5,7 +5,7 @@ use constnn::include_model;
 
 type Net = TwoLayerNet<784, 50, 10, f32, Frozen>;
 
-static NET: Net = include_model!(Net, "../../firmware/model/mnist-784-50-10-int8.cnnm");
+static NET: Net = include_model!(Net, "../../../firmware/model/mnist-784-50-10-int8.cnnm");
 
 fn main() {
     let _ = &NET;

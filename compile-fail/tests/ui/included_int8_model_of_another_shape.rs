@@ -5,7 +5,7 @@ use constnn::{Chain, include_model};
 
 type Int8 = QuantNet<Chain<QuantAffine<784, 40>, QuantAffine<40, 10>>>;
 
-static NET: Int8 = include_model!(Int8, "../../firmware/model/mnist-784-50-10-int8.cnnm");
+static NET: Int8 = include_model!(Int8, "../../../firmware/model/mnist-784-50-10-int8.cnnm");
 
 fn main() {
     let _ = &NET;
