@@ -78,6 +78,19 @@ fn argmax_takes_the_first_of_ties_like_numpy() {
     assert_eq!(argmax(&[3.0f32]), 0);
 }
 
+/// The library fuses as the run expects, where it says (`CONSTNN_EXPECT_FUSED`, 0 or 1): CI's
+/// run without the `fma` feature sets 0, so that it tests the unfused kernels (the Cortex-M4's
+/// arithmetic) and cannot test fused ones without a word. Cargo builds the library once with
+/// every feature any crate in the build asks for, so a dependency of another crate of the
+/// workspace asking for `fma` would turn it on here too, in `cfg!(feature = "fma")` as well.
+#[test]
+fn fused_as_the_run_expects() {
+    if let Some(expected) = std::env::var_os("CONSTNN_EXPECT_FUSED") {
+        let expected = expected == "1";
+        assert_eq!(constnn::float::FUSED, expected, "CONSTNN_EXPECT_FUSED");
+    }
+}
+
 /// `add_product`, the step of every kernel, is fused exactly when `FUSED` says so: a·a for
 /// a = 1 + 2⁻¹² is 1 + 2⁻¹¹ + 2⁻²⁴, one bit more than f32 holds, so a separate multiply rounds
 /// the 2⁻²⁴ away (a tie, to even) and only a fused one keeps it. The same with 2⁻²⁷ for f64.
