@@ -194,7 +194,7 @@ pub fn matmul<T: Float, const N: usize, const I: usize, const O: usize>(
     w: &Matrix<T, I, O>,
     out: &mut Matrix<T, N, O>,
 ) {
-    kernels::sparse_nn(x, w.as_flattened(), out.as_flattened_mut(), O);
+    kernels::sparse_nn::<T, I, O>(x, w.as_flattened(), out.as_flattened_mut());
 }
 
 /// `out = xᵀ · dy`: (N,I)ᵀ·(N,O) → (I,O) for sparse rows `x` (Affine's `dW`), as
@@ -611,7 +611,7 @@ mod owned {
             if Self::LINED {
                 kernels::sparse_lined(x, &self.main, &self.tail, out);
             } else {
-                kernels::sparse_nn(x, &self.tail, out.as_flattened_mut(), O);
+                kernels::sparse_nn::<T, I, O>(x, &self.tail, out.as_flattened_mut());
             }
         }
     }

@@ -243,8 +243,8 @@ units! {
         a: &[T], lda: usize, b: &[T], c: &mut [T], group: core::ops::Range<usize>, k: usize,
         n: usize,
     ) -> (u64, u64) = listing::sparse_blocks;
-    fn sparse_nn[T: Float, const K: usize][T, K](
-        x: &[SparseRow<'_, T, K>], b: &[T], c: &mut [T], n: usize,
+    fn sparse_nn[T: Float, const K: usize, const N: usize][T, K, N](
+        x: &[SparseRow<'_, T, K>], b: &[T], c: &mut [T],
     ) = sparse_rows::sparse_nn_body;
     fn sparse_tn[T: Float, const K: usize, const N: usize][T, K, N](
         x: &[SparseRow<'_, T, K>], d: &[[T; N]], c: &mut [[T; N]; K],

@@ -100,22 +100,37 @@ pub(super) const TILE_VECTORS: usize = 8;
 /// `f::<T, W, L>(args)` for `W` the lanes of the 1 to 8 ([`TILE_VECTORS`]) whole vectors of
 /// `lanes` (16, 8 or 4) lanes that `cols` values take, `L = lanes`: a tile whose width is a
 /// constant in each branch. Const generics cannot compute `v · L` for a generic `L`, so each
-/// lane count is spelt out.
+/// lane count is spelt out. With `const` before `lanes`, `cols` is a constant expression (of
+/// the caller's const generics): the branch is then chosen while compiling, and only its tile
+/// is compiled.
 macro_rules! by_vectors {
-    ($lanes:expr, $cols:expr, $f:ident::<$($t:ty),+>($($arg:expr),* $(,)?)) => {
+    (const $lanes:expr, $cols:expr, $f:ident::<$($t:tt),+>($($arg:expr),* $(,)?)) => {
         match $lanes {
-            16 => by_vectors!(@16 $cols, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
-            8 => by_vectors!(@8 $cols, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
-            _ => by_vectors!(@4 $cols, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
+            16 => by_vectors!(
+                @16 const { ($cols).div_ceil(16) }, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8
+            ),
+            8 => by_vectors!(
+                @8 const { ($cols).div_ceil(8) }, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8
+            ),
+            _ => by_vectors!(
+                @4 const { ($cols).div_ceil(4) }, $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8
+            ),
         }
     };
-    (@$lanes:literal $cols:expr, $f:ident, $t:tt, $args:tt; $($v:literal)*) => {
-        match $cols.div_ceil($lanes) {
+    ($lanes:expr, $cols:expr, $f:ident::<$($t:tt),+>($($arg:expr),* $(,)?)) => {
+        match $lanes {
+            16 => by_vectors!(@16 $cols.div_ceil(16), $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
+            8 => by_vectors!(@8 $cols.div_ceil(8), $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
+            _ => by_vectors!(@4 $cols.div_ceil(4), $f, [$($t),+], ($($arg),*); 1 2 3 4 5 6 7 8),
+        }
+    };
+    (@$lanes:literal $vectors:expr, $f:ident, $t:tt, $args:tt; $($v:literal)*) => {
+        match $vectors {
             $($v => by_vectors!(@call $f, $t, { $v * $lanes }, $lanes, $args),)*
             _ => unreachable!("1 to 8 vectors"),
         }
     };
-    (@call $f:ident, [$($t:ty),+], $w:expr, $lanes:literal, $args:tt) => {
+    (@call $f:ident, [$($t:tt),+], $w:expr, $lanes:literal, $args:tt) => {
         $f::<$($t),+, $w, $lanes> $args
     };
 }

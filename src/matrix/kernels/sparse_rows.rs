@@ -3,15 +3,16 @@
 
 use super::*;
 
-/// `c (m×n) = x · b` for `m` sparse rows `x` of width `k`, `b (k×n)`: each row runs over its
-/// own values through the one-row tiles of the sparse-row path (`row_strip`).
-pub(crate) fn sparse_nn<T: Float, const K: usize>(
+/// `c (m×N) = x · b` for `m` sparse rows `x` of width `K`, `b (K×N)`: each row runs over its
+/// own values through the one-row tiles of the sparse-row path ([`row_of`]), or, on 512-bit
+/// units, a few rows side by side ([`rows_narrow`]). The width `N` is a constant, so that only
+/// the tiles of its own width are compiled (once for each shape a program multiplies).
+pub(crate) fn sparse_nn<T: Float, const K: usize, const N: usize>(
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
-    n: usize,
 ) {
-    dispatch!(isa => isa.sparse_nn::<T, K>(x, b, c, n))
+    dispatch!(isa => isa.sparse_nn::<T, K, N>(x, b, c))
 }
 
 /// How many rows ahead [`sparse_nn`] asks for a row's values (see [`Isa::prefetch`]).
@@ -19,104 +20,112 @@ const PREFETCH_ROWS: usize = 2;
 
 /// The body of [`sparse_nn`], compiled for the unit that runs it.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize>(
+pub(super) fn sparse_nn_body<I: Isa, T: Float, const K: usize, const N: usize>(
     isa: I,
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
-    n: usize,
 ) {
     assert!(
-        b.len() == K * n && c.len() == x.len() * n,
+        b.len() == K * N && c.len() == x.len() * N,
         "sparse_nn: sizes"
     );
+    if N == 0 {
+        return;
+    }
     let mut done = 0;
-    // The rows side by side only on the 512-bit units: a constant, so that the others' copies
-    // compile none of it.
-    if I::WIDE
-        && let Some(group) = narrow_group::<I, T>(n)
-    {
+    // The rows side by side only on the 512-bit units, for the widths that take them: a
+    // constant, so that the others' copies compile none of it.
+    if const { narrow_group::<I, T>(N) > 0 } {
+        let group = narrow_group::<I, T>(N);
         for (g, (rows, c)) in x
             .chunks_exact(group)
-            .zip(c.chunks_exact_mut(group * n))
+            .zip(c.chunks_exact_mut(group * N))
             .enumerate()
         {
             prefetch_rows(isa, x.iter().skip((g + 1) * group).take(group));
             match lanes!(I, T) {
-                16 => rows_narrow::<_, T, K, 16>(isa, rows, b, c, n),
-                _ => rows_narrow::<_, T, K, 8>(isa, rows, b, c, n),
+                16 => rows_narrow::<_, T, K, N, 16>(isa, rows, b, c),
+                _ => rows_narrow::<_, T, K, N, 8>(isa, rows, b, c),
             }
             done += group;
         }
     }
-    for (i, row) in x.iter().enumerate().skip(done) {
+    for (i, (row, c_row)) in x.iter().zip(c.chunks_exact_mut(N)).enumerate().skip(done) {
         prefetch_rows(isa, x.get(i + PREFETCH_ROWS));
         let (values, steps) = (row.values(), row.indices());
         match lanes!(I, T) {
-            16 => row_strip::<_, T, 16>(isa, values, steps, b, c, n, i, 0),
-            8 => row_strip::<_, T, 8>(isa, values, steps, b, c, n, i, 0),
-            _ => row_strip::<_, T, 4>(isa, values, steps, b, c, n, i, 0),
+            16 => row_of::<_, T, N, 16>(isa, values, steps, b, c_row),
+            8 => row_of::<_, T, N, 8>(isa, values, steps, b, c_row),
+            _ => row_of::<_, T, N, 4>(isa, values, steps, b, c_row),
         }
     }
 }
 
-/// How many rows [`sparse_nn`] takes side by side ([`rows_narrow`]), if it does: on 512-bit
-/// units, when each row's sums are one tile whose last vector [`narrow_sums`] reads narrow,
-/// four rows while their sums take at most four vectors each, else two.
-fn narrow_group<I: Isa, T: Float>(n: usize) -> Option<usize> {
+/// How many rows [`sparse_nn`] takes side by side ([`rows_narrow`]), 0 for one at a time: on
+/// 512-bit units, when each row's sums are one tile whose last vector [`narrow_sums`] reads
+/// narrow, four rows while their sums take at most four vectors each, else two.
+const fn narrow_group<I: Isa, T: Float>(n: usize) -> usize {
     let lanes = lanes!(I, T);
     let vectors = n.div_ceil(lanes);
-    let narrow = I::WIDE && n > 0 && vectors <= TILE_VECTORS;
-    let narrow = narrow && n - (vectors - 1) * lanes <= lanes / 4;
-    narrow.then_some(if vectors <= 4 { 4 } else { 2 })
+    if I::WIDE && n > 0 && vectors <= TILE_VECTORS && n - (vectors - 1) * lanes <= lanes / 4 {
+        if vectors <= 4 { 4 } else { 2 }
+    } else {
+        0
+    }
 }
 
-/// [`narrow_group`]'s rows of [`sparse_nn`] side by side, each one tile of `n` columns read
+/// [`narrow_group`]'s rows of [`sparse_nn`] side by side, each one tile of `N` columns read
 /// narrow, their sums into `c`. A row's sums wait on each add before (about four cycles a
 /// value), so one row at a time leaves the multiply-add units mostly idle: four rows' sums
 /// step by step (two where they take more than four vectors each) keep more adds in flight.
 /// Each row is still summed in the order of its own values, from +0: the numbers of
-/// [`row_strip`].
+/// [`row_of`].
 #[inline(always)]
-fn rows_narrow<I: Isa, T: Float, const K: usize, const L: usize>(
+fn rows_narrow<I: Isa, T: Float, const K: usize, const N: usize, const L: usize>(
     isa: I,
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
-    n: usize,
 ) {
-    by_vectors!(L, n, group_tile::<I, T, K>(isa, x, b, c, n));
+    by_vectors!(const L, N, group_tile::<I, T, K, N>(isa, x, b, c));
 }
 
-/// [`rows_narrow`] for a tile of `W` columns, `W − L < n ≤ W`.
+/// [`rows_narrow`] for a tile of `W` columns, `W − L < N ≤ W`.
 #[inline(always)]
-fn group_tile<I: Isa, T: Float, const K: usize, const W: usize, const L: usize>(
+fn group_tile<I: Isa, T: Float, const K: usize, const N: usize, const W: usize, const L: usize>(
     isa: I,
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
-    n: usize,
 ) {
     // A constant, so that only the group size taken is compiled.
     if const { W / L <= 4 } {
-        group_last::<I, T, K, W, L, 4>(isa, x, b, c, n);
+        group_last::<I, T, K, N, W, L, 4>(isa, x, b, c);
     } else {
-        group_last::<I, T, K, W, L, 2>(isa, x, b, c, n);
+        group_last::<I, T, K, N, W, L, 2>(isa, x, b, c);
     }
 }
 
 /// [`rows_narrow`] for `G` rows at a time, by the columns in the tile's last vector (at most
 /// `L / 4`).
 #[inline(always)]
-fn group_last<I: Isa, T: Float, const K: usize, const W: usize, const L: usize, const G: usize>(
+fn group_last<
+    I: Isa,
+    T: Float,
+    const K: usize,
+    const N: usize,
+    const W: usize,
+    const L: usize,
+    const G: usize,
+>(
     isa: I,
     x: &[SparseRow<'_, T, K>],
     b: &[T],
     c: &mut [T],
-    n: usize,
 ) {
-    match n + L - W {
+    // Saturating, as `narrow_last`: a branch not taken names tiles wider than `N + L`.
+    match const { (N + L).saturating_sub(W) } {
         1 => group_sums::<I, T, K, W, L, 1, G>(isa, x, b, c),
         2 => group_sums::<I, T, K, W, L, 2, G>(isa, x, b, c),
         3 => group_sums::<I, T, K, W, L, 3, G>(isa, x, b, c),
@@ -383,20 +392,107 @@ pub(super) fn row_tile<I: Isa, T: Float, const W: usize, const L: usize>(
             *s = v;
         }
     }
-    // The columns in the tile's last vector: on 512-bit vectors, if they are a quarter of its
-    // lanes or fewer, B's rows are read only as far as them (`narrow_sums`).
-    let last = cols + L - W;
-    acc = match (I::WIDE && last <= L / 4, last) {
-        (true, 1) => narrow_sums::<I, T, W, L, 1>(isa, acc, values, steps, b_rows, ldb),
-        (true, 2) => narrow_sums::<I, T, W, L, 2>(isa, acc, values, steps, b_rows, ldb),
-        (true, 3) => narrow_sums::<I, T, W, L, 3>(isa, acc, values, steps, b_rows, ldb),
-        (true, 4) => narrow_sums::<I, T, W, L, 4>(isa, acc, values, steps, b_rows, ldb),
-        _ => {
-            let whole = steps_within(steps, ldb, W, b_rows.len());
-            tile_sums(isa, acc, values, steps, b_rows, ldb, cols, whole)
-        }
+    acc = match narrow_last(I::WIDE, cols, W, L) {
+        1 => one_row_sums::<I, T, W, L, 1>(isa, acc, values, steps, b_rows, ldb, cols),
+        2 => one_row_sums::<I, T, W, L, 2>(isa, acc, values, steps, b_rows, ldb, cols),
+        3 => one_row_sums::<I, T, W, L, 3>(isa, acc, values, steps, b_rows, ldb, cols),
+        4 => one_row_sums::<I, T, W, L, 4>(isa, acc, values, steps, b_rows, ldb, cols),
+        _ => one_row_sums::<I, T, W, L, 0>(isa, acc, values, steps, b_rows, ldb, cols),
     };
     store_row::<T, W, L>(c_row, &acc);
+}
+
+/// One row of `N` columns (a constant: [`sparse_nn`]'s) times B, into `c_row`: as
+/// [`row_into`], in tiles of [`TILE_VECTORS`] vectors and a last one of what is left, but
+/// each tile's width chosen while compiling, so that only those tiles are compiled.
+#[inline(always)]
+fn row_of<I: Isa, T: Float, const N: usize, const L: usize>(
+    isa: I,
+    values: &[T],
+    steps: &[u16],
+    b: &[T],
+    c_row: &mut [T],
+) {
+    let last = const { last_tile_start(N, L) };
+    if const { N > TILE_VECTORS * L } {
+        let tile = TILE_VECTORS * L;
+        for j0 in (0..last).step_by(tile) {
+            let (b_rows, c_part) = (&b[j0..], &mut c_row[j0..j0 + tile]);
+            by_vectors!(
+                const L,
+                TILE_VECTORS * L,
+                tile_of::<I, T, N, false>(isa, values, steps, b_rows, c_part)
+            );
+        }
+    }
+    let (b_rows, c_part) = (&b[last..], &mut c_row[last..]);
+    by_vectors!(
+        const L,
+        N - last_tile_start(N, L),
+        tile_of::<I, T, N, true>(isa, values, steps, b_rows, c_part)
+    );
+}
+
+/// Where the last tile of a row of `n` columns starts, in tiles of [`TILE_VECTORS`] vectors
+/// of `lanes`.
+const fn last_tile_start(n: usize, lanes: usize) -> usize {
+    let tile = TILE_VECTORS * lanes;
+    n.saturating_sub(1) / tile * tile
+}
+
+/// A tile of [`row_of`]: `W` columns, or for the `LAST` tile what is left of `N`.
+#[inline(always)]
+fn tile_of<I: Isa, T: Float, const N: usize, const LAST: bool, const W: usize, const L: usize>(
+    isa: I,
+    values: &[T],
+    steps: &[u16],
+    b_rows: &[T],
+    c_row: &mut [T],
+) {
+    let (acc, cols) = ([T::ZERO; W], c_row.len());
+    let last = const {
+        let cols = if LAST { N - last_tile_start(N, L) } else { W };
+        narrow_last(I::WIDE, cols, W, L)
+    };
+    let acc = match last {
+        1 => one_row_sums::<I, T, W, L, 1>(isa, acc, values, steps, b_rows, N, cols),
+        2 => one_row_sums::<I, T, W, L, 2>(isa, acc, values, steps, b_rows, N, cols),
+        3 => one_row_sums::<I, T, W, L, 3>(isa, acc, values, steps, b_rows, N, cols),
+        4 => one_row_sums::<I, T, W, L, 4>(isa, acc, values, steps, b_rows, N, cols),
+        _ => one_row_sums::<I, T, W, L, 0>(isa, acc, values, steps, b_rows, N, cols),
+    };
+    store_row::<T, W, L>(c_row, &acc);
+}
+
+/// The columns in the last vector of a one-row tile of `cols` columns, `w` wide, if a 512-bit
+/// unit reads B's rows only as far as them: a quarter of its `lanes` or fewer
+/// ([`narrow_sums`]); 0 where the tile reads its last vector whole.
+const fn narrow_last(wide: bool, cols: usize, w: usize, lanes: usize) -> usize {
+    // Saturating: the compiler evaluates this for tiles of every width a branch names, not only
+    // the one taken.
+    let last = (cols + lanes).saturating_sub(w);
+    if wide && last <= lanes / 4 { last } else { 0 }
+}
+
+/// `acc` plus a one-row tile's sums (`cols` of its `W` columns B's): each step's row of B
+/// read as far as the last vector's `R` columns ([`narrow_sums`]), or, for `R = 0`, whole
+/// ([`tile_sums`]).
+#[inline(always)]
+fn one_row_sums<I: Isa, T: Float, const W: usize, const L: usize, const R: usize>(
+    isa: I,
+    acc: [T; W],
+    values: &[T],
+    steps: &[u16],
+    b_rows: &[T],
+    ldb: usize,
+    cols: usize,
+) -> [T; W] {
+    if const { R == 0 } {
+        let whole = steps_within(steps, ldb, W, b_rows.len());
+        tile_sums(isa, acc, values, steps, b_rows, ldb, cols, whole)
+    } else {
+        narrow_sums::<I, T, W, L, R>(isa, acc, values, steps, b_rows, ldb)
+    }
 }
 
 /// [`tile_sums`] for a tile whose last vector holds only `R` columns (`R ≤ L / 4`), reading

@@ -247,7 +247,21 @@ macro_rules! check_sparse_bit_for_bit {
                 }
             }
             let mut c = alloc::vec![<$t>::NAN; M * n];
-            isa.sparse_nn::<$t, K>(&x, &b, &mut c, n);
+            // `sparse_nn`'s width is a constant: a branch for each of `SPARSE_WIDTHS`.
+            match n {
+                1 => isa.sparse_nn::<$t, K, 1>(&x, &b, &mut c),
+                7 => isa.sparse_nn::<$t, K, 7>(&x, &b, &mut c),
+                10 => isa.sparse_nn::<$t, K, 10>(&x, &b, &mut c),
+                16 => isa.sparse_nn::<$t, K, 16>(&x, &b, &mut c),
+                17 => isa.sparse_nn::<$t, K, 17>(&x, &b, &mut c),
+                50 => isa.sparse_nn::<$t, K, 50>(&x, &b, &mut c),
+                51 => isa.sparse_nn::<$t, K, 51>(&x, &b, &mut c),
+                64 => isa.sparse_nn::<$t, K, 64>(&x, &b, &mut c),
+                100 => isa.sparse_nn::<$t, K, 100>(&x, &b, &mut c),
+                130 => isa.sparse_nn::<$t, K, 130>(&x, &b, &mut c),
+                140 => isa.sparse_nn::<$t, K, 140>(&x, &b, &mut c),
+                _ => panic!("no branch for the width {n}"),
+            }
             assert_eq!(bits(&c), bits(&expected), "{}", what("sparse_nn"));
             let mut c = alloc::vec![<$t>::NAN; M * n];
             isa.sparse_columns_nn::<$t>(&starts, &col_rows, &col_values, &b, &mut c, n);
