@@ -373,6 +373,21 @@ pub(super) fn row_into<I: Isa, T: Float, const L: usize>(
     }
 }
 
+/// `one_row_sums::<I, T, W, L, R>(args)` for `R` the columns of [`narrow_last`]'s `last`, 1
+/// to 4 (or 0: the last vector read whole). Given a constant `last`, only its branch is
+/// compiled.
+macro_rules! by_last {
+    ($last:expr, $i:ident, $t:ident, $w:ident, $l:ident, $args:tt) => {
+        match $last {
+            1 => one_row_sums::<$i, $t, $w, $l, 1> $args,
+            2 => one_row_sums::<$i, $t, $w, $l, 2> $args,
+            3 => one_row_sums::<$i, $t, $w, $l, 3> $args,
+            4 => one_row_sums::<$i, $t, $w, $l, 4> $args,
+            _ => one_row_sums::<$i, $t, $w, $l, 0> $args,
+        }
+    };
+}
+
 /// `c_row[j] (+)= Σ_k values[k] · b_rows[steps[k]·ldb + j]` for `W − L < c_row.len() ≤ W`
 /// (`W` a multiple of the lane count `L`).
 #[inline(always)]
@@ -392,13 +407,15 @@ pub(super) fn row_tile<I: Isa, T: Float, const W: usize, const L: usize>(
             *s = v;
         }
     }
-    acc = match narrow_last(I::WIDE, cols, W, L) {
-        1 => one_row_sums::<I, T, W, L, 1>(isa, acc, values, steps, b_rows, ldb, cols),
-        2 => one_row_sums::<I, T, W, L, 2>(isa, acc, values, steps, b_rows, ldb, cols),
-        3 => one_row_sums::<I, T, W, L, 3>(isa, acc, values, steps, b_rows, ldb, cols),
-        4 => one_row_sums::<I, T, W, L, 4>(isa, acc, values, steps, b_rows, ldb, cols),
-        _ => one_row_sums::<I, T, W, L, 0>(isa, acc, values, steps, b_rows, ldb, cols),
-    };
+    let last = narrow_last(I::WIDE, cols, W, L);
+    acc = by_last!(
+        last,
+        I,
+        T,
+        W,
+        L,
+        (isa, acc, values, steps, b_rows, ldb, cols)
+    );
     store_row::<T, W, L>(c_row, &acc);
 }
 
@@ -454,13 +471,7 @@ fn tile_of<I: Isa, T: Float, const N: usize, const LAST: bool, const W: usize, c
         let cols = if LAST { N - last_tile_start(N, L) } else { W };
         narrow_last(I::WIDE, cols, W, L)
     };
-    let acc = match last {
-        1 => one_row_sums::<I, T, W, L, 1>(isa, acc, values, steps, b_rows, N, cols),
-        2 => one_row_sums::<I, T, W, L, 2>(isa, acc, values, steps, b_rows, N, cols),
-        3 => one_row_sums::<I, T, W, L, 3>(isa, acc, values, steps, b_rows, N, cols),
-        4 => one_row_sums::<I, T, W, L, 4>(isa, acc, values, steps, b_rows, N, cols),
-        _ => one_row_sums::<I, T, W, L, 0>(isa, acc, values, steps, b_rows, N, cols),
-    };
+    let acc = by_last!(last, I, T, W, L, (isa, acc, values, steps, b_rows, N, cols));
     store_row::<T, W, L>(c_row, &acc);
 }
 
