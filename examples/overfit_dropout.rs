@@ -47,11 +47,11 @@ fn main() -> ExitCode {
             return Ok(());
         };
         let s = Settings::from_args(&args, 301)?;
-        let ratio = f64::from(common::positive(&args, "--ratio", 0.2)?);
+        let ratio = common::positive(&args, "--ratio", 0.2_f64)?;
         if ratio >= 1.0 {
             return Err(common::Error::Args(common::ArgError::Invalid {
                 option: "--ratio".into(),
-                value: ratio.to_string(),
+                value: common::short(ratio),
                 expected: "a ratio below 1",
             }));
         }
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
             title: "Dropout on 300 MNIST images (the book's figure 6-23)",
             label: "dropout",
         };
-        println!("dropout ratio {ratio}");
+        println!("dropout ratio {}", common::short(ratio));
         let optimizers = (Sgd::new(0.01), Sgd::new(0.01));
         overfit::side_by_side(&s, &experiment, [plain, dropped], optimizers, np)
     })

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             return Ok(());
         };
         let s = Settings::from_args(&args, 201)?;
-        let lambda = f64::from(common::positive(&args, "--lambda", 0.1)?);
+        let lambda = common::positive(&args, "--lambda", 0.1_f64)?;
         // Both from the same weights and batches: the stream after the weights, twice.
         let mut np = NumpyRandom::seed(s.seed);
         let mut net = Net::default();
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
             label: "decay",
         };
         let optimizers = (Sgd::new(0.01), WeightDecay::new(lambda, Sgd::new(0.01)));
-        println!("weight decay λ = {lambda}");
+        println!("weight decay λ = {}", common::short(lambda));
         overfit::side_by_side(&s, &experiment, [net.clone(), net], optimizers, np)
     })
 }

@@ -69,7 +69,7 @@ fn train() -> Result<(), Error> {
         PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
     let out = PathBuf::from(args.get("--out", "out".to_owned(), "a directory")?);
     let iters = common::at_least_1(&args, "--iters", 10_000)?;
-    let lr = common::positive(&args, "--lr", 0.1)?;
+    let lr = common::positive(&args, "--lr", 0.1_f32)?;
     let (mut stream, _, _) = common::Stream::from_args(&args)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = common::at_least_1(&args, "--threads", cores)?;

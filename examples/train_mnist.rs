@@ -67,7 +67,7 @@ fn train() -> Result<(), Error> {
         PathBuf::from(args.get("--data", common::DEFAULT_DATA_DIR.to_owned(), "a directory")?);
     let out = PathBuf::from(args.get("--out", "out".to_owned(), "a directory")?);
     let iters = common::at_least_1(&args, "--iters", 10_000)?;
-    let lr = common::positive(&args, "--lr", 0.1)?;
+    let lr = common::positive(&args, "--lr", 0.1_f32)?;
     let (mut source, seed, rng_name) = common::Stream::from_args(&args)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = common::at_least_1(&args, "--threads", cores)?;
@@ -100,7 +100,8 @@ fn train() -> Result<(), Error> {
     let every = trainer.epoch_length(train_x.len());
 
     println!(
-        "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {lr}, seed {seed} ({rng_name} stream)"
+        "training TwoLayerNet<784, 50, 10>: {iters} iterations, batch {BATCH}, lr {}, seed {seed} ({rng_name} stream)",
+        common::short(lr)
     );
     let bar = ProgressBar::new(every.min(iters) as u64).with_style(
         ProgressStyle::with_template("epoch {prefix:>2} [{bar:30}] {pos}/{len} loss {msg}")

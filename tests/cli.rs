@@ -269,6 +269,19 @@ fn a_diverging_learning_rate_stops_training_and_keeps_the_previous_model() {
 }
 
 #[test]
+fn a_learning_rate_is_shown_as_typed_not_in_all_its_digits() {
+    let dir = tmpdir("lr_shown");
+    small_mnist(&dir, 1200, 100);
+    let r = train(&dir, &dir.join("out"), &["--lr", "1e30", "--iters", "10"]);
+    assert_clean_failure(&r, "try a smaller learning rate than 1e30 ");
+    assert!(r.stdout.contains(", lr 1e30, "), "{}", r.stdout);
+    assert_clean_failure(
+        &run("train_mnist", &["--lr", "-1e30"]),
+        "invalid value \"-1e30\" for --lr",
+    );
+}
+
+#[test]
 fn a_short_run_on_a_small_dataset_writes_every_output() {
     let dir = tmpdir("short");
     small_mnist(&dir, 1200, 200);
@@ -597,8 +610,8 @@ fn weight_init_compare_shows_that_a_tiny_sigma_does_not_learn() {
 
 /// `overfit_weight_decay` and `overfit_dropout` (figures 6-20/6-21, 6-23) for 50 epochs of 300
 /// images, with the book's result: the train–test gap is smaller with weight decay and with
-/// dropout (here 0.207 without, 0.167 with decay, 0.027 with dropout). Also an epoch line per
-/// 20 epochs, the `time:` line, a CSV line per epoch and the figure; a dropout ratio of 1 is
+/// dropout (here 0.207 without, 0.167 with decay, 0.027 with dropout). Also the setting, an
+/// epoch line per 20 epochs, the `time:` line, a CSV line per epoch and the figure; a dropout ratio of 1 is
 /// refused.
 #[test]
 fn the_overfitting_examples_write_both_runs_curves() {
@@ -606,13 +619,15 @@ fn the_overfitting_examples_write_both_runs_curves() {
     small_mnist(&dir, 300, 100);
     let out = dir.join("out");
     let (data, out_s) = (dir.to_str().unwrap(), out.to_str().unwrap());
-    for (name, label) in [
-        ("overfit_weight_decay", "decay"),
-        ("overfit_dropout", "dropout"),
+    for (name, label, setting) in [
+        ("overfit_weight_decay", "decay", "weight decay λ = 0.1"),
+        ("overfit_dropout", "dropout", "dropout ratio 0.2"),
     ] {
         let r = run(name, &["--data", data, "--out", out_s, "--epochs", "50"]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         let lines: Vec<&str> = r.stdout.lines().collect();
+        // The setting as the user gave it (by default), not an `f32` widened to 0.1000000015.
+        assert_eq!(lines.first(), Some(&setting), "{name}");
         assert!(
             lines
                 .iter()

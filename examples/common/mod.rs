@@ -64,7 +64,7 @@ pub enum Error {
     Data(DataError),
     /// Training diverged: the loss became NaN or infinite, or an epoch's mean loss exceeded
     /// twice that of guessing uniformly.
-    Diverged { iteration: usize, lr: f64 },
+    Diverged { iteration: usize, lr: f32 },
     /// A batch could not be evaluated.
     Batch {
         context: String,
@@ -83,8 +83,9 @@ impl fmt::Display for Error {
             Error::Diverged { iteration, lr } => write!(
                 f,
                 "training diverged at iteration {iteration}: the loss became NaN or infinite or \
-                 grew past twice that of guessing; try a smaller learning rate than {lr} (the \
-                 book uses 0.1). No model was saved."
+                 grew past twice that of guessing; try a smaller learning rate than {} (the \
+                 book uses 0.1). No model was saved.",
+                short(*lr)
             ),
             Error::Batch { context, source } => write!(f, "{context}: {source}"),
             Error::Args(e) => e.fmt(f),
@@ -238,6 +239,17 @@ pub fn human(v: f64) -> String {
     }
 }
 
+/// A number as typed: `0.1`, `100`, but `1e30` and `1e-7` rather than all their digits (a
+/// float's `Display` never uses an exponent).
+pub fn short<T: Copy + Into<f64> + fmt::Display + fmt::LowerExp>(x: T) -> String {
+    let a = x.into().abs();
+    if a.is_finite() && a != 0.0 && !(1e-4..1e7).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// The value of `option`, a whole number of at least 1, or `default`.
 pub fn at_least_1(args: &Args, option: &str, default: usize) -> Result<usize, Error> {
     const EXPECTED: &str = "a whole number of at least 1";
@@ -251,16 +263,22 @@ pub fn at_least_1(args: &Args, option: &str, default: usize) -> Result<usize, Er
     })
 }
 
-/// The value of `option`, a positive finite number, or `default`.
-pub fn positive(args: &Args, option: &str, default: f32) -> Result<f32, Error> {
+/// The value of `option`, a positive finite number, or `default`: parsed as the type the
+/// library takes (`f32` for a learning rate, `f64` for a weight decay or a dropout ratio), so
+/// that `0.1` stays the nearest value to 0.1 of that type.
+pub fn positive<T>(args: &Args, option: &str, default: T) -> Result<T, Error>
+where
+    T: std::str::FromStr + Copy + Into<f64> + fmt::Display + fmt::LowerExp,
+{
     const EXPECTED: &str = "a positive number";
-    let x: f32 = args.get(option, default, EXPECTED)?;
-    if x.is_finite() && x > 0.0 {
+    let x: T = args.get(option, default, EXPECTED)?;
+    let v: f64 = x.into();
+    if v.is_finite() && v > 0.0 {
         return Ok(x);
     }
     Err(Error::Args(ArgError::Invalid {
         option: option.into(),
-        value: x.to_string(),
+        value: short(x),
         expected: EXPECTED,
     }))
 }
@@ -280,10 +298,7 @@ pub fn create_dir(out: &Path) -> Result<(), Error> {
 pub fn train_error(e: constnn::train::TrainError, lr: f32) -> Error {
     use constnn::train::TrainError;
     match e {
-        TrainError::Diverged { iteration } => Error::Diverged {
-            iteration,
-            lr: f64::from(lr),
-        },
+        TrainError::Diverged { iteration } => Error::Diverged { iteration, lr },
         TrainError::Batch { context, source } => Error::Batch { context, source },
         TrainError::Data(e) => Error::Data(e),
         e => Error::Failed(e.to_string()),
