@@ -282,6 +282,32 @@ fn a_learning_rate_is_shown_as_typed_not_in_all_its_digits() {
 }
 
 #[test]
+fn output_into_a_closed_pipe_ends_the_program_quietly() {
+    let dir = tmpdir("closed_pipe");
+    small_mnist(&dir, 1200, 100);
+    let out = dir.join("out");
+    let mut child = Command::new(example("train_mnist"))
+        .args([
+            "--data",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--iters", "10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end closed before the first line: every write fails.
+    drop(child.stdout.take());
+    let r = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(r.status.code(), Some(141));
+    assert!(!out.join("model.cnnm").exists());
+}
+
+#[test]
 fn a_short_run_on_a_small_dataset_writes_every_output() {
     let dir = tmpdir("short");
     small_mnist(&dir, 1200, 200);

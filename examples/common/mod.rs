@@ -214,7 +214,25 @@ impl Args {
 
 /// Runs `main`, printing an error as one line on stderr with exit status 1 (2 for a
 /// command-line problem).
+///
+/// Output into a pipe that has closed (`train_mnist | head -3`) ends the program quietly,
+/// with the status a shell shows for a program stopped by `SIGPIPE` (141), as a C program
+/// would end: Rust ignores that signal, so `println!` panics on the failed write instead.
 pub fn run(main: impl FnOnce() -> Result<(), Error>) -> std::process::ExitCode {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        // `std::io::stdio`'s message for a failed `print!`.
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(128 + 13);
+        }
+        report(info);
+    }));
     match main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
