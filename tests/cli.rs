@@ -170,6 +170,37 @@ fn zero_negative_and_non_numeric_iteration_counts_are_refused() {
     assert_clean_failure(&run("train_mnist", &["--lr", "NaN"]), "for --lr");
 }
 
+/// Every program with options explains them: `--help` and `-h` print its usage and exit 0.
+#[test]
+fn every_example_with_options_answers_help() {
+    for name in [
+        "train_mnist",
+        "classify",
+        "quantize",
+        "gradient_check",
+        "inference_speed",
+        "train_deep",
+        "optimizer_compare",
+        "weight_init_compare",
+        "batch_norm_test",
+        "overfit_weight_decay",
+        "overfit_dropout",
+        "hyperparameter_search",
+    ] {
+        for flag in ["--help", "-h"] {
+            let r = run(name, &[flag]);
+            assert_eq!(r.code, 0, "{name} {flag}: {}", r.stderr);
+            let usage = format!("USAGE: cargo run --release --example {name} -- [OPTIONS]");
+            assert!(r.stdout.contains(&usage), "{name} {flag}: {}", r.stdout);
+            assert!(
+                r.stdout.contains("-h, --help"),
+                "{name} {flag}: {}",
+                r.stdout
+            );
+        }
+    }
+}
+
 #[test]
 fn a_data_dir_without_the_files_names_the_missing_file_and_where_to_put_it() {
     let dir = tmpdir("empty");
