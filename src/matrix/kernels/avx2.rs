@@ -107,7 +107,7 @@ macro_rules! split_tile {
                         step(sums, b, [*a0, *a1, *a2, *a3])
                     })
                 }
-                Panel::Packed(_) => {
+                Panel::Packed(_) | Panel::Strided { .. } => {
                     panel.fold(0..whole, sums, |sums, q, a| step(sums, b_row(q), *a))
                 }
             };

@@ -120,7 +120,7 @@ macro_rules! tile {
                         },
                     )
                 }
-                Panel::Packed(_) => panel.fold(
+                Panel::Packed(_) | Panel::Strided { .. } => panel.fold(
                     0..whole,
                     sums,
                     #[inline(always)]
@@ -434,7 +434,7 @@ pub(super) fn split_tile_f32<const COLS: usize>(
                 |sums, (q, (((a0, a1), a2), a3))| split_step!(sums, b_row(q), [a0, a1, a2, a3]),
             )
         }
-        Panel::Packed(_) => panel.fold(
+        Panel::Packed(_) | Panel::Strided { .. } => panel.fold(
             0..whole,
             (head, tail),
             #[inline(always)]

@@ -503,6 +503,13 @@ pub(super) enum Panel<'a, T, const R: usize> {
     /// of the block is `rows[r]`, one value per step. Packing it would copy every value to
     /// skip nothing (a fifth of a dense product's time).
     Rows([&'a [T]; R]),
+    /// A block of Aᵀ's rows without a zero, read in place: step `q`'s `R` values lie side by
+    /// side at `a[q·lda..]`, one of A's rows (see [`strided`]).
+    Strided {
+        a: &'a [T],
+        lda: usize,
+        count: usize,
+    },
 }
 
 impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
@@ -543,6 +550,11 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
                 }
                 Some(Panel::Rows(out))
             }
+            Panel::Strided { a, lda, count } => (R == 4).then_some(Panel::Strided {
+                a: cast(a)?,
+                lda,
+                count,
+            }),
         }
     }
 
@@ -552,6 +564,7 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
         match self {
             Panel::Packed(p) => p.count,
             Panel::Rows(rows) => rows[0].len(),
+            Panel::Strided { count, .. } => *count,
         }
     }
 
@@ -597,16 +610,47 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
                     acc = f(acc, q, &core::array::from_fn(|r| rows[r][q]));
                 }
             }
+            Panel::Strided { a, lda, count } => {
+                for q in range.start..range.end.min(*count) {
+                    match a.get(q * lda..q * lda + R).map(<&[T; R]>::try_from) {
+                        Some(Ok(values)) => acc = f(acc, q, values),
+                        _ => unreachable!("`strided` made each step at least R values long"),
+                    }
+                }
+            }
         }
         acc
+    }
+}
+
+/// Rows `i0 .. i0 + R` of Aᵀ (A's columns), steps `p0 .. p0 + kc`, read in place
+/// ([`Panel::Strided`]): each step's `R` values are side by side in one of A's rows, `lda`
+/// apart from the next. For an Aᵀ without zeros, on AVX-512 only: there the copy
+/// ([`copy_t4`]) was a sixth of a dense 784×100·100×50 product's time, and a step of 12 or 16
+/// multiply-adds absorbs the strided loop's few more instructions; AVX2's 4 × 16 tile, bound
+/// by how fast its instructions issue, was slower so (PERFORMANCE.md, "Aᵀ read in place on
+/// AVX-512").
+#[inline(always)]
+pub(super) fn strided<T: Float, const R: usize>(
+    a: &[T],
+    lda: usize,
+    i0: usize,
+    p0: usize,
+    kc: usize,
+) -> Panel<'_, T, R> {
+    let start = p0 * lda + i0;
+    Panel::Strided {
+        a: &a[start..start + (kc - 1) * lda + R],
+        lda,
+        count: kc,
     }
 }
 
 /// Rows `i0 .. i0 + R` of A (not transposed), steps `p0 .. p0 + kc`, to be read in place
 /// ([`Panel::Rows`]) if no step has all its `R` values zero. Checking costs a fraction of
 /// packing, and nothing when `known`: the block's first row has no zero (see
-/// [`sparse_blocks`]), so no step can be all zero. (Aᵀ's steps are strided, and read in place
-/// they ran no faster than packed.)
+/// [`sparse_blocks`]), so no step can be all zero. (Aᵀ's steps are strided: see [`strided`],
+/// for AVX-512's tiles alone.)
 #[inline(always)]
 pub(super) fn in_place<T: Float, const R: usize>(
     a: &[T],
@@ -742,6 +786,13 @@ pub(super) fn row_blocks<
             let kc = k / passes + usize::from(pass < k % passes);
             let (bp, ldb) = (&b[p0 * n..], n);
             for (bit, i0) in group.clone().step_by(MR).enumerate() {
+                if DENSE && I::WIDE {
+                    // AVX-512's tiles read Aᵀ's steps in place (see `strided`).
+                    let panel = strided::<T, MR>(a, lda, i0, p0, kc);
+                    let end = if i0 < group.start + down { n - tail } else { n };
+                    strip::<_, T, TA, MR, NR, NR2>(isa, panel, bp, ldb, c, n, end, i0, MR, p0 > 0);
+                    continue;
+                }
                 if DENSE {
                     // Every fourth block copies itself and the next three, if there are three
                     // more in the group; the group's last one to three blocks pack as usual.
@@ -794,7 +845,7 @@ pub(super) fn row_blocks<
 }
 
 /// Packs the four blocks of rows `i0 .. i0 + 4·R` of `aᵀ` (steps `p0 .. p0 + kc`) for an A
-/// without zeros: every step, no check, and each step's `4·R` values read at once (a 64-byte
+/// without zeros, on 256-bit units (AVX-512's tiles read them in place: [`strided`]): every step, no check, and each step's `4·R` values read at once (a 64-byte
 /// line for f32). Packed one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of
 /// its time packing: each block reads a line of each of its 100 steps, 3 KB apart, which the
 /// tiles between two blocks push out of the L1 cache, and lists its non-zero steps one by one.
