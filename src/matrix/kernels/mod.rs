@@ -13,7 +13,8 @@
 //! A block of rows of A with no all-zero step is
 //! read in place instead: packing it would copy every value to skip nothing (one whose first
 //! row has no zero, unchecked: see `in_place`). An Aᵀ without a
-//! zero is copied four blocks at a time, its steps unlisted (see `copy_t4`).
+//! zero is copied four blocks at a time, its steps unlisted (see `copy_t4`), or on 512-bit
+//! vectors read in place, each step's four values side by side in a row of A (`strided`).
 //!
 //! **Same order everywhere.** Every output element is accumulated as `((a₀b₀ + a₁b₁) + a₂b₂) …`
 //! in the order of the inner index, one [`Float::add_product`] per step: fused (one rounding)
