@@ -845,12 +845,12 @@ pub(super) fn row_blocks<
 }
 
 /// Packs the four blocks of rows `i0 .. i0 + 4·R` of `aᵀ` (steps `p0 .. p0 + kc`) for an A
-/// without zeros, on 256-bit units (AVX-512's tiles read them in place: [`strided`]): every step, no check, and each step's `4·R` values read at once (a 64-byte
-/// line for f32). Packed one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of
-/// its time packing: each block reads a line of each of its 100 steps, 3 KB apart, which the
-/// tiles between two blocks push out of the L1 cache, and lists its non-zero steps one by one.
-/// The same steps in the same order as `pack` (which would list them
-/// all), so the same sums.
+/// without zeros, on 256-bit units (AVX-512's tiles read them in place: [`strided`]): every
+/// step, no check, and each step's `4·R` values read at once (a 64-byte line for f32). Packed
+/// one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of its time packing: each
+/// block reads a line of each of its 100 steps, 3 KB apart, which the tiles between two blocks
+/// push out of the L1 cache, and lists its non-zero steps one by one. The same steps in the
+/// same order as `pack` (which would list them all), so the same sums.
 #[inline(always)]
 pub(super) fn copy_t4<T: Float, const R: usize>(
     quad: &mut [PackedA<T, R>; 4],
