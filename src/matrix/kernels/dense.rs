@@ -786,29 +786,28 @@ pub(super) fn row_blocks<
             let kc = k / passes + usize::from(pass < k % passes);
             let (bp, ldb) = (&b[p0 * n..], n);
             for (bit, i0) in group.clone().step_by(MR).enumerate() {
-                if DENSE && I::WIDE {
-                    // AVX-512's tiles read Aᵀ's steps in place (see `strided`).
-                    let panel = strided::<T, MR>(a, lda, i0, p0, kc);
-                    let end = if i0 < group.start + down { n - tail } else { n };
-                    strip::<_, T, TA, MR, NR, NR2>(isa, panel, bp, ldb, c, n, end, i0, MR, p0 > 0);
-                    continue;
-                }
                 if DENSE {
-                    // Every fourth block copies itself and the next three, if there are three
-                    // more in the group; the group's last one to three blocks pack as usual.
-                    let slot = bit % 4;
-                    if slot == 0 && i0 + 4 * MR <= group.end {
-                        let quad =
-                            quad.get_or_insert_with(|| core::array::from_fn(|_| PackedA::new()));
-                        copy_t4(quad, a, lda, i0, p0, kc);
-                    }
-                    let panel = match &quad {
-                        Some(quad) if i0 + (4 - slot) * MR <= group.end => {
-                            Panel::Packed(&quad[slot])
+                    let panel = if I::WIDE {
+                        // AVX-512's tiles read Aᵀ's steps in place (see `strided`).
+                        strided::<T, MR>(a, lda, i0, p0, kc)
+                    } else {
+                        // Every fourth block copies itself and the next three, if there are
+                        // three more in the group; the group's last one to three blocks pack
+                        // as usual.
+                        let slot = bit % 4;
+                        if slot == 0 && i0 + 4 * MR <= group.end {
+                            let quad = quad
+                                .get_or_insert_with(|| core::array::from_fn(|_| PackedA::new()));
+                            copy_t4(quad, a, lda, i0, p0, kc);
                         }
-                        _ => {
-                            packed.pack::<_, TA>(isa, a, lda, i0, MR, p0, kc);
-                            Panel::Packed(&packed)
+                        match &quad {
+                            Some(quad) if i0 + (4 - slot) * MR <= group.end => {
+                                Panel::Packed(&quad[slot])
+                            }
+                            _ => {
+                                packed.pack::<_, TA>(isa, a, lda, i0, MR, p0, kc);
+                                Panel::Packed(&packed)
+                            }
                         }
                     };
                     let end = if i0 < group.start + down { n - tail } else { n };
