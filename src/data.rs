@@ -216,20 +216,36 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Finds `name` or `name.gz` in `dir`.
+/// Finds `name` or `name.gz` in `dir`; if neither is there, says whether `dir` itself is the
+/// problem (missing, or not a directory) or which file is missing from it.
 fn find(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     for candidate in [dir.join(name), dir.join(format!("{name}.gz"))] {
         if candidate.is_file() {
             return Ok(candidate);
         }
     }
+    let files = format!("MNIST's four files, {name} and the others, gzipped or not");
+    let (path, what, hint) = match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => (
+            dir.to_owned(),
+            (io::ErrorKind::NotADirectory, "not a directory"),
+            format!("expected a directory holding {files}"),
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (
+            dir.to_owned(),
+            (io::ErrorKind::NotFound, "no such directory"),
+            format!("expected a directory holding {files}"),
+        ),
+        _ => (
+            dir.join(format!("{name}.gz")),
+            (io::ErrorKind::NotFound, "no such file"),
+            format!("put {files}, in {}", dir.display()),
+        ),
+    };
     Err(DataError::Io {
-        path: dir.join(format!("{name}.gz")),
-        source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
-        hint: Some(format!(
-            "put the four MNIST files ({name} and the others, gzipped or not) in {} or pass --data DIR",
-            dir.display()
-        )),
+        path,
+        source: io::Error::new(what.0, what.1),
+        hint: Some(hint),
     })
 }
 

@@ -206,11 +206,30 @@ fn a_data_dir_without_the_files_names_the_missing_file_and_where_to_put_it() {
     let dir = tmpdir("empty");
     let r = train(&dir, &dir, &[]);
     assert_clean_failure(&r, "train-images-idx3-ubyte");
-    assert!(
-        r.stderr.contains("put the four MNIST files"),
-        "{}",
-        r.stderr
+    let wanted = format!(
+        "train-images-idx3-ubyte.gz: no such file (put MNIST's four files, \
+         train-images-idx3-ubyte and the others, gzipped or not, in {}; or pass --data DIR)",
+        dir.display()
     );
+    assert!(r.stderr.contains(&wanted), "{}", r.stderr);
+}
+
+#[test]
+fn a_data_path_that_is_a_file_or_missing_is_named_as_such() {
+    let dir = tmpdir("not-a-dir");
+    let file = dir.join("README.md");
+    std::fs::write(&file, b"# not MNIST\n").unwrap();
+    for (given, says) in [
+        (file, "not a directory"),
+        (dir.join("nowhere"), "no such directory"),
+    ] {
+        let r = train(&given, &dir.join("out"), &[]);
+        assert_clean_failure(
+            &r,
+            &format!("{}: {says} (expected a directory", given.display()),
+        );
+        assert!(r.stderr.contains("; or pass --data DIR)"), "{}", r.stderr);
+    }
 }
 
 #[test]

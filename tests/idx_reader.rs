@@ -232,3 +232,53 @@ fn the_reader_borrows_the_pixels_without_copying() {
     assert_eq!(second, &[9, 10]);
     assert!(std::ptr::eq(second.as_ptr(), images[18..].as_ptr()));
 }
+
+#[test]
+fn a_data_directory_that_is_missing_or_a_file_or_lacks_a_file_is_named_as_such() {
+    use constnn::data::{DataError, load_mnist};
+    use std::io::ErrorKind;
+    let dir = std::env::temp_dir().join(format!("constnn-find-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("README.md");
+    std::fs::write(&file, b"not MNIST").unwrap();
+    let cases = [
+        (
+            dir.join("nowhere"),
+            dir.join("nowhere"),
+            ErrorKind::NotFound,
+            "no such directory",
+        ),
+        (
+            file.clone(),
+            file.clone(),
+            ErrorKind::NotADirectory,
+            "not a directory",
+        ),
+        (
+            dir.clone(),
+            dir.join("train-images-idx3-ubyte.gz"),
+            ErrorKind::NotFound,
+            "no such file",
+        ),
+    ];
+    for (given, named, kind, says) in cases {
+        let e = load_mnist(&given).unwrap_err();
+        let DataError::Io { path, source, hint } = &e else {
+            panic!("{given:?}: {e:?}")
+        };
+        assert_eq!((path, source.kind()), (&named, kind), "{given:?}");
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!("{}: {says} (", named.display())),
+            "{message}"
+        );
+        // The library's advice names no program's options.
+        let hint = hint.as_deref().unwrap();
+        assert!(
+            hint.contains("train-images-idx3-ubyte") && !hint.contains("--data"),
+            "{hint}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

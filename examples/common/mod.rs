@@ -118,12 +118,35 @@ pub type Split = data::Split<PIXELS>;
 
 /// Reads one of MNIST's sets from `dir`.
 pub fn load_part(dir: &Path, part: data::Part) -> Result<Split, Error> {
-    Ok(data::load_mnist_part(dir, part)?)
+    data::load_mnist_part(dir, part).map_err(or_pass_data)
 }
 
 /// Reads the four MNIST files from `dir`.
 pub fn load_mnist(dir: &Path) -> Result<data::Mnist, Error> {
-    Ok(data::load_mnist(dir)?)
+    data::load_mnist(dir).map_err(or_pass_data)
+}
+
+/// A data directory that is missing, is not one, or lacks a file: the message also names the
+/// examples' option for another one.
+fn or_pass_data(e: DataError) -> Error {
+    match e {
+        DataError::Io {
+            path,
+            source,
+            hint: Some(hint),
+        } if matches!(
+            source.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        ) =>
+        {
+            Error::Data(DataError::Io {
+                path,
+                source,
+                hint: Some(format!("{hint}; or pass --data DIR")),
+            })
+        }
+        e => Error::Data(e),
+    }
 }
 
 /// Writes `path` atomically (see [`data::write_atomic`]).
