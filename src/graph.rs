@@ -44,6 +44,28 @@ impl<T: Float> MulLayer<T> {
 }
 
 /// `out = x + y`; backward passes the gradient through unchanged to both inputs.
+///
+/// # Examples
+///
+/// The book's 5.4.2: 2 apples at 100 and 3 oranges at 150, with 10% tax.
+///
+/// ```
+/// use constnn::graph::{AddLayer, MulLayer};
+/// let (mut mul_apple, mut mul_orange, mut mul_tax) =
+///     (MulLayer::new(), MulLayer::new(), MulLayer::new());
+/// let mut add_apple_orange = AddLayer::new();
+/// let all = add_apple_orange.forward(mul_apple.forward(100.0, 2.0), mul_orange.forward(150.0, 3.0));
+/// let price = mul_tax.forward(all, 1.1);
+/// assert_eq!(price, 715.0000000000001_f64);
+///
+/// let (dall, dtax) = mul_tax.backward(1.0);
+/// let (dapple_price, dorange_price) = add_apple_orange.backward(dall);
+/// let (dapple, dapple_num) = mul_apple.backward(dapple_price);
+/// let (dorange, dorange_num) = mul_orange.backward(dorange_price);
+/// // The book's figures, last digits and all (Python prints the same doubles).
+/// assert_eq!((dapple_num, dapple), (110.00000000000001, 2.2));
+/// assert_eq!((dorange, dorange_num, dtax), (3.3000000000000003, 165.0, 650.0));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AddLayer;
 

@@ -293,6 +293,23 @@ pub trait Train: Layer<Params: TrainParams> {
 
 /// ReLU: `out = x` where `x > 0`, else 0. Backward passes `dout` where `x > 0` (the book's mask
 /// is `x <= 0`, so the gradient at exactly 0 is 0).
+///
+/// # Examples
+///
+/// The book's 5.5.1: the mask of `[[1.0, -0.5], [-2.0, 3.0]]` is read from `x` again in
+/// backward, not kept in the layer.
+///
+/// ```
+/// use constnn::{Layer, Relu, Train};
+/// let mut relu = Relu::<f32, 2>::new();
+/// let x = [[1.0, -0.5], [-2.0, 3.0]];
+/// let mut out = [[0.0; 2]; 2];
+/// relu.forward(&x, &mut out);
+/// assert_eq!(out, [[1.0, 0.0], [0.0, 3.0]]);
+/// let mut dx = [[0.0; 2]; 2];
+/// relu.backward(&x, &mut (), &out, &[[5.0, 6.0], [7.0, 8.0]], Some(&mut dx));
+/// assert_eq!(dx, [[5.0, 0.0], [0.0, 8.0]]);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Relu<T: Float, const W: usize>(PhantomData<T>);
 
@@ -344,6 +361,22 @@ impl<T: Float, const W: usize> Train for Relu<T, W> {
 }
 
 /// Sigmoid: `y = 1 / (1 + e^(−x))`; backward `dx = dout · (1 − y) · y` from the output `y`.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::{Layer, Sigmoid, Train};
+/// let mut sigmoid = Sigmoid::<f64, 2>::new();
+/// let x = [[0.0, 2.0]];
+/// let mut y = [[0.0; 2]; 1];
+/// sigmoid.forward(&x, &mut y);
+/// assert_eq!(y[0][0], 0.5);
+/// assert!((y[0][1] - 0.8807970779778823).abs() < 1e-15);
+/// let mut dx = [[0.0; 2]; 1];
+/// sigmoid.backward(&x, &mut (), &y, &[[1.0, 1.0]], Some(&mut dx)); // from y alone
+/// assert_eq!(dx[0][0], 0.25);
+/// assert!((dx[0][1] - (1.0 - y[0][1]) * y[0][1]).abs() < 1e-15);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Sigmoid<T: Float, const W: usize>(PhantomData<T>);
 
@@ -403,6 +436,28 @@ impl<T: Float, const W: usize> Train for Sigmoid<T, W> {
 ///
 /// `S` says where `W` and `dW` live ([`Storage`]): by value ([`Inline`], the default),
 /// on the heap (`Heap`) or frozen for inference ([`Frozen`](crate::matrix::Frozen)).
+///
+/// # Examples
+///
+/// A batch of two rows through an Affine of 2 → 3, forward then backward. Every shape is
+/// the type's: a batch of rows of 3, or a `dout` of width 2, would not compile.
+///
+/// ```
+/// use constnn::{Affine, Layer, Train};
+/// let w = [[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]; // (2, 3)
+/// let mut affine = Affine::<f64, 2, 3>::from_parts(w, [0.1, 0.2, 0.3]);
+/// let x = [[1.0, 2.0], [3.0, 4.0]]; // (N, 2), N = 2
+/// let mut out = [[0.0; 3]; 2];
+/// affine.forward(&x, &mut out); // x · W + b
+/// assert_eq!(out, [[2.1, 4.2, 1.3], [5.1, 8.2, 1.3]]);
+///
+/// let dout = [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]];
+/// let mut dx = [[0.0; 2]; 2];
+/// affine.backward(&x, &mut (), &out, &dout, Some(&mut dx));
+/// assert_eq!(dx, [[1.0, 0.5], [-1.0, 3.0]]); // dout · Wᵀ
+/// assert_eq!(*affine.dw(), [[1.0, 3.0, 3.0], [2.0, 4.0, 4.0]]); // xᵀ · dout
+/// assert_eq!(affine.db, [1.0, 1.0, 1.0]); // Σ dout over the batch
+/// ```
 pub struct Affine<T: Float, const I: usize, const O: usize, S: Storage = Inline> {
     /// Weights, (I, O).
     pub w: S::Mat<T, I, O>,

@@ -12,6 +12,21 @@ pub const CROSS_ENTROPY_DELTA: f64 = 1e-7;
 ///
 /// Subtracting the row's maximum changes nothing mathematically and keeps `e^x` from
 /// overflowing: logits like `[1000, 0, −1000]` give `[1, 0, 0]`, not NaN.
+///
+/// # Examples
+///
+/// The book's 3.5.1:
+///
+/// ```
+/// use constnn::loss::softmax;
+/// let mut y = [0.0; 3];
+/// softmax(&[0.3f64, 2.9, 4.0], &mut y);
+/// for (y, book) in y.iter().zip([0.01821127, 0.24519181, 0.73659691]) {
+///     assert!((y - book).abs() < 5e-9);
+/// }
+/// softmax(&[1000.0f64, 0.0, -1000.0], &mut y);
+/// assert_eq!(y, [1.0, 0.0, 0.0]);
+/// ```
 pub fn softmax<T: Float, const O: usize>(x: &[T; O], out: &mut [T; O]) {
     shift_by_max(x, out);
     exp_all(out);
@@ -142,6 +157,20 @@ impl_index_targets!(u8, u16, usize);
 /// Forward caches the probabilities `y` and the targets `t` (as one-hot rows); backward is the
 /// book's `(y − t) / N`, the gradient of the loss *without* the `1e-7` delta. The two differ by
 /// about `1e-7 / y[t]` relative: for a gradient check, that is the floor.
+///
+/// # Examples
+///
+/// ```
+/// use constnn::SoftmaxWithLoss;
+/// let mut last = SoftmaxWithLoss::<f64, 3, 1>::new();
+/// let loss = last.forward(&[[0.3, 2.9, 4.0]], &[2u8]).unwrap(); // the label: class 2
+/// let y = last.y()[0];
+/// assert!((loss - -(y[2] + 1e-7).ln()).abs() < 1e-15);
+/// let mut dx = [[0.0; 3]; 1];
+/// last.backward(1.0, &mut dx);
+/// assert_eq!(dx, [[y[0], y[1], y[2] - 1.0]]); // (y − t) / N
+/// assert!(last.forward(&[[0.3, 2.9, 4.0]], &[3u8]).is_err()); // no class 3
+/// ```
 pub struct SoftmaxWithLoss<T: Float, const O: usize, const N: usize> {
     y: Matrix<T, N, O>,
     t: Matrix<T, N, O>,

@@ -95,6 +95,15 @@ pub fn matmul<T: Float, const R: usize, const K: usize, const C: usize>(
 /// `out = a · bᵀ`: (R,K)·(C,K)ᵀ → (R,C), without materialising the transpose.
 ///
 /// Affine's input gradient dX = dY·Wᵀ.
+///
+/// ```
+/// use constnn::matrix::matmul_bt;
+/// let dy = [[1.0, 0.0, 2.0]]; // (N, 3), N = 1
+/// let w = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]; // (2, 3)
+/// let mut dx = [[0.0; 2]; 1];
+/// matmul_bt(&dy, &w, &mut dx); // (N, 3)·(3, 2) → (N, 2)
+/// assert_eq!(dx, [[7.0, 16.0]]);
+/// ```
 #[inline]
 pub fn matmul_bt<T: Float, const R: usize, const K: usize, const C: usize>(
     a: &Matrix<T, R, K>,
@@ -114,6 +123,15 @@ pub fn matmul_bt<T: Float, const R: usize, const K: usize, const C: usize>(
 /// `out = aᵀ · b`: (K,R)ᵀ·(K,C) → (R,C), without materialising the transpose.
 ///
 /// Affine's weight gradient dW = Xᵀ·dY.
+///
+/// ```
+/// use constnn::matrix::matmul_at;
+/// let x = [[1.0, 2.0], [3.0, 4.0]]; // (N, 2), N = 2
+/// let dy = [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]; // (N, 3)
+/// let mut dw = [[0.0; 3]; 2];
+/// matmul_at(&x, &dy, &mut dw); // (2, N)·(N, 3) → (2, 3)
+/// assert_eq!(dw, [[1.0, 3.0, 4.0], [2.0, 4.0, 6.0]]);
+/// ```
 #[inline]
 pub fn matmul_at<T: Float, const R: usize, const K: usize, const C: usize>(
     a: &Matrix<T, K, R>,
@@ -177,6 +195,11 @@ pub fn map<T: Float, const R: usize, const C: usize>(
 }
 
 /// Index of the largest value (the first one on ties, like NumPy's `argmax`); 0 for an empty row.
+///
+/// ```
+/// use constnn::matrix::argmax;
+/// assert_eq!(argmax(&[0.1, 0.7, 0.7, 0.2]), 1);
+/// ```
 #[inline]
 pub fn argmax<T: Float>(row: &[T]) -> usize {
     let mut best = 0;
