@@ -18,11 +18,12 @@
 use super::dense::Panel;
 use super::isa::{load, store};
 use core::arch::x86_64::{
-    __m512, __m512d, _mm_setr_ps, _mm512_broadcast_f32x4, _mm512_castpd_ps, _mm512_castps_pd,
-    _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_blend_ps, _mm512_set1_pd, _mm512_set1_ps,
-    _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps, _mm512_shuffle_f32x4,
-    _mm512_shuffle_f64x2, _mm512_unpackhi_pd, _mm512_unpackhi_ps, _mm512_unpacklo_pd,
-    _mm512_unpacklo_ps,
+    __m512, __m512d, _mm_setr_ps, _mm256_blend_ps, _mm256_fmadd_ps, _mm256_setr_ps,
+    _mm512_broadcast_f32x4, _mm512_castpd_ps, _mm512_castps_pd, _mm512_castps256_ps512,
+    _mm512_castps512_ps256, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_blend_ps, _mm512_set1_pd,
+    _mm512_set1_ps, _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps,
+    _mm512_shuffle_f32x4, _mm512_shuffle_f64x2, _mm512_unpackhi_pd, _mm512_unpackhi_ps,
+    _mm512_unpacklo_pd, _mm512_unpacklo_ps,
 };
 
 /// Sixteen f32 as a vector (one unaligned load).
@@ -356,12 +357,16 @@ const SPLIT_WIDTH: usize = 52;
 /// 52: MNIST's 50), over the first steps of `panel` whose 52 values of B lie within `b_rows`;
 /// returns how many steps that was (the caller adds the others to `c`, in order).
 ///
-/// The first 48 columns are a 4 × 48 tile; the last four columns of all four rows share one
-/// vector, `[a₀ a₀ a₀ a₀ a₁ … a₃] · [b₄₈ … b₅₁ b₄₈ … b₅₁ …]`, its `a`s blended from the
-/// broadcasts the 4 × 48 tile makes anyway. Thirteen multiply-adds a step instead of the 4 × 64
-/// tile's sixteen (whose last vector of each row held 2 of MNIST's columns in 16 lanes); the
-/// blends run beside the multiply-adds, not in their place (PERFORMANCE.md, "A Zen 5 with
-/// AVX-512"). Each lane still adds its products in the order of the steps, fused once each.
+/// The first 48 columns are a 4 × 48 tile; the last columns of all four rows share one
+/// vector, its `a`s put together from the broadcasts the 4 × 48 tile makes anyway. Thirteen
+/// multiply-adds a step instead of the 4 × 64 tile's sixteen (whose last vector of each row
+/// held 2 of MNIST's columns in 16 lanes). Two last columns (49 or 50) take half a vector,
+/// `[a₀ a₀ a₁ a₁ a₂ a₂ a₃ a₃] · [b₄₈ b₄₉ b₄₈ b₄₉ …]`, whose `a`s take two in-lane shuffles and an
+/// insert, and whose `b`s are one 64-bit broadcast from memory; three or four (51, 52) take a
+/// whole one, `[a₀ a₀ a₀ a₀ a₁ … a₃] · [b₄₈ … b₅₁ b₄₈ … b₅₁ …]`, whose `a`s the compiler makes
+/// with four shuffles, two across lanes (PERFORMANCE.md, "A Zen 5 with AVX-512", and "x·W's
+/// last two columns in half a vector"). Each lane still adds its products in the order of the
+/// steps, fused once each.
 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
@@ -379,6 +384,9 @@ pub(super) fn split_tile_f32<const COLS: usize>(
     const HEAD: usize = 48;
     const { assert!(HEAD < COLS && COLS <= SPLIT_WIDTH) };
     debug_assert!(rows <= 4);
+    // Lanes of the last vector a row's last columns take: two (the low half) or four.
+    let pairs = const { COLS <= HEAD + 2 };
+    let lanes = if pairs { 2 } else { 4 };
     let mut head = [[_mm512_setzero_ps(); 3]; 4];
     let mut tail = _mm512_setzero_ps();
     if accumulate {
@@ -389,7 +397,7 @@ pub(super) fn split_tile_f32<const COLS: usize>(
             for (v, s) in head.iter_mut().enumerate() {
                 *s = load::f32x16_first(&row[v * 16..]);
             }
-            start[4 * r..4 * r + COLS - HEAD].copy_from_slice(&row[HEAD..]);
+            start[lanes * r..lanes * r + COLS - HEAD].copy_from_slice(&row[HEAD..]);
         }
         tail = load_f32(&start);
     }
@@ -407,7 +415,6 @@ pub(super) fn split_tile_f32<const COLS: usize>(
             let b: &[f32; SPLIT_WIDTH] = $b;
             let (chunks, last) = b.as_chunks::<16>();
             let bv: [__m512; 3] = core::array::from_fn(|v| load_f32(&chunks[v]));
-            let b_tail = _mm512_broadcast_f32x4(_mm_setr_ps(last[0], last[1], last[2], last[3]));
             let a = [
                 _mm512_set1_ps(*$a0),
                 _mm512_set1_ps(*$a1),
@@ -419,9 +426,22 @@ pub(super) fn split_tile_f32<const COLS: usize>(
                     *s = _mm512_fmadd_ps(a, b, *s);
                 }
             }
-            let low = _mm512_mask_blend_ps(0x00f0, a[0], a[1]);
-            let high = _mm512_mask_blend_ps(0xf000, a[2], a[3]);
-            tail = _mm512_fmadd_ps(_mm512_mask_blend_ps(0xff00, low, high), b_tail, tail);
+            tail = if pairs {
+                let (b0, b1) = (last[0], last[1]);
+                let b_tail = _mm256_setr_ps(b0, b1, b0, b1, b0, b1, b0, b1);
+                let half = |a| _mm512_castps512_ps256(a);
+                let low = _mm256_blend_ps::<0b1100_1100>(half(a[0]), half(a[1]));
+                let high = _mm256_blend_ps::<0b1100_1100>(half(a[2]), half(a[3]));
+                let a_tail = _mm256_blend_ps::<0b1111_0000>(low, high);
+                let t = _mm256_fmadd_ps(a_tail, b_tail, _mm512_castps512_ps256(tail));
+                _mm512_castps256_ps512(t)
+            } else {
+                let b_tail =
+                    _mm512_broadcast_f32x4(_mm_setr_ps(last[0], last[1], last[2], last[3]));
+                let low = _mm512_mask_blend_ps(0x00f0, a[0], a[1]);
+                let high = _mm512_mask_blend_ps(0xf000, a[2], a[3]);
+                _mm512_fmadd_ps(_mm512_mask_blend_ps(0xff00, low, high), b_tail, tail)
+            };
             (head, tail)
         }};
     }
@@ -449,7 +469,7 @@ pub(super) fn split_tile_f32<const COLS: usize>(
         for (v, &s) in head.iter().enumerate() {
             store::f32x16_first(&mut row[v * 16..], s);
         }
-        row[HEAD..].copy_from_slice(&last[4 * r..4 * r + COLS - HEAD]);
+        row[HEAD..].copy_from_slice(&last[lanes * r..lanes * r + COLS - HEAD]);
     }
     whole
 }

@@ -106,7 +106,8 @@ macro_rules! check_kernels_bit_for_bit {
 /// the widest); sparse rows listed a run at a time, with their values past what a run holds
 /// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000); and the tiles of
 /// 512-bit vectors: 48 columns and one more tile of up to 64 (49 to 64, 100 = 48 + 52, 113;
-/// 49 to 52 split, one vector for the last four columns of four rows),
+/// 49 to 52 split: four rows' last two columns in half a vector, or their last three or four
+/// in a whole one),
 /// A·Bᵀ in tiles of 64 (200).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
