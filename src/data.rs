@@ -225,26 +225,28 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
         }
     }
     let files = format!("MNIST's four files, {name} and the others, gzipped or not");
-    let (path, what, hint) = match fs::metadata(dir) {
-        Ok(meta) if !meta.is_dir() => (
-            dir.to_owned(),
-            (io::ErrorKind::NotADirectory, "not a directory"),
-            format!("expected a directory holding {files}"),
-        ),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => (
-            dir.to_owned(),
-            (io::ErrorKind::NotFound, "no such directory"),
-            format!("expected a directory holding {files}"),
-        ),
-        _ => (
+    let expected = || format!("expected a directory holding {files}");
+    let missing = |what| io::Error::new(io::ErrorKind::NotFound, what);
+    let (path, source, hint) = match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => (
             dir.join(format!("{name}.gz")),
-            (io::ErrorKind::NotFound, "no such file"),
+            missing("no such file"),
             format!("put {files}, in {}", dir.display()),
         ),
+        Ok(_) => (
+            dir.to_owned(),
+            io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+            expected(),
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            (dir.to_owned(), missing("no such directory"), expected())
+        }
+        // Unreadable (permissions, say): the system's own words.
+        Err(e) => (dir.to_owned(), e, expected()),
     };
     Err(DataError::Io {
         path,
-        source: io::Error::new(what.0, what.1),
+        source,
         hint: Some(hint),
     })
 }
