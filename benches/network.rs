@@ -2,7 +2,8 @@
 //! inference at batch 1 and batch 100, in f32 and f64; each from dense rows and from the same
 //! rows kept sparse (`matrix::sparse`); the training step also from a `SparseBatch`, which
 //! lists them by column too (as `train_mnist` runs, the listing made ahead on another thread),
-//! and that listing alone; `classify` of 1 000 images, which from sparse rows multiplies them
+//! and that listing alone (of those rows, in the cache, and of rows drawn from all 60 000, as
+//! training draws them); `classify` of 1 000 images, which from sparse rows multiplies them
 //! by a copy of the first layer's weights on whole cache lines (f32; f64's rows of 50 are too
 //! wide for them, and run as without).
 //!
@@ -46,6 +47,22 @@ fn network<T: Float>(c: &mut Criterion, name: &str, mnist: &constnn::data::Mnist
     });
     g.bench_function("sparse batch 100: list by column", |b| {
         b.iter(|| batch.set(black_box(xs)))
+    });
+    // As training lists them: each batch 100 rows drawn from all 60 000, most of them not in
+    // the cache.
+    let mut all = SparseRows::new();
+    for n in 0..mnist.train.len() {
+        all.push_dense(&mnist.train.image(n).map(|p| T::from_f64(f64::from(p))));
+    }
+    let mut draw = 0u64;
+    let mut next = || {
+        draw = draw
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((draw >> 33) % all.len() as u64) as usize
+    };
+    g.bench_function("sparse batch 100 of 60 000: list by column", |b| {
+        b.iter(|| batch.set(std::array::from_fn(|_| all.row(next()))))
     });
     let mut out = [[T::ZERO; 10]; 100];
     g.bench_function("inference batch 100", |b| {
