@@ -754,6 +754,18 @@ pub(super) mod load {
     }
 }
 
+/// Asks the cache for the lines `data` lies on ahead of their use, where the kernels have a
+/// prefetch instruction (x86-64's, with or without a unit that detects features); elsewhere
+/// nothing. For loops outside the kernels that read scattered data (a batch's rows).
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub(crate) fn prefetch<T>(data: &[T]) {
+    #[cfg(detect)]
+    prefetch_lines(data);
+    #[cfg(not(detect))]
+    let _ = data;
+}
+
 /// Prefetches every 64-byte line that `data` touches into all levels of the cache (x86-64's
 /// `prefetcht0`), for [`Isa::prefetch`].
 #[cfg(detect)]

@@ -208,6 +208,8 @@ mod tests;
 #[cfg(feature = "alloc")]
 pub(crate) use self::{columns::*, lined::*};
 pub(crate) use self::{dense::*, elementwise::*, listing::*, sparse_rows::*};
+#[cfg(feature = "alloc")]
+pub(crate) use isa::prefetch;
 use isa::{Isa, dispatch};
 
 /// `pub trait $trait` with the entry points listed, and its impls for `f32` and `f64`, each
