@@ -754,9 +754,9 @@ pub(super) mod load {
     }
 }
 
-/// Asks the cache for the lines `data` lies on ahead of their use, where the kernels have a
-/// prefetch instruction (x86-64's, with or without a unit that detects features); elsewhere
-/// nothing. For loops outside the kernels that read scattered data (a batch's rows).
+/// Asks the cache for the lines `data` lies on ahead of their use (`prefetcht0`) where the
+/// kernels detect the vector unit (x86-64); elsewhere nothing. For loops outside the kernels
+/// that read scattered data (a batch's rows).
 #[cfg(feature = "alloc")]
 #[inline(always)]
 pub(crate) fn prefetch<T>(data: &[T]) {
