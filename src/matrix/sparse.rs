@@ -419,15 +419,9 @@ mod owned {
             // lines are asked for `AHEAD` rows before it is counted, so that their misses
             // overlap (and the placing below finds its values in the cache).
             const AHEAD: usize = 4;
-            for row in self.rows.iter().take(AHEAD) {
-                kernels::prefetch(row.indices());
-                kernels::prefetch(row.values());
-            }
+            kernels::prefetch_sparse_rows(self.rows.iter().take(AHEAD));
             for (r, row) in self.rows.iter().enumerate() {
-                if let Some(ahead) = self.rows.get(r + AHEAD) {
-                    kernels::prefetch(ahead.indices());
-                    kernels::prefetch(ahead.values());
-                }
+                kernels::prefetch_sparse_rows(self.rows.get(r + AHEAD));
                 for &c in row.indices() {
                     starts[usize::from(c) + 1] += 1;
                 }

@@ -754,16 +754,23 @@ pub(super) mod load {
     }
 }
 
-/// Asks the cache for the lines `data` lies on ahead of their use (`prefetcht0`) where the
-/// kernels detect the vector unit (x86-64); elsewhere nothing. For loops outside the kernels
-/// that read scattered data (a batch's rows).
+/// [`prefetch_rows`](sparse_rows::prefetch_rows) for code outside the kernels, with no unit
+/// in hand (listing a batch): the lines of `rows` asked for ahead of their use (`prefetcht0`)
+/// where the kernels detect their unit (x86-64); elsewhere nothing.
 #[cfg(feature = "alloc")]
 #[inline(always)]
-pub(crate) fn prefetch<T>(data: &[T]) {
-    #[cfg(detect)]
-    prefetch_lines(data);
-    #[cfg(not(detect))]
-    let _ = data;
+pub(crate) fn prefetch_sparse_rows<'a, 'r: 'a, T: Float + 'a, const K: usize>(
+    rows: impl IntoIterator<Item = &'a SparseRow<'r, T, K>>,
+) {
+    for row in rows {
+        #[cfg(detect)]
+        {
+            prefetch_lines(row.indices());
+            prefetch_lines(row.values());
+        }
+        #[cfg(not(detect))]
+        let _ = row;
+    }
 }
 
 /// Prefetches every 64-byte line that `data` touches into all levels of the cache (x86-64's

@@ -209,7 +209,7 @@ mod tests;
 pub(crate) use self::{columns::*, lined::*};
 pub(crate) use self::{dense::*, elementwise::*, listing::*, sparse_rows::*};
 #[cfg(feature = "alloc")]
-pub(crate) use isa::prefetch;
+pub(crate) use isa::prefetch_sparse_rows;
 use isa::{Isa, dispatch};
 
 /// `pub trait $trait` with the entry points listed, and its impls for `f32` and `f64`, each
