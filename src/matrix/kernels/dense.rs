@@ -1398,6 +1398,10 @@ pub(super) fn fma_tile<I: Isa, T: Float, const R: usize, const NR: usize>(
     }
 }
 
+/// Blocks of [`MR`] rows (from the first) for which [`nt_driver`] checks A once for all its
+/// strips: 1 024 rows.
+const KNOWN_BLOCKS: usize = 256;
+
 /// Columns of `c` that [`nt_driver`] takes at a time (rows of B it transposes at once): four
 /// 16-wide tiles on x86 (32 KB of f32 with [`KC`] steps: the L1 cache), one on a Cortex-M4
 /// (16 KB of its RAM, with its `KC`).
@@ -1428,19 +1432,28 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
     let mut dense_before = true;
     for p0 in (0..k).step_by(KC) {
         let kc = (k - p0).min(KC);
+        // A block whose first row has no zero has no all-zero step: on 512-bit vectors that
+        // row's one pass (`no_zero`, vectorised) replaces `in_place`'s count, which compares
+        // the rows step by step in scalars. Its answer holds for every strip, so it is found
+        // once for each of the first `KNOWN_BLOCKS` blocks (any after: for each strip). The
+        // 256-bit units keep the count and their loops, tuned on a Zen 3 (this could not be
+        // timed on them).
+        let first_row_full = |i0: usize| I::WIDE && no_zero(&a[i0 * k + p0..][..kc]);
+        let mut known_blocks = [0u64; KNOWN_BLOCKS / 64];
+        for (block, i0) in (0..m).step_by(MR).take(KNOWN_BLOCKS).enumerate() {
+            known_blocks[block / 64] |= u64::from(first_row_full(i0)) << (block % 64);
+        }
         for j0 in (0..n).step_by(NT_STRIP) {
             let cols = (n - j0).min(NT_STRIP);
             let strip = &b[j0 * k..(j0 + cols) * k];
             transpose(isa, strip, k, p0..p0 + kc, NT_STRIP, &mut bt.0);
             let bt = &bt.0[..kc * NT_STRIP];
-            for i0 in (0..m).step_by(MR) {
+            for (block, i0) in (0..m).step_by(MR).enumerate() {
                 let rows = (m - i0).min(MR);
-                // A block whose first row has no zero has no all-zero step: on 512-bit
-                // vectors that row's one pass (`no_zero`, vectorised) replaces `in_place`'s
-                // count, which compares the rows step by step in scalars, again for every
-                // strip. The 256-bit units keep the count and their loops, tuned on a Zen 3
-                // (this change could not be timed on them).
-                let known = I::WIDE && no_zero(&a[i0 * k + p0..][..kc]);
+                let known = match known_blocks.get(block / 64) {
+                    Some(bits) => bits >> (block % 64) & 1 == 1,
+                    None => first_row_full(i0),
+                };
                 let direct = (WIDE_ROWS && rows == MR && dense_before)
                     .then(|| in_place::<T, MR>(a, k, i0, p0, kc, known));
                 let panel = match direct.flatten() {
