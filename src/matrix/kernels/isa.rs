@@ -592,12 +592,26 @@ impl Avx512 {
     }
 }
 
+/// The size of this core's L1 data cache in bytes, or 0 where it is not known (builds that
+/// do not choose their unit at run time).
+#[inline(always)]
+pub(super) fn l1_data_bytes() -> usize {
+    #[cfg(detect)]
+    {
+        cpu::l1_data()
+    }
+    #[cfg(not(detect))]
+    {
+        0
+    }
+}
+
 /// What this CPU has, found once by `cpuid` (from `core`: `std`'s detection macro is the only
 /// other way on stable Rust) and kept in a static: after the first call, a load and a test.
 #[cfg(detect)]
 mod cpu {
     use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv};
-    use core::sync::atomic::{AtomicU8, Ordering};
+    use core::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
     /// Set once the CPU has been asked.
     const ASKED: u8 = 1;
@@ -644,6 +658,50 @@ mod cpu {
         }
         FEATURES.store(found, Ordering::Relaxed);
         found
+    }
+
+    /// The L1 data cache's size in bytes, once asked (`u32::MAX` before).
+    static L1_DATA: AtomicU32 = AtomicU32::new(u32::MAX);
+
+    /// The size of this core's L1 data cache in bytes (0 if `cpuid` does not tell).
+    #[inline(always)]
+    pub(super) fn l1_data() -> usize {
+        match L1_DATA.load(Ordering::Relaxed) {
+            u32::MAX => ask_l1_data() as usize,
+            bytes => bytes as usize,
+        }
+    }
+
+    /// Asks the CPU: Intel lists its caches in leaf 4, one a subleaf (type 1 is data), with
+    /// ways, partitions, line size and sets; AMD leaves that leaf empty and gives the L1 data
+    /// cache's kilobytes in leaf 0x8000_0005 (ECX bits 24 to 31).
+    #[cold]
+    #[inline(never)]
+    fn ask_l1_data() -> u32 {
+        let listed = (__cpuid(0).eax >= 4)
+            .then(|| {
+                (0..8)
+                    .map(|i| __cpuid_count(4, i))
+                    .take_while(|r| r.eax & 0x1f != 0)
+                    .find(|r| r.eax & 0x1f == 1 && (r.eax >> 5) & 7 == 1)
+            })
+            .flatten()
+            .map(|r| {
+                let ways = (r.ebx >> 22) + 1;
+                let partitions = ((r.ebx >> 12) & 0x3ff) + 1;
+                let line = (r.ebx & 0xfff) + 1;
+                ways * partitions * line * (r.ecx + 1)
+            });
+        let bytes = listed.unwrap_or_else(|| {
+            if __cpuid(0x8000_0000).eax >= 0x8000_0005 {
+                (__cpuid(0x8000_0005).ecx >> 24) * 1024
+            } else {
+                0
+            }
+        });
+        let bytes = bytes.min(u32::MAX - 1);
+        L1_DATA.store(bytes, Ordering::Relaxed);
+        bytes
     }
 }
 

@@ -80,9 +80,13 @@ pub(crate) const MR: usize = 4;
 
 /// Steps of the inner dimension packed at a time for a block of rows: few enough that the
 /// `KC` rows of B they read (25 KB at MNIST's 50 columns, f32) stay in an x86 core's L1 cache
-/// while every block of rows goes through them. A Cortex-M4 has no cache: there, more steps a
-/// time mean fewer reloads of the accumulators.
+/// (32 KB on the smallest) while every block of rows goes through them. A Cortex-M4 has no
+/// cache: there, more steps a time mean fewer reloads of the accumulators.
 pub(crate) const KC: usize = if WIDE_ROWS { 128 } else { 256 };
+
+/// The most steps a block of rows takes at a time: more than [`KC`] where the core's L1 data
+/// cache holds more of B's rows (see `dense::pass_length`).
+pub(crate) const KC_MAX: usize = if WIDE_ROWS { 2 * KC } else { KC };
 
 /// Steps packed at a time for one row on its own (see "sparse rows" above): a whole MNIST
 /// image, so that its outputs are loaded and stored once (6 KB of stack for f32).

@@ -545,3 +545,47 @@ fn every_units_multiply_add_is_add_product_bit_for_bit() {
         check(unit, &cases);
     }
 }
+
+/// A pass of a block of rows takes `KC` steps of B, or on a core with an L1 data cache of
+/// 48 KB or more, as many as fill 40 KB of it, from `KC` to `KC_MAX`: MNIST's x·W (B's rows
+/// 200 bytes) in 4 passes of 196 steps there, not 7 of 112.
+#[test]
+fn a_pass_takes_as_many_steps_as_a_large_l1_holds() {
+    use super::dense::pass_length_for;
+    use super::{KC, KC_MAX};
+    let f32_row = 50 * 4;
+    if KC_MAX > KC {
+        assert_eq!(pass_length_for(48 * 1024, f32_row), 204);
+        assert_eq!(784usize.div_ceil(pass_length_for(48 * 1024, f32_row)), 4);
+        // At most `KC_MAX`; never fewer than `KC`.
+        assert_eq!(pass_length_for(48 * 1024, 21 * 4), KC_MAX);
+        assert_eq!(pass_length_for(48 * 1024, 50 * 8), KC);
+    }
+    for small in [0, 32 * 1024, 48 * 1024 - 1] {
+        assert_eq!(pass_length_for(small, f32_row), KC);
+    }
+}
+
+/// The L1 data cache `cpuid` tells (`isa::cpu`) is the one Linux reports, where it reports one
+/// (`/sys/devices/system/cpu/cpu0/cache`: the level-1 cache of type `Data`).
+#[cfg(detect)]
+#[test]
+fn the_l1_data_cache_found_by_cpuid_is_the_one_linux_reports() {
+    let dir = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache");
+    let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok();
+    let reported = (0..8).find_map(|i| {
+        let index = dir.join(format!("index{i}"));
+        let level = read(index.join("level"))?;
+        let kind = read(index.join("type"))?;
+        let size = read(index.join("size"))?;
+        let kb: usize = size.trim().strip_suffix('K')?.parse().ok()?;
+        (level.trim() == "1" && kind.trim() == "Data").then_some(kb * 1024)
+    });
+    match reported {
+        Some(bytes) => assert_eq!(super::isa::l1_data_bytes(), bytes),
+        None => eprintln!(
+            "no L1 data cache reported in {}: not compared",
+            dir.display()
+        ),
+    }
+}
