@@ -672,8 +672,8 @@ pub(super) fn in_place<T: Float, const R: usize>(
     (zero_steps == 0).then_some(Panel::Rows(rows))
 }
 
-/// `c = op(a) · b` for B read in place: `KC` steps at a time, `MR` rows at a time, then every
-/// column tile (`NR` wide, then `NR2`, then single columns).
+/// `c = op(a) · b` for B read in place: a pass of steps at a time (see [`pass_length`]), `MR`
+/// rows at a time, then every column tile (`NR` wide, then `NR2`, then single columns).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn driver<I: Isa, T: Float, const TA: bool, const NR: usize, const NR2: usize>(
@@ -704,7 +704,7 @@ pub(super) fn driver<I: Isa, T: Float, const TA: bool, const NR: usize, const NR
         } else {
             // Up to 64 blocks at a time: those whose first row is sparse run first, row by row
             // (`sparse_blocks`); the others (a bit each in `blocks`) run together after, so
-            // that each `KC` rows of B serve all of them in turn from the L1 cache.
+            // that each pass's rows of B serve all of them in turn from the L1 cache.
             for g0 in (0..full).step_by(64 * MR) {
                 let group = g0..full.min(g0 + 64 * MR);
                 let all = u64::MAX >> (64 - group.len() / MR);
@@ -766,7 +766,7 @@ pub(super) fn row_blocks<
     } else {
         0
     };
-    // Up to 64 blocks at a time, so that each `KC` rows of B serve all of them in turn from
+    // Up to 64 blocks at a time, so that each pass's rows of B serve all of them in turn from
     // the L1 cache.
     for g0 in rows.clone().step_by(64 * MR) {
         let group = g0..rows.end.min(g0 + 64 * MR);
@@ -857,8 +857,8 @@ pub(super) fn pass_length<I: Isa, T: Float>(n: usize) -> usize {
 /// Steps a pass for an L1 data cache of `l1` bytes (0: not known) and B's rows of `row` bytes:
 /// [`KC`], or where the cache holds 48 KB or more, as many rows as fill 40 KB of it, up to
 /// [`KC_MAX`]. A dense x·W 100×784·784×50 then runs 4 passes of 196 steps instead of 7 of
-/// 112, each tile storing and reloading its sums fewer times: 0.97 of the time on an Intel
-/// Xeon with AVX-512 (PERFORMANCE.md). Timed there only, so the 256-bit units keep `KC`.
+/// 112, each tile storing and reloading its sums fewer times (PERFORMANCE.md, "The Intel Xeon
+/// a fifth time"). Timed on AVX-512 only, so the 256-bit units keep `KC`.
 pub(super) fn pass_length_for(l1: usize, row: usize) -> usize {
     if l1 >= 48 * 1024 {
         (40 * 1024 / row.max(1)).clamp(KC, KC_MAX)
