@@ -611,10 +611,22 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
                 }
             }
             Panel::Strided { a, lda, count } => {
-                for q in range.start..range.end.min(*count) {
-                    match a.get(q * lda..q * lda + R).map(<&[T; R]>::try_from) {
-                        Some(Ok(values)) => acc = f(acc, q, values),
-                        _ => unreachable!("`strided` made each step at least R values long"),
+                // Whole rows of `lda` values, then the last step's `R` (see `strided`): the
+                // rows' iterator checks no bounds a step.
+                let end = range.end.min(*count);
+                let mut q = range.start.min(end);
+                let mut rows = a.get(q * lda..).unwrap_or_default().chunks_exact(*lda);
+                for row in rows.by_ref().take(end - q) {
+                    match row.first_chunk::<R>() {
+                        Some(values) => acc = f(acc, q, values),
+                        None => unreachable!("`strided` made each row at least R values long"),
+                    }
+                    q += 1;
+                }
+                if q < end {
+                    match rows.remainder().first_chunk::<R>() {
+                        Some(values) => acc = f(acc, q, values),
+                        None => unreachable!("`strided` made the last step R values long"),
                     }
                 }
             }
