@@ -35,6 +35,13 @@ pub(super) fn sparse_blocks<I: Isa, T: Float, const L: usize>(
     // Set up for the first sparse block.
     let mut listed: Option<Listed<T>> = None;
     for (bit, i0) in group.step_by(MR).enumerate() {
+        // A first row without a zero is dense and filled, whatever its length: found by a
+        // pass that stops at the first zero, without marking each value.
+        if no_zero(&a[i0 * lda..][..k]) {
+            dense |= 1 << bit;
+            filled |= 1 << bit;
+            continue;
+        }
         let mut masks = [0u64; KR / 64];
         // Rows longer than `KR` are not marked, and run in blocks.
         let count = (k <= KR).then(|| nonzero_masks(&a[i0 * lda..][..k], &mut masks));
