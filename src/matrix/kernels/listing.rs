@@ -47,11 +47,9 @@ pub(super) fn sparse_blocks<I: Isa, T: Float, const L: usize>(
         let count = (k <= KR).then(|| nonzero_masks(&a[i0 * lda..][..k], &mut masks));
         match count {
             Some(count) if 20 * count <= 9 * k => {}
+            // Not sparse (a row without a zero was taken above, so none is filled here).
             _ => {
                 dense |= 1 << bit;
-                if count == Some(k) {
-                    filled |= 1 << bit;
-                }
                 continue;
             }
         }
