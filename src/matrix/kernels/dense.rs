@@ -778,6 +778,7 @@ pub(super) fn row_blocks<
     } else {
         0
     };
+    let passes = k.div_ceil(pass_length::<I, T>(n));
     // Up to 64 blocks at a time, so that each pass's rows of B serve all of them in turn from
     // the L1 cache.
     for g0 in rows.clone().step_by(64 * MR) {
@@ -792,7 +793,6 @@ pub(super) fn row_blocks<
         if down > 0 {
             isa.column_tail(a, lda, b, c, n, k, group.start..group.start + down, tail);
         }
-        let passes = k.div_ceil(pass_length::<I, T>(n));
         let mut p0 = 0;
         for pass in 0..passes {
             let kc = k / passes + usize::from(pass < k % passes);
