@@ -132,12 +132,21 @@ fn columns_pass<I: Isa, T: Float, const L: usize>(
 /// Whether `x · b` of a batch both in rows and listed by column (a
 /// [`SparseBatch`](crate::matrix::sparse::SparseBatch)) runs from its rows ([`sparse_nn`])
 /// rather than from the listing ([`sparse_columns_nn`]): where a row of `c`, `n` wide, fits
-/// one tile of the unit's registers ([`TILE_VECTORS`]: 64 f32 on 256-bit vectors). Each value
-/// then costs the loads of its row of `b` and one multiply-add a vector, where the listing
-/// also loads and stores a row of sums in memory for it. Wider rows take the row's values
-/// through the tiles more than once, and the listing wins. The same sums either way.
+/// one tile of the unit's registers ([`TILE_VECTORS`]: 64 f32 on 256-bit vectors), except on
+/// Intel's AVX-512 cores. From the rows, each value costs the loads of its row of `b` and one
+/// multiply-add a vector, where the listing also loads and stores a row of sums in memory for
+/// it; but the rows read a row of `b` for every value (MNIST's `W₁`, from L2), the listing
+/// each row once. Intel's cores take those lines into L1 more slowly than AMD's, and there the
+/// listing is the faster (PERFORMANCE.md, "The first layer by column on the Intel Xeon").
+/// Wider rows take the row's values through the tiles more than once, and the listing wins
+/// everywhere. The same sums either way.
 pub(crate) fn batch_by_rows<T: Float>(n: usize) -> bool {
-    dispatch!(isa => one_tile::<_, T>(isa, n))
+    dispatch!(isa => by_rows::<_, T>(isa, n, super::isa::intel()))
+}
+
+/// [`batch_by_rows`] on the unit `I`, of an Intel CPU or not.
+pub(super) fn by_rows<I: Isa, T: Float>(isa: I, n: usize, intel: bool) -> bool {
+    one_tile::<_, T>(isa, n) && !(I::WIDE && intel)
 }
 
 /// Whether `n` columns of `T` fit one tile of `row_into` on the unit `I`.

@@ -606,6 +606,21 @@ pub(super) fn l1_data_bytes() -> usize {
     }
 }
 
+/// Whether this is an Intel CPU, for the choices measured to differ between Intel's cores and
+/// AMD's (`false` in builds that do not choose their unit at run time).
+#[cfg(feature = "alloc")]
+#[inline(always)]
+pub(super) fn intel() -> bool {
+    #[cfg(detect)]
+    {
+        cpu::features() & cpu::INTEL != 0
+    }
+    #[cfg(not(detect))]
+    {
+        false
+    }
+}
+
 /// What this CPU has, found once by `cpuid` (from `core`: `std`'s detection macro is the only
 /// other way on stable Rust) and kept in a static: after the first call, a load and a test.
 #[cfg(detect)]
@@ -619,6 +634,8 @@ mod cpu {
     pub(super) const AVX2_FMA: u8 = 2;
     /// AVX-512 F, VL, BW and DQ besides, with the OS saving the 512-bit registers and masks.
     pub(super) const AVX512: u8 = 4;
+    /// An Intel CPU (`cpuid` leaf 0's vendor "GenuineIntel").
+    pub(super) const INTEL: u8 = 8;
 
     static FEATURES: AtomicU8 = AtomicU8::new(0);
 
@@ -637,6 +654,11 @@ mod cpu {
     fn ask() -> u8 {
         let bit = |word: u32, n: u32| word >> n & 1 == 1;
         let mut found = ASKED;
+        // The vendor's twelve letters in EBX, EDX, ECX.
+        let vendor = __cpuid(0);
+        if [vendor.ebx, vendor.edx, vendor.ecx] == [0x756e_6547, 0x4965_6e69, 0x6c65_746e] {
+            found |= INTEL;
+        }
         let basic = __cpuid(1).ecx;
         // FMA, AVX, and OSXSAVE: the OS has turned XSAVE on, so XGETBV may run.
         if __cpuid(0).eax >= 7 && bit(basic, 12) && bit(basic, 28) && bit(basic, 27) {

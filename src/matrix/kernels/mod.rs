@@ -54,9 +54,9 @@
 //! product again, with `dY` as B (`sparse_columns_tn`); otherwise each value updates a row of
 //! the result in memory (`sparse_tn`). `x·W` of such a batch runs from its rows where a row
 //! of the result fits the registers (MNIST's 50 outputs in f32: each value loads a row of `W`
-//! and adds it in registers); wider, from the same listing, which takes each row of `W` into
-//! registers once and adds it into the rows of the result its column lists
-//! (`sparse_columns_nn`, a load and a store of a row of sums for each value; see
+//! and adds it in registers); wider, or on Intel's AVX-512 cores, from the same listing, which
+//! takes each row of `W` into registers once and adds it into the rows of the result its
+//! column lists (`sparse_columns_nn`, a load and a store of a row of sums for each value; see
 //! `batch_by_rows`).
 //!
 //! **Narrow products** (A·B and Aᵀ·B at most two vectors wide, as MNIST's second layer) skip
