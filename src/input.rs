@@ -203,6 +203,10 @@ impl<T: Float, const I: usize> private::RowProducts<[T; I]> for [T; I] {
         }
         core::hint::black_box(sum);
     }
+
+    fn all_finite(rows: &[Self]) -> bool {
+        first_non_finite(rows.as_flattened()).is_none()
+    }
 }
 
 impl<'a, T: Float, const I: usize> private::RowProducts<[T; I]> for SparseRow<'a, T, I> {
@@ -264,6 +268,13 @@ impl<'a, T: Float, const I: usize> private::RowProducts<[T; I]> for SparseRow<'a
         }
         core::hint::black_box(sum);
     }
+
+    fn all_finite(rows: &[Self]) -> bool {
+        crate::matrix::kernels::vectorized(
+            #[inline(always)]
+            || rows.iter().all(|row| T::all_finite(row.values())),
+        )
+    }
 }
 
 /// The products behind [`Row`] and [`Batch`]: how each kind of input is multiplied is the
@@ -316,6 +327,9 @@ pub(crate) mod private {
         /// [`list`](Self::list) reads them: rows drawn at random from a big data set lie far
         /// apart, and reading them all at once, a step ahead, lets the fetches overlap.
         fn touch(rows: &[Self]);
+        /// Whether every value of every row is finite: one call for many rows, where
+        /// [`Row::non_finite`](super::Row::non_finite) is one a row.
+        fn all_finite(rows: &[Self]) -> bool;
     }
 
     /// The products of a batch: `x·W` (a first Affine's forward pass) and `xᵀ·dY` (its

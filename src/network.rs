@@ -304,10 +304,7 @@ where
             classes.len()
         );
         self.layers.forward_rows(x, |start, scores| {
-            for (r, (s, c)) in scores.iter().zip(&mut classes[start..]).enumerate() {
-                *c = class_of(&x[start + r], s, start + r)?;
-            }
-            Ok(())
+            classes_of(x, start, scores, |r, class| classes[r] = class)
         })
     }
 
@@ -338,10 +335,9 @@ where
         }
         let mut correct = 0usize;
         self.layers.forward_rows(x, |start, scores| {
-            for (r, (s, l)) in scores.iter().zip(&t[start..]).enumerate() {
-                correct += usize::from(class_of(&x[start + r], s, start + r)? == (*l).into());
-            }
-            Ok::<(), BatchError>(())
+            classes_of(x, start, scores, |r, class| {
+                correct += usize::from(class == t[r].into());
+            })
         })?;
         Ok(correct)
     }
@@ -377,6 +373,29 @@ where
             correct as f64 / x.len() as f64
         })
     }
+}
+
+/// The classes of rows `start..start + scores.len()` of `x` from their `scores`, given to
+/// `f` with each row's number in `x`; the first error [`class_of`] finds, if any. The rows'
+/// inputs and scores are checked in one pass each (two calls, not two a row), and row by row
+/// only if that finds a fault.
+fn classes_of<T: Float, R: Row<[T; I]>, const I: usize, const O: usize>(
+    x: &[R],
+    start: usize,
+    scores: &[[T; O]],
+    mut f: impl FnMut(usize, usize),
+) -> Result<(), BatchError> {
+    let rows = &x[start..start + scores.len()];
+    if R::all_finite(rows) && crate::float::first_non_finite(scores.as_flattened()).is_none() {
+        for (r, s) in scores.iter().enumerate() {
+            f(start + r, argmax(s));
+        }
+        return Ok(());
+    }
+    for (r, (row, s)) in rows.iter().zip(scores).enumerate() {
+        f(start + r, class_of(row, s, start + r)?);
+    }
+    Ok(())
 }
 
 /// The class of row `row` of a call from its input `x` and its `scores`: an error if the
