@@ -124,6 +124,24 @@ impl core::error::Error for LabelOutOfRange {}
 pub trait Targets<T: Float, const O: usize, const N: usize> {
     /// Writes the targets as one-hot rows, checking each index against `O`.
     fn one_hot(&self, out: &mut Matrix<T, N, O>) -> Result<(), LabelOutOfRange>;
+
+    /// [`one_hot`](Self::one_hot), and each row's class as the loss counts it: the index of
+    /// the row's largest value ([`argmax`], as the book takes it from one-hot targets), which
+    /// class indices give without a search.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use constnn::loss::Targets;
+    /// let mut one_hot = [[0.0f32; 3]; 2];
+    /// assert_eq!([2u8, 0].one_hot_classes(&mut one_hot), Ok([2, 0]));
+    /// assert_eq!(one_hot, [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
+    /// assert_eq!(one_hot.one_hot_classes(&mut [[0.0; 3]; 2]), Ok([2, 0]));
+    /// ```
+    fn one_hot_classes(&self, out: &mut Matrix<T, N, O>) -> Result<[usize; N], LabelOutOfRange> {
+        self.one_hot(out)?;
+        Ok(core::array::from_fn(|n| argmax(&out[n])))
+    }
 }
 
 impl<T: Float, const O: usize, const N: usize> Targets<T, O, N> for Matrix<T, N, O> {
@@ -146,6 +164,16 @@ macro_rules! impl_index_targets {
                     o[label] = T::ONE;
                 }
                 Ok(())
+            }
+
+            fn one_hot_classes(
+                &self,
+                out: &mut Matrix<T, N, O>,
+            ) -> Result<[usize; N], LabelOutOfRange> {
+                // A one-hot row's argmax is its index: the search (a mispredicted branch a
+                // row) is not needed.
+                self.one_hot(out)?;
+                Ok(core::array::from_fn(|n| usize::from(self[n])))
             }
         }
     )*};
@@ -197,7 +225,7 @@ impl<T: Float, const O: usize, const N: usize> SoftmaxWithLoss<T, O, N> {
         x: &Matrix<T, N, O>,
         t: &impl Targets<T, O, N>,
     ) -> Result<T, LabelOutOfRange> {
-        t.one_hot(&mut self.t)?;
+        let labels = t.one_hot_classes(&mut self.t)?;
         // `softmax` row by row, but the exponentials of the whole batch in one loop: more
         // vectors of them at a time, the same numbers.
         for (row, y) in x.iter().zip(self.y.iter_mut()) {
@@ -208,7 +236,6 @@ impl<T: Float, const O: usize, const N: usize> SoftmaxWithLoss<T, O, N> {
             normalize(y);
         }
         // As the book: one-hot targets count through their argmax.
-        let labels: [usize; N] = core::array::from_fn(|n| argmax(&self.t[n]));
         cross_entropy_error(&self.y, &labels)
     }
 
