@@ -136,10 +136,10 @@ fn columns_pass<I: Isa, T: Float, const L: usize>(
 /// Intel's AVX-512 cores. From the rows, each value costs the loads of its row of `b` and one
 /// multiply-add a vector, where the listing also loads and stores a row of sums in memory for
 /// it; but the rows read a row of `b` for every value (MNIST's `W₁`, from L2), the listing
-/// each row once. Intel's cores take those lines into L1 more slowly than AMD's, and there the
-/// listing is the faster (PERFORMANCE.md, "The first layer by column on the Intel Xeon").
-/// Wider rows take the row's values through the tiles more than once, and the listing wins
-/// everywhere. The same sums either way.
+/// each row once. Which costs more depends on the core: on an Intel Xeon the listing was the
+/// faster, on AMD's Zen 3 the rows, on Zen 5 neither (PERFORMANCE.md, "The Intel Xeon a sixth
+/// time"). Wider rows take the row's values through the tiles more than once, and the listing
+/// wins everywhere. The same sums either way.
 pub(crate) fn batch_by_rows<T: Float>(n: usize) -> bool {
     dispatch!(isa => by_rows::<_, T>(isa, n, super::isa::intel()))
 }
