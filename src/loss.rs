@@ -235,7 +235,7 @@ impl<T: Float, const O: usize, const N: usize> SoftmaxWithLoss<T, O, N> {
         for y in self.y.iter_mut() {
             normalize(y);
         }
-        // As the book: one-hot targets count through their argmax.
+        // The labels as the book counts them (one-hot targets through their argmax).
         cross_entropy_error(&self.y, &labels)
     }
 

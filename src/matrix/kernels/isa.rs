@@ -654,14 +654,14 @@ mod cpu {
     fn ask() -> u8 {
         let bit = |word: u32, n: u32| word >> n & 1 == 1;
         let mut found = ASKED;
-        // The vendor's twelve letters in EBX, EDX, ECX.
+        // Leaf 0: the highest leaf in EAX, the vendor's twelve letters in EBX, EDX, ECX.
         let vendor = __cpuid(0);
         if [vendor.ebx, vendor.edx, vendor.ecx] == [0x756e_6547, 0x4965_6e69, 0x6c65_746e] {
             found |= INTEL;
         }
         let basic = __cpuid(1).ecx;
         // FMA, AVX, and OSXSAVE: the OS has turned XSAVE on, so XGETBV may run.
-        if __cpuid(0).eax >= 7 && bit(basic, 12) && bit(basic, 28) && bit(basic, 27) {
+        if vendor.eax >= 7 && bit(basic, 12) && bit(basic, 28) && bit(basic, 27) {
             // SAFETY: CPUID.1:ECX.OSXSAVE, just read, says XGETBV exists and is enabled: its
             // `xsave` target feature is there, and it only reads a control register.
             let saved = unsafe { _xgetbv(0) };
