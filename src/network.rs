@@ -12,7 +12,7 @@ use crate::layers::{Affine, Chain, Layer, Relu, Train, param_list};
 use crate::params::{Param, ParamId};
 use core::fmt;
 
-use crate::input::{Batch, InputRow, Row};
+use crate::input::{Batch, Row};
 use crate::loss::{LabelOutOfRange, SoftmaxWithLoss, Targets};
 use crate::matrix::{Frozen, Inline, TrainStorage, Zeros, argmax};
 use crate::optim::Optimizer;
@@ -253,7 +253,7 @@ where
     ) -> Result<T, BatchError> {
         let mut logits = [[T::ZERO; O]; N];
         self.predict(x, &mut logits);
-        check_finite(x, &logits)?;
+        check_finite(x.known_finite(), |r| x.non_finite(r), &logits)?;
         Ok(SoftmaxWithLoss::new().forward(&logits, t)?)
     }
 
@@ -376,9 +376,8 @@ where
 }
 
 /// The classes of rows `start..start + scores.len()` of `x` from their `scores`, given to
-/// `f` with each row's number in `x`; the first error [`class_of`] finds, if any. The rows'
-/// inputs and scores are checked in one pass each (two calls, not two a row), and row by row
-/// only if that finds a fault.
+/// `f` with each row's number in `x`; the first fault [`check_finite`] finds, if any, after
+/// the rows before it have had their classes.
 fn classes_of<T: Float, R: Row<[T; I]>, const I: usize, const O: usize>(
     x: &[R],
     start: usize,
@@ -386,32 +385,15 @@ fn classes_of<T: Float, R: Row<[T; I]>, const I: usize, const O: usize>(
     mut f: impl FnMut(usize, usize),
 ) -> Result<(), BatchError> {
     let rows = &x[start..start + scores.len()];
-    if R::all_finite(rows) && crate::float::first_non_finite(scores.as_flattened()).is_none() {
-        for (r, s) in scores.iter().enumerate() {
-            f(start + r, argmax(s));
-        }
-        return Ok(());
+    let checked = check_finite(R::all_finite(rows), |r| rows[r].non_finite(), scores);
+    let classified = match checked {
+        Err(BatchError::NonFiniteInput { row, .. } | BatchError::NonFiniteOutput { row }) => row,
+        _ => scores.len(),
+    };
+    for (r, s) in scores[..classified].iter().enumerate() {
+        f(start + r, argmax(s));
     }
-    for (r, (row, s)) in rows.iter().zip(scores).enumerate() {
-        f(start + r, class_of(row, s, start + r)?);
-    }
-    Ok(())
-}
-
-/// The class of row `row` of a call from its input `x` and its `scores`: an error if the
-/// input is not finite, or the scores are not although the input is.
-fn class_of<T: Float, const I: usize>(
-    x: &impl Row<[T; I]>,
-    scores: &[T],
-    row: usize,
-) -> Result<usize, BatchError> {
-    if let Some(column) = x.non_finite() {
-        return Err(BatchError::NonFiniteInput { row, column });
-    }
-    if crate::float::first_non_finite(scores).is_some() {
-        return Err(BatchError::NonFiniteOutput { row });
-    }
-    Ok(argmax(scores))
+    checked.map_err(|e| e.offset_rows(start))
 }
 
 impl<L, T, const I: usize, const O: usize> Network<L>
@@ -457,7 +439,7 @@ where
         let tape = &mut workspace.tape;
         let mut logits = [[T::ZERO; O]; N];
         self.layers.forward_train_batch(x, tape, &mut logits);
-        check_finite(x, &logits)?;
+        check_finite(x.known_finite(), |r| x.non_finite(r), &logits)?;
         let mut last = SoftmaxWithLoss::new();
         let loss = last.forward(&logits, t)?;
         let mut dlogits = [[T::ZERO; O]; N];
@@ -761,22 +743,22 @@ impl fmt::Display for BatchError {
 
 impl core::error::Error for BatchError {}
 
-/// Checks a batch row by row: an input with a NaN or ∞ is an error naming its first such
-/// column; a finite input whose scores are not finite blames the parameters. The input is
-/// checked itself, not through the scores: a saturating layer (σ(±∞) is finite; ReLU maps −∞
-/// to 0) can hide an infinite input from them. Where the batch can tell its inputs finite in
-/// one pass, the scores are checked in one too, and rows one by one only if that finds a
-/// fault: the same first error either way.
-fn check_finite<R: InputRow, const N: usize, const O: usize>(
-    x: &impl Batch<R, N>,
-    scores: &[[R::Scalar; O]; N],
+/// Checks rows and their scores: an input with a NaN or ∞ is an error naming its row and
+/// first such column (`non_finite(row)`); a finite input whose scores are not finite blames
+/// the parameters. The input is checked itself, not through the scores: a saturating layer
+/// (σ(±∞) is finite; ReLU maps −∞ to 0) can hide an infinite input from them. Where the rows
+/// can tell their inputs finite in one pass (`inputs_finite`), the scores are checked in one
+/// too, and rows one by one only if that finds a fault: the same first error either way.
+fn check_finite<T: Float, const O: usize>(
+    inputs_finite: bool,
+    non_finite: impl Fn(usize) -> Option<usize>,
+    scores: &[[T; O]],
 ) -> Result<(), BatchError> {
-    let inputs_finite = x.known_finite();
     if inputs_finite && crate::float::first_non_finite(scores.as_flattened()).is_none() {
         return Ok(());
     }
     for (row, sr) in scores.iter().enumerate() {
-        if !inputs_finite && let Some(column) = x.non_finite(row) {
+        if !inputs_finite && let Some(column) = non_finite(row) {
             return Err(BatchError::NonFiniteInput { row, column });
         }
         if crate::float::first_non_finite(sr).is_some() {
