@@ -20,8 +20,9 @@ use super::isa::{load, store};
 use core::arch::x86_64::{
     __m512, __m512d, _mm_setr_ps, _mm256_blend_ps, _mm256_fmadd_ps, _mm256_setr_ps,
     _mm512_broadcast_f32x4, _mm512_castpd_ps, _mm512_castps_pd, _mm512_castps256_ps512,
-    _mm512_castps512_ps256, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_blend_ps, _mm512_set1_pd,
-    _mm512_set1_ps, _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps,
+    _mm512_castps512_ps256, _mm512_fmadd_pd, _mm512_fmadd_ps, _mm512_mask_blend_ps,
+    _mm512_permutex2var_ps, _mm512_permutexvar_ps, _mm512_set1_pd, _mm512_set1_ps,
+    _mm512_setr_epi32, _mm512_setr_pd, _mm512_setr_ps, _mm512_setzero_pd, _mm512_setzero_ps,
     _mm512_shuffle_f32x4, _mm512_shuffle_f64x2, _mm512_unpackhi_pd, _mm512_unpackhi_ps,
     _mm512_unpacklo_pd, _mm512_unpacklo_ps,
 };
@@ -350,6 +351,182 @@ transpose_blocks!(
     transpose8
 );
 
+/// Two blocks of sixteen laid-out steps, on whole cache lines, so that no step's eight values
+/// straddle two.
+#[repr(align(64))]
+struct Laid([[f32; 128]; 2]);
+
+/// Where a step's eight values lie in a block of sixteen steps laid out by
+/// [`split_tile8_f32`]: steps `j`, `j + 4`, `j + 8` and `j + 12` share a 128-value record.
+const fn slot8(s: usize) -> usize {
+    32 * (s % 4) + 8 * (s / 4)
+}
+
+/// Columns of B and C that [`split_tile8_f32`] takes: MNIST's 50.
+pub(super) const PAIR_COLS: usize = 50;
+
+/// `c[i0 + r][j] (+)= Σ_q a[r][q] · b_rows[q·50 + j]` for the eight `rows` of A (two blocks
+/// read in place, all as long: the steps) and B's [`PAIR_COLS`] = 50 columns (its rows side by
+/// side), over the steps whose row of B lies within `b_rows`; returns how many steps that was
+/// (the caller adds the others to `c`, in order).
+///
+/// [`split_tile_f32`] on eight rows at once: the 8 × 48 head in 24 multiply-adds a step, and
+/// the last two columns of all eight rows in one vector, `[a₀ a₀ a₁ a₁ … a₇ a₇] · [b₄₈ b₄₉ b₄₈
+/// b₄₉ …]`, 25 multiply-adds for 400 of a step's products where two blocks of four take 26
+/// and six shuffles. Its `a`s come from a copy of sixteen steps at a time, the eight rows'
+/// values of each step side by side (16 shuffles for the sixteen, then one permutation a
+/// step), made while the steps before it run. Each row of B is read once for eight rows of A,
+/// not four: a pass of B (about 40 KB) does not quite stay in a 48 KB L1 cache beside A's
+/// rows, and with B's rows held in L1 the four-row tile ran about 10% faster
+/// (PERFORMANCE.md, "x·W eight rows at a time"). Each lane still adds its products in the
+/// order of the steps, fused once each.
+#[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
+#[inline(never)]
+pub(super) fn split_tile8_f32(
+    rows: [&[f32]; 8],
+    b_rows: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    i0: usize,
+    accumulate: bool,
+) -> usize {
+    const HEAD: usize = 48;
+    const COLS: usize = PAIR_COLS;
+    let kc = rows[0].len();
+    let mut head = [[_mm512_setzero_ps(); 3]; 8];
+    let mut tail = _mm512_setzero_ps();
+    if accumulate {
+        let mut start = [0.0; 16];
+        for (r, head) in head.iter_mut().enumerate() {
+            let at = (i0 + r) * ldc;
+            let row = &c[at..at + COLS];
+            for (v, s) in head.iter_mut().enumerate() {
+                *s = load::f32x16_first(&row[v * 16..]);
+            }
+            start[2 * r..2 * r + COLS - HEAD].copy_from_slice(&row[HEAD..]);
+        }
+        tail = load_f32(&start);
+    }
+    // B's rows as arrays: a step's reads need no check of their bounds.
+    let (b_steps, _) = b_rows.as_chunks::<COLS>();
+    let whole = kc.min(b_steps.len());
+    // Lane 2r and 2r + 1 take row r's value.
+    let pairs = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    macro_rules! step {
+        ($sums:expr, $b:expr, $a:expr) => {{
+            let (mut head, tail): ([[__m512; 3]; 8], __m512) = $sums;
+            let (b, a): (&[f32; COLS], &[f32; 8]) = ($b, $a);
+            let (chunks, b0, b1) = match b.as_chunks::<16>() {
+                (chunks, &[b0, b1]) => (chunks, b0, b1),
+                _ => unreachable!("three vectors and two values"),
+            };
+            let bv: [__m512; 3] = core::array::from_fn(|v| load_f32(&chunks[v]));
+            for (sums, &a) in head.iter_mut().zip(a) {
+                let a = _mm512_set1_ps(a);
+                for (s, &b) in sums.iter_mut().zip(&bv) {
+                    *s = _mm512_fmadd_ps(a, b, *s);
+                }
+            }
+            let b_tail = _mm512_setr_ps(
+                b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1, b0, b1,
+            );
+            let row = _mm256_setr_ps(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+            let a_tail = _mm512_permutexvar_ps(pairs, _mm512_castps256_ps512(row));
+            (head, _mm512_fmadd_ps(a_tail, b_tail, tail))
+        }};
+    }
+    // Sixteen steps from `q0` of the eight rows into `out`, step `s` at `slot8(s)`: rows
+    // paired, then four rows of a step in each 128-bit lane, then each lane's step beside the
+    // same step of the other four rows.
+    macro_rules! lay_out {
+        ($q0:expr, $out:expr) => {{
+            let (q0, out): (usize, &mut [f32; 128]) = ($q0, $out);
+            let v: [__m512; 8] = core::array::from_fn(|r| match rows[r][q0..q0 + 16].try_into() {
+                Ok(a) => load::f32x16(a),
+                Err(_) => unreachable!("sixteen values"),
+            });
+            let pd = _mm512_castps_pd;
+            let ps = _mm512_castpd_ps;
+            let low = |x, y| pd(_mm512_unpacklo_ps(x, y));
+            let high = |x, y| pd(_mm512_unpackhi_ps(x, y));
+            let (t0, t1) = (low(v[0], v[1]), high(v[0], v[1]));
+            let (t2, t3) = (low(v[2], v[3]), high(v[2], v[3]));
+            let (t4, t5) = (low(v[4], v[5]), high(v[4], v[5]));
+            let (t6, t7) = (low(v[6], v[7]), high(v[6], v[7]));
+            let steps = [
+                (
+                    ps(_mm512_unpacklo_pd(t0, t2)),
+                    ps(_mm512_unpacklo_pd(t4, t6)),
+                ),
+                (
+                    ps(_mm512_unpackhi_pd(t0, t2)),
+                    ps(_mm512_unpackhi_pd(t4, t6)),
+                ),
+                (
+                    ps(_mm512_unpacklo_pd(t1, t3)),
+                    ps(_mm512_unpacklo_pd(t5, t7)),
+                ),
+                (
+                    ps(_mm512_unpackhi_pd(t1, t3)),
+                    ps(_mm512_unpackhi_pd(t5, t7)),
+                ),
+            ];
+            let first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+            let last =
+                _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+            let (records, _) = out.as_chunks_mut::<16>();
+            for (j, (low, high)) in steps.into_iter().enumerate() {
+                store::f32x16(
+                    &mut records[2 * j],
+                    _mm512_permutex2var_ps(low, first, high),
+                );
+                store::f32x16(
+                    &mut records[2 * j + 1],
+                    _mm512_permutex2var_ps(low, last, high),
+                );
+            }
+        }};
+    }
+    let blocks = whole / 16;
+    let mut laid = Laid([[0.0; 128]; 2]);
+    let laid = &mut laid.0;
+    if blocks > 0 {
+        lay_out!(0, &mut laid[0]);
+    }
+    let mut sums = (head, tail);
+    let (b_blocks, _) = b_steps[..16 * blocks].as_chunks::<16>();
+    for (g, b_block) in b_blocks.iter().enumerate() {
+        // The next block's copy first, so that it runs beside this block's multiply-adds.
+        if g + 1 < blocks {
+            lay_out!(16 * (g + 1), &mut laid[(g + 1) % 2]);
+        }
+        let here = &laid[g % 2];
+        for (s, b) in b_block.iter().enumerate() {
+            let a: &[f32; 8] = match here[slot8(s)..][..8].try_into() {
+                Ok(a) => a,
+                Err(_) => unreachable!("eight values"),
+            };
+            sums = step!(sums, b, a);
+        }
+    }
+    for (q, b) in b_steps.iter().enumerate().take(whole).skip(16 * blocks) {
+        let a: [f32; 8] = core::array::from_fn(|r| rows[r][q]);
+        sums = step!(sums, b, &a);
+    }
+    let (head, tail) = sums;
+    let mut last = [0.0; 16];
+    store::f32x16(&mut last, tail);
+    for (r, head) in head.iter().enumerate() {
+        let at = (i0 + r) * ldc;
+        let row = &mut c[at..at + COLS];
+        for (v, &s) in head.iter().enumerate() {
+            store::f32x16_first(&mut row[v * 16..], s);
+        }
+        row[HEAD..].copy_from_slice(&last[2 * r..2 * r + COLS - HEAD]);
+    }
+    whole
+}
+
 /// Columns of B a step of [`split_tile_f32`] reads: three vectors, then four for the last.
 const SPLIT_WIDTH: usize = 52;
 
@@ -401,19 +578,22 @@ pub(super) fn split_tile_f32<const COLS: usize>(
         }
         tail = load_f32(&start);
     }
-    let whole = panel.within(ldb, SPLIT_WIDTH, b_rows.len());
-    let b_row = |q: usize| -> &[f32; SPLIT_WIDTH] {
-        match b_rows[q * ldb..][..SPLIT_WIDTH].try_into() {
-            Ok(b) => b,
-            Err(_) => unreachable!("a slice of SPLIT_WIDTH values"),
+    // B's values a step reads: the head's, then the last vector's (two or four).
+    let width = HEAD + lanes;
+    let whole = panel.within(ldb, width, b_rows.len());
+    let b_row = |q: usize| -> (&[f32; HEAD], &[f32]) {
+        let (head, last) = b_rows[q * ldb..][..width].split_at(HEAD);
+        match head.try_into() {
+            Ok(head) => (head, last),
+            Err(_) => unreachable!("a slice of HEAD values"),
         }
     };
     // B's row first, then each of A's values broadcast where it is read (see `step!`).
     macro_rules! split_step {
         ($sums:expr, $b:expr, [$a0:expr, $a1:expr, $a2:expr, $a3:expr]) => {{
             let (mut head, mut tail): ([[__m512; 3]; 4], __m512) = $sums;
-            let b: &[f32; SPLIT_WIDTH] = $b;
-            let (chunks, last) = b.as_chunks::<16>();
+            let (b, last): (&[f32; HEAD], &[f32]) = $b;
+            let (chunks, _) = b.as_chunks::<16>();
             let bv: [__m512; 3] = core::array::from_fn(|v| load_f32(&chunks[v]));
             let a = [
                 _mm512_set1_ps(*$a0),

@@ -779,6 +779,10 @@ pub(super) fn row_blocks<
         0
     };
     let passes = k.div_ceil(pass_length::<I, T>(n));
+    // Two blocks read in place may run as one tile of eight rows, where the unit has one for
+    // `n` columns (MNIST's 50 on AVX-512, see `VectorTile::vector_pair`): the second block is
+    // then skipped.
+    let pairs = !TA && !DENSE && WIDE_ROWS && I::WIDE && n == 50;
     // Up to 64 blocks at a time, so that each pass's rows of B serve all of them in turn from
     // the L1 cache.
     for g0 in rows.clone().step_by(64 * MR) {
@@ -797,7 +801,11 @@ pub(super) fn row_blocks<
         for pass in 0..passes {
             let kc = k / passes + usize::from(pass < k % passes);
             let (bp, ldb) = (&b[p0 * n..], n);
+            let mut paired = false;
             for (bit, i0) in group.clone().step_by(MR).enumerate() {
+                if core::mem::take(&mut paired) {
+                    continue;
+                }
                 if DENSE {
                     let panel = if I::WIDE {
                         // AVX-512's tiles read Aᵀ's steps in place (see `strided`).
@@ -846,6 +854,26 @@ pub(super) fn row_blocks<
                             Panel::Packed(&packed)
                         }
                     };
+                    let next = 2 << bit;
+                    if let Panel::Rows(first) = panel
+                        && pairs
+                        && i0 + 2 * MR <= group.end
+                        && (ALL || blocks & next != 0)
+                        && let Some(Panel::Rows(second)) =
+                            in_place::<T, MR>(a, lda, i0 + MR, p0, kc, filled & next != 0)
+                    {
+                        let mut rows = [first[0]; 2 * MR];
+                        rows[..MR].copy_from_slice(&first);
+                        rows[MR..].copy_from_slice(&second);
+                        if let Some(done) = isa.vector_pair(rows, bp, ldb, n, c, n, i0, p0 > 0) {
+                            for (i, rows) in [(i0, first), (i0 + MR, second)] {
+                                let panel = Panel::Rows(rows);
+                                add_steps(isa, panel, done..kc, bp, ldb, n, c, n, i, MR, 0);
+                            }
+                            paired = true;
+                            continue;
+                        }
+                    }
                     let end = if i0 < group.start + down { n - tail } else { n };
                     strip::<_, T, TA, MR, NR, NR2>(isa, panel, bp, ldb, c, n, end, i0, MR, p0 > 0);
                 }

@@ -332,6 +332,26 @@ pub(super) trait VectorTile: Sized {
         None
     }
 
+    /// The unit's own tile of two blocks of rows read in place (`rows`, eight of them) and
+    /// `cols` columns, for the steps it can take (how many: the caller adds the others), or
+    /// `None`: AVX-512's [`split_tile8_f32`](super::avx512::split_tile8_f32), f32 and 50
+    /// columns (MNIST's), B's rows side by side (asked by `row_blocks`).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn vector_pair<T: Float>(
+        self,
+        _rows: [&[T]; 8],
+        _b_rows: &[T],
+        _ldb: usize,
+        _cols: usize,
+        _c: &mut [T],
+        _ldc: usize,
+        _i0: usize,
+        _accumulate: bool,
+    ) -> Option<usize> {
+        None
+    }
+
     /// `acc[j] = acc[j] + a·b[j]` for every `j`, fused, in the unit's own vectors
     /// ([`avx512::add_row_f32`](super::avx512::add_row_f32) or `add_row_f64`, AVX2's
     /// [`avx2::add_row_f32`](super::avx2::add_row_f32) or `add_row_f64`), where the unit has
@@ -476,6 +496,32 @@ impl VectorTile for Avx512 {
             (8, 8 | 24 | 32) => run!(tile_f64, as_f64, f64s, f64s_mut; 8 => 1, 24 => 3, 32 => 4),
             _ => None,
         }
+    }
+
+    #[inline(always)]
+    fn vector_pair<T: Float>(
+        self,
+        rows: [&[T]; 8],
+        b_rows: &[T],
+        ldb: usize,
+        cols: usize,
+        c: &mut [T],
+        ldc: usize,
+        i0: usize,
+        accumulate: bool,
+    ) -> Option<usize> {
+        use super::avx512::{PAIR_COLS, split_tile8_f32};
+        if (cols, ldb) != (PAIR_COLS, PAIR_COLS) {
+            return None;
+        }
+        let (b, c) = (T::f32s(b_rows)?, T::f32s_mut(c)?);
+        let mut a: [&[f32]; 8] = [&[]; 8];
+        for (a, row) in a.iter_mut().zip(rows) {
+            *a = T::f32s(row)?;
+        }
+        // SAFETY: a value of `Avx512` is made only by its `detect`, which found AVX-512 F, VL,
+        // BW and DQ, AVX2 and FMA on this CPU: the function's instructions exist here.
+        Some(unsafe { split_tile8_f32(a, b, c, ldc, i0, accumulate) })
     }
 
     #[inline(always)]
@@ -811,6 +857,16 @@ pub(super) mod store {
 #[cfg(all(detect, fused))]
 pub(super) mod load {
     use core::arch::x86_64::{__m512, __m512d, _mm512_maskz_loadu_pd, _mm512_maskz_loadu_ps};
+
+    /// The sixteen values of `src`: one unaligned load, which the compiler keeps whole (built
+    /// from its lanes, a load next to shuffles was split into pieces and inserts).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(in super::super) fn f32x16(src: &[f32; 16]) -> __m512 {
+        // SAFETY: `src` is sixteen `f32` this function may read, and the unaligned load needs
+        // no alignment; AVX-512 F is there (`target_feature`).
+        unsafe { core::arch::x86_64::_mm512_loadu_ps(src.as_ptr()) }
+    }
 
     /// The first `src.len()` values of `src` (all sixteen if it is longer), the other lanes 0:
     /// one masked load, where a copy of a run-time length is a call to `memcpy`.

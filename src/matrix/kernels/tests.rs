@@ -107,7 +107,8 @@ macro_rules! check_kernels_bit_for_bit {
 /// (784 and 1024 steps), 64 steps at a time or not (1024 = 16·64, 1000); and the tiles of
 /// 512-bit vectors: 48 columns and one more tile of up to 64 (49 to 64, 100 = 48 + 52, 113;
 /// 49 to 52 split: four rows' last two columns in half a vector, or their last three or four
-/// in a whole one),
+/// in a whole one; 50 columns two blocks at a time, eight rows' last two columns in one
+/// vector, with 16 steps laid out at a time or fewer: 9, 16, 37 and 300 rows),
 /// A·Bᵀ in tiles of 64 (200).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
