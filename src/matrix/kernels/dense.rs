@@ -1546,6 +1546,41 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                             j0 + j,
                             acc,
                         );
+                    } else if I::WIDE && 4 * (cols - j) <= NR {
+                        // One 512-bit vector's columns or fewer (dY·Wᵀ's last 16 of 784): a tile
+                        // one vector wide, not the strip's four, three of which would only read
+                        // the buffer's stale lanes (the strip's step took as long as a whole
+                        // strip's).
+                        let w = cols - j;
+                        if T::BYTES == 4 {
+                            micro::<_, T, MR, 16, false>(
+                                isa,
+                                panel,
+                                b_rows,
+                                NT_STRIP,
+                                w,
+                                c,
+                                n,
+                                i0,
+                                rows,
+                                j0 + j,
+                                acc,
+                            );
+                        } else {
+                            micro::<_, T, MR, 8, false>(
+                                isa,
+                                panel,
+                                b_rows,
+                                NT_STRIP,
+                                w,
+                                c,
+                                n,
+                                i0,
+                                rows,
+                                j0 + j,
+                                acc,
+                            );
+                        }
                     } else {
                         let w = cols - j;
                         micro::<_, T, MR, NR, false>(

@@ -109,7 +109,8 @@ macro_rules! check_kernels_bit_for_bit {
 /// 49 to 52 split: four rows' last two columns in half a vector, or their last three or four
 /// in a whole one; 50 columns two blocks at a time, eight rows' last two columns in one
 /// vector, with 16 steps laid out at a time or fewer: 9, 16, 37 and 300 rows),
-/// A·Bᵀ in tiles of 64 (200).
+/// A·Bᵀ in tiles of 64 (200), and its last 16 columns or fewer in one vector's tile when B is
+/// copied a strip at a time (208 = 3·64 + 16 and 130 = 2·64 + 2, 100 and 200 steps).
 const SHAPES: &[(usize, usize, usize)] = &[
     (1, 1, 1),
     (3, 5, 7),
@@ -143,6 +144,7 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (64, 50, 200),
     (12, 70, 51),
     (9, 300, 52),
+    (8, 100, 208),
 ];
 
 /// Runs `check` on every vector unit this machine has: the build's own, and the ones chosen
