@@ -1529,73 +1529,41 @@ pub(super) fn nt_driver<I: Isa, T: Float, const NR: usize>(
                     }
                 };
                 for j in (0..cols).step_by(NR) {
-                    let (b_rows, acc) = (&bt[j..], p0 > 0);
+                    let (b_rows, acc, w) = (&bt[j..], p0 > 0, cols - j);
+                    // The tile `$nr` wide on this block, storing `$w` columns.
+                    macro_rules! tile {
+                        ($nr:tt, $w:expr) => {
+                            micro::<_, T, MR, $nr, false>(
+                                isa,
+                                panel,
+                                b_rows,
+                                NT_STRIP,
+                                $w,
+                                c,
+                                n,
+                                i0,
+                                rows,
+                                j0 + j,
+                                acc,
+                            )
+                        };
+                    }
                     // A whole tile with its width a constant, so that its rows are stored as
                     // vectors, not by calls to `memcpy` (a tenth of the time otherwise).
-                    if cols - j >= NR {
-                        micro::<_, T, MR, NR, false>(
-                            isa,
-                            panel,
-                            b_rows,
-                            NT_STRIP,
-                            NR,
-                            c,
-                            n,
-                            i0,
-                            rows,
-                            j0 + j,
-                            acc,
-                        );
-                    } else if I::WIDE && 4 * (cols - j) <= NR {
+                    if w >= NR {
+                        tile!(NR, NR);
+                    } else if I::WIDE && 4 * w <= NR {
                         // One 512-bit vector's columns or fewer (dY·Wᵀ's last 16 of 784): a tile
                         // one vector wide, not the strip's four, three of which would only read
                         // the buffer's stale lanes (the strip's step took as long as a whole
                         // strip's).
-                        let w = cols - j;
                         if T::BYTES == 4 {
-                            micro::<_, T, MR, 16, false>(
-                                isa,
-                                panel,
-                                b_rows,
-                                NT_STRIP,
-                                w,
-                                c,
-                                n,
-                                i0,
-                                rows,
-                                j0 + j,
-                                acc,
-                            );
+                            tile!(16, w);
                         } else {
-                            micro::<_, T, MR, 8, false>(
-                                isa,
-                                panel,
-                                b_rows,
-                                NT_STRIP,
-                                w,
-                                c,
-                                n,
-                                i0,
-                                rows,
-                                j0 + j,
-                                acc,
-                            );
+                            tile!(8, w);
                         }
                     } else {
-                        let w = cols - j;
-                        micro::<_, T, MR, NR, false>(
-                            isa,
-                            panel,
-                            b_rows,
-                            NT_STRIP,
-                            w,
-                            c,
-                            n,
-                            i0,
-                            rows,
-                            j0 + j,
-                            acc,
-                        );
+                        tile!(NR, w);
                     }
                 }
             }
