@@ -374,7 +374,7 @@ pub(super) const PAIR_COLS: usize = 50;
 /// the last two columns of all eight rows in one vector, `[a₀ a₀ a₁ a₁ … a₇ a₇] · [b₄₈ b₄₉ b₄₈
 /// b₄₉ …]`, 25 multiply-adds for 400 of a step's products where two blocks of four take 26
 /// and six shuffles. Its `a`s come from a copy of sixteen steps at a time, the eight rows'
-/// values of each step side by side (16 shuffles for the sixteen, then one permutation a
+/// values of each step side by side (24 shuffles for the sixteen, then one permutation a
 /// step), made while the steps before it run. Each row of B is read once for eight rows of A,
 /// not four: a pass of B (about 40 KB) does not quite stay in a 48 KB L1 cache beside A's
 /// rows, and with B's rows held in L1 the four-row tile ran about 10% faster
@@ -509,9 +509,22 @@ pub(super) fn split_tile8_f32(
             sums = step!(sums, b, a);
         }
     }
-    for (q, b) in b_steps.iter().enumerate().take(whole).skip(16 * blocks) {
-        let a: [f32; 8] = core::array::from_fn(|r| rows[r][q]);
-        sums = step!(sums, b, &a);
+    // The last few steps laid out one value at a time into the free record, then run the same
+    // way: gathered into registers instead, their eight values pushed the sums onto the stack.
+    let (q0, rest) = (16 * blocks, &b_steps[16 * blocks..whole]);
+    let free = &mut laid[blocks % 2];
+    for s in 0..rest.len() {
+        for (r, row) in rows.iter().enumerate() {
+            free[slot8(s) + r] = row[q0 + s];
+        }
+    }
+    let free = &laid[blocks % 2];
+    for (s, b) in rest.iter().enumerate() {
+        let a: &[f32; 8] = match free[slot8(s)..][..8].try_into() {
+            Ok(a) => a,
+            Err(_) => unreachable!("eight values"),
+        };
+        sums = step!(sums, b, a);
     }
     let (head, tail) = sums;
     let mut last = [0.0; 16];
@@ -527,12 +540,13 @@ pub(super) fn split_tile8_f32(
     whole
 }
 
-/// Columns of B a step of [`split_tile_f32`] reads: three vectors, then four for the last.
+/// The most columns of B a step of [`split_tile_f32`] reads: three vectors, then four for the
+/// last (two for 49 or 50 columns).
 const SPLIT_WIDTH: usize = 52;
 
 /// `c[i0 + r][j0 + j] (+)= Σ_q a[q][r] · b_rows[q·ldb + j]` for `r < rows`, `j < COLS` (49 to
-/// 52: MNIST's 50), over the first steps of `panel` whose 52 values of B lie within `b_rows`;
-/// returns how many steps that was (the caller adds the others to `c`, in order).
+/// 52: MNIST's 50), over the first steps of `panel` whose values of B (50 or 52) lie within
+/// `b_rows`; returns how many steps that was (the caller adds the others to `c`, in order).
 ///
 /// The first 48 columns are a 4 × 48 tile; the last columns of all four rows share one
 /// vector, its `a`s put together from the broadcasts the 4 × 48 tile makes anyway. Thirteen
