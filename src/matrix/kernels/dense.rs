@@ -780,9 +780,9 @@ pub(super) fn row_blocks<
     };
     let passes = k.div_ceil(pass_length::<I, T>(n));
     // Two blocks read in place may run as one tile of eight rows, where the unit has one for
-    // `n` columns (MNIST's 50 on AVX-512, see `VectorTile::vector_pair`): the second block is
-    // then skipped.
-    let pairs = !TA && !DENSE && WIDE_ROWS && I::WIDE && n == 50;
+    // `n` columns (MNIST's 50 of f32 on AVX-512, see `VectorTile::vector_pair`): the second
+    // block is then skipped.
+    let pairs = !TA && !DENSE && WIDE_ROWS && I::WIDE && T::BYTES == 4 && n == 50;
     // Up to 64 blocks at a time, so that each pass's rows of B serve all of them in turn from
     // the L1 cache.
     for g0 in rows.clone().step_by(64 * MR) {
