@@ -362,6 +362,15 @@ const fn slot8(s: usize) -> usize {
     32 * (s % 4) + 8 * (s / 4)
 }
 
+/// Step `s`'s eight values in a record laid out by [`split_tile8_f32`] (`s` < 16).
+#[inline(always)]
+fn step8(record: &[f32; 128], s: usize) -> &[f32; 8] {
+    match record[slot8(s)..].first_chunk() {
+        Some(a) => a,
+        None => unreachable!("eight values"),
+    }
+}
+
 /// Columns of B and C that [`split_tile8_f32`] takes: MNIST's 50.
 pub(super) const PAIR_COLS: usize = 50;
 
@@ -502,11 +511,7 @@ pub(super) fn split_tile8_f32(
         }
         let here = &laid[g % 2];
         for (s, b) in b_block.iter().enumerate() {
-            let a: &[f32; 8] = match here[slot8(s)..][..8].try_into() {
-                Ok(a) => a,
-                Err(_) => unreachable!("eight values"),
-            };
-            sums = step!(sums, b, a);
+            sums = step!(sums, b, step8(here, s));
         }
     }
     // The last few steps laid out one value at a time into the free record, then run the same
@@ -520,11 +525,7 @@ pub(super) fn split_tile8_f32(
     }
     let free = &laid[blocks % 2];
     for (s, b) in rest.iter().enumerate() {
-        let a: &[f32; 8] = match free[slot8(s)..][..8].try_into() {
-            Ok(a) => a,
-            Err(_) => unreachable!("eight values"),
-        };
-        sums = step!(sums, b, a);
+        sums = step!(sums, b, step8(free, s));
     }
     let (head, tail) = sums;
     let mut last = [0.0; 16];
