@@ -503,8 +503,8 @@ pub(super) enum Panel<'a, T, const R: usize> {
     /// of the block is `rows[r]`, one value per step. Packing it would copy every value to
     /// skip nothing (a fifth of a dense product's time).
     Rows([&'a [T]; R]),
-    /// A block of Aᵀ's rows without a zero, read in place: step `q`'s `R` values lie side by
-    /// side at `a[q·lda..]`, one of A's rows (see [`strided`]).
+    /// A block of Aᵀ's rows read whole, in place (see [`driver`]): step `q`'s `R` values lie
+    /// side by side at `a[q·lda..]`, one of A's rows (see [`strided`]).
     Strided {
         a: &'a [T],
         lda: usize,
@@ -637,7 +637,7 @@ impl<'a, T: Float, const R: usize> Panel<'a, T, R> {
 
 /// Rows `i0 .. i0 + R` of Aᵀ (A's columns), steps `p0 .. p0 + kc`, read in place
 /// ([`Panel::Strided`]): each step's `R` values are side by side in one of A's rows, `lda`
-/// apart from the next. For an Aᵀ without zeros, on AVX-512 only: there the copy
+/// apart from the next. For an Aᵀ read whole (see [`driver`]), on AVX-512 only: there the copy
 /// ([`copy_t4`]) was a sixth of a dense 784×100·100×50 product's time, and a step of 12 or 16
 /// multiply-adds absorbs the strided loop's few more instructions; AVX2's 4 × 16 tile, bound
 /// by how fast its instructions issue, was slower so (PERFORMANCE.md, "Aᵀ read in place on
@@ -704,9 +704,19 @@ pub(super) fn driver<I: Isa, T: Float, const TA: bool, const NR: usize, const NR
     }
     let full = m - m % MR;
     if full > 0 {
-        // Aᵀ without a single zero has no step to skip: its blocks are copied four at a time
-        // (see `copy_t4`). Checking stops at the first zero, so sparse data pay nothing.
-        let dense = TA && WIDE_ROWS && no_zero(a);
+        // Aᵀ's blocks are read whole, zeros and all (copied four at a time, see `copy_t4`, or
+        // on 512-bit units read in place, see `strided`), where leaving out its all-zero steps
+        // would add the same: B has no infinity or NaN (an added `0·b` is then ±0: see "Zero
+        // skipping is exact"), or A has no zero. And only where A looks dense, its first and
+        // last rows without a zero; otherwise its blocks are packed, all-zero steps left out.
+        // So sparse data pay for a few values, and a dense Aᵀ·B for a pass over B, which its
+        // tiles read next, rather than over all of A (PERFORMANCE.md, "xᵀ·dY without a pass
+        // over x").
+        let dense = TA
+            && WIDE_ROWS
+            && no_zero(&a[..m])
+            && no_zero(&a[(k - 1) * lda..][..m])
+            && (T::all_finite(&b[..k * n]) || no_zero(a));
         if TA || !WIDE_ROWS {
             if dense {
                 isa.row_blocks::<T, TA, NR, NR2, true, true>(a, lda, b, c, 0..full, k, n, 0, 0);
@@ -742,7 +752,7 @@ pub(super) fn driver<I: Isa, T: Float, const TA: bool, const NR: usize, const NR
 /// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`: all of them (`ALL`), or
 /// those whose bit is set in `blocks` (`rows` then make one group of at most 64 blocks).
 /// `filled`: the blocks of such a group whose first row has no zero (see [`in_place`]).
-/// `DENSE`: A is Aᵀ and has no zero (see [`copy_t4`]). Separate instances, so that the usual
+/// `DENSE`: A is Aᵀ, read whole (see [`driver`] and [`copy_t4`]). Separate instances, so that the usual
 /// one compiles as before.
 ///
 /// Called as `isa.row_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
@@ -907,13 +917,14 @@ pub(super) fn pass_length_for(l1: usize, row: usize) -> usize {
     }
 }
 
-/// Packs the four blocks of rows `i0 .. i0 + 4·R` of `aᵀ` (steps `p0 .. p0 + kc`) for an A
-/// without zeros, on 256-bit units (AVX-512's tiles read them in place: [`strided`]): every
+/// Packs the four blocks of rows `i0 .. i0 + 4·R` of `aᵀ` (steps `p0 .. p0 + kc`) for an Aᵀ
+/// read whole (see [`driver`]), on 256-bit units (AVX-512's tiles read them in place: [`strided`]): every
 /// step, no check, and each step's `4·R` values read at once (a 64-byte line for f32). Packed
 /// one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of its time packing: each
 /// block reads a line of each of its 100 steps, 3 KB apart, which the tiles between two blocks
-/// push out of the L1 cache, and lists its non-zero steps one by one. The same steps in the
-/// same order as `pack` (which would list them all), so the same sums.
+/// push out of the L1 cache, and lists its non-zero steps one by one. All the steps, in
+/// order: where `driver` reads Aᵀ whole, a step `pack` would leave out adds nothing to a sum
+/// (but the sign of an underflowed zero, see the module's notes).
 #[inline(always)]
 pub(super) fn copy_t4<T: Float, const R: usize>(
     quad: &mut [PackedA<T, R>; 4],

@@ -12,9 +12,11 @@
 //! A·Bᵀ, copied transposed: whole if B has at most 12 288 values, else 64 columns at a time).
 //! A block of rows of A with no all-zero step is
 //! read in place instead: packing it would copy every value to skip nothing (one whose first
-//! row has no zero, unchecked: see `in_place`). An Aᵀ without a
-//! zero is copied four blocks at a time, its steps unlisted (see `copy_t4`), or on 512-bit
-//! vectors read in place, each step's four values side by side in a row of A (`strided`).
+//! row has no zero, unchecked: see `in_place`). An Aᵀ that looks dense (its first and last
+//! rows without a zero) is read whole, if no step it could skip would change a sum (B has no
+//! infinity or NaN, below, or A no zero at all): copied four blocks at a time, its steps
+//! unlisted (see `copy_t4`), or on 512-bit vectors read in place, each step's four values
+//! side by side in a row of A (`strided`).
 //!
 //! **Same order everywhere.** Every output element is accumulated as `((a₀b₀ + a₁b₁) + a₂b₂) …`
 //! in the order of the inner index, one [`Float::add_product`] per step: fused (one rounding)
@@ -29,7 +31,9 @@
 //! the accumulator is −0. Accumulators start at +0; unfused, they never become −0 (a product
 //! that rounds to −0, added to +0, gives +0), but fused, a negative product too small to round
 //! to anything but zero (below 2⁻¹⁵⁰ in f32) leaves −0, which an added `0·b` would make +0
-//! again: equal as numbers, not in the sign bit (`tests/matrix_ops.rs` pins it). MNIST images
+//! again: equal as numbers, not in the sign bit (`tests/matrix_ops.rs` pins it). Aᵀ read
+//! whole (above) adds its all-zero steps, so there only the sign of such a zero can differ
+//! from the skipping sum; the same on every unit, whose choice is the same. MNIST images
 //! are about 80% zero pixels, so the products with a batch of images (Affine's `x·W` and
 //! `xᵀ·dY`) skip most of their work; on dense data the list of steps is simply all of them.
 //!

@@ -396,11 +396,87 @@ fn check_listing<I: Isa + core::fmt::Debug>(isa: I) -> bool {
     own
 }
 
+/// Checks that `gemm_tn` leaves out Aᵀ's all-zero steps wherever B could tell, on `isa`: Aᵀ
+/// (200 × 100, 50 columns: MNIST's `xᵀ·dY` made smaller) looks dense, its first and last steps
+/// without a zero, but step 37 is all zero. With B finite, the sums equal a plain sequential
+/// sum (adding `0·b` changes none of them); with B infinite at step 37, they are those of the
+/// sum without that step (a skipped `0·∞` is not NaN); and where A has no zero at all, an
+/// infinite B gives the plain sum's infinities.
+fn check_skipping<I: Isa + core::fmt::Debug, T: Float>(isa: I) {
+    let (m, k, n) = (200, 100, 50);
+    let mut rng = Rng(11);
+    let mut at: Vec<T> = (0..k * m)
+        .map(|_| {
+            T::from_f64(
+                rng.uniform(0.5, 1.0) * [-1.0, 1.0][usize::from(rng.uniform(0.0, 1.0) < 0.5)],
+            )
+        })
+        .collect();
+    let b_finite: Vec<T> = (0..k * n)
+        .map(|_| T::from_f64(rng.uniform(-1.0, 1.0)))
+        .collect();
+    let mut b_infinite = b_finite.clone();
+    b_infinite[37 * n + 5] = T::from_f64(f64::INFINITY);
+    // `c[i][j]` summed over the steps `p` for which `take(p)` holds, in order.
+    let sum = |at: &[T], b: &[T], take: &dyn Fn(usize) -> bool| -> Vec<u64> {
+        let mut c = vec![0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let s = (0..k)
+                    .filter(|&p| take(p))
+                    .fold(T::ZERO, |s, p| s.add_product(at[p * m + i], b[p * n + j]));
+                c[i * n + j] = s.to_f64().to_bits();
+            }
+        }
+        c
+    };
+    let run = |at: &[T], b: &[T]| -> Vec<u64> {
+        let mut c = vec![T::from_f64(f64::NAN); m * n];
+        gemm_tn_on(isa, at, b, &mut c, k, m, n);
+        c.iter().map(|v| v.to_f64().to_bits()).collect()
+    };
+    // The first sum that differs, named, rather than 10 000 of them.
+    let same = |got: Vec<u64>, expected: &[u64], case: &str| {
+        if let Some(at) = (0..m * n).find(|&at| got[at] != expected[at]) {
+            panic!(
+                "{case}, {} bytes a value, on {isa:?}: c[{}][{}] is {}, not {}",
+                T::BYTES,
+                at / n,
+                at % n,
+                f64::from_bits(got[at]),
+                f64::from_bits(expected[at])
+            );
+        }
+    };
+    at[37 * m..38 * m].fill(T::ZERO);
+    let all = |_| true;
+    same(run(&at, &b_finite), &sum(&at, &b_finite, &all), "B finite");
+    let skipped = sum(&at, &b_infinite, &|p| p != 37);
+    same(
+        run(&at, &b_infinite),
+        &skipped,
+        "B infinite at the zero step",
+    );
+    assert!(
+        skipped.iter().all(|v| f64::from_bits(*v).is_finite()),
+        "the sums without step 37 are finite"
+    );
+    at[37 * m..38 * m].fill(T::ONE);
+    let plain = sum(&at, &b_infinite, &all);
+    same(
+        run(&at, &b_infinite),
+        &plain,
+        "A without a zero, B infinite",
+    );
+    assert!(plain.iter().any(|v| f64::from_bits(*v).is_infinite()));
+}
+
 /// A unit the checks run on, as a trait object (`Isa` itself has generic methods).
 trait UnitCheck {
     fn f32(&self);
     fn f64(&self);
     fn listing(&self) -> bool;
+    fn skipping(&self);
     #[cfg(feature = "alloc")]
     fn sparse_f32(&self);
     #[cfg(feature = "alloc")]
@@ -416,6 +492,10 @@ impl<I: Isa + core::fmt::Debug> UnitCheck for I {
     }
     fn listing(&self) -> bool {
         check_listing(*self)
+    }
+    fn skipping(&self) {
+        check_skipping::<_, f32>(*self);
+        check_skipping::<_, f64>(*self);
     }
     #[cfg(feature = "alloc")]
     fn sparse_f32(&self) {
@@ -441,6 +521,15 @@ fn kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
 #[test]
 fn f64_kernels_equal_a_sequential_sum_bit_for_bit_dense_and_sparse() {
     on_every_unit(|unit| unit.f64());
+}
+
+/// Aᵀ·B reads a dense-looking Aᵀ whole, zeros and all, only where that adds what leaving out
+/// its all-zero steps would: with B finite, its sums are a plain sequential sum's; with B
+/// infinite at an all-zero step, that step is still left out (not NaN), on every unit and for
+/// f32 and f64.
+#[test]
+fn a_transposed_product_leaves_out_all_zero_steps_wherever_b_could_tell() {
+    on_every_unit(|unit| unit.skipping());
 }
 
 /// The products of sparse rows, row by row and from values listed by column, equal a plain
