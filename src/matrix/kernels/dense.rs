@@ -752,8 +752,8 @@ pub(super) fn driver<I: Isa, T: Float, const TA: bool, const NR: usize, const NR
 /// Rows `rows` (a multiple of [`MR`] of them) in blocks of `MR`: all of them (`ALL`), or
 /// those whose bit is set in `blocks` (`rows` then make one group of at most 64 blocks).
 /// `filled`: the blocks of such a group whose first row has no zero (see [`in_place`]).
-/// `DENSE`: A is Aᵀ, read whole (see [`driver`] and [`copy_t4`]). Separate instances, so that the usual
-/// one compiles as before.
+/// `DENSE`: A is Aᵀ, read whole (see [`driver`] and [`copy_t4`]). Separate instances, so that
+/// the usual one compiles as before.
 ///
 /// Called as `isa.row_blocks(…)`: a call of its own, compiled for each unit (see `isa`).
 #[inline(always)]
@@ -918,13 +918,13 @@ pub(super) fn pass_length_for(l1: usize, row: usize) -> usize {
 }
 
 /// Packs the four blocks of rows `i0 .. i0 + 4·R` of `aᵀ` (steps `p0 .. p0 + kc`) for an Aᵀ
-/// read whole (see [`driver`]), on 256-bit units (AVX-512's tiles read them in place: [`strided`]): every
-/// step, no check, and each step's `4·R` values read at once (a 64-byte line for f32). Packed
-/// one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of its time packing: each
-/// block reads a line of each of its 100 steps, 3 KB apart, which the tiles between two blocks
-/// push out of the L1 cache, and lists its non-zero steps one by one. All the steps, in
-/// order: where `driver` reads Aᵀ whole, a step `pack` would leave out adds nothing to a sum
-/// (but the sign of an underflowed zero, see the module's notes).
+/// read whole (see [`driver`]), on 256-bit units (AVX-512's tiles read them in place:
+/// [`strided`]): every step, no check, and each step's `4·R` values read at once (a 64-byte
+/// line for f32). Packed one block at a time, a dense 784×100·100×50 Aᵀ·B spent a quarter of
+/// its time packing: each block reads a line of each of its 100 steps, 3 KB apart, which the
+/// tiles between two blocks push out of the L1 cache, and lists its non-zero steps one by one.
+/// All the steps, in order: where `driver` reads Aᵀ whole, a step `pack` would leave out adds
+/// nothing to a sum (but the sign of an underflowed zero, see the module's notes).
 #[inline(always)]
 pub(super) fn copy_t4<T: Float, const R: usize>(
     quad: &mut [PackedA<T, R>; 4],
