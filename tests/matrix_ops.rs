@@ -76,6 +76,50 @@ fn matmul_matches_naive_triple_loop_at_training_shapes() {
 fn argmax_takes_the_first_of_ties_like_numpy() {
     assert_eq!(argmax(&[0.1, 0.7, 0.7, 0.2]), 1);
     assert_eq!(argmax(&[3.0f32]), 0);
+    assert_eq!(argmax::<f32>(&[]), 0);
+    assert_eq!(argmax(&[-3.0, -1.0, -2.0, -1.0]), 1);
+    assert_eq!(argmax(&[0.0, -0.0, 0.5, 0.5, 0.75]), 4);
+    assert_eq!(argmax(&[-0.0, 0.0]), 0, "−0 and +0 are a tie");
+}
+
+/// Every row of scores (ties, signed zeros, infinities and NaNs among them) gets the index of
+/// the first value greater than all before it, as a scan that keeps the index alone finds it:
+/// a NaN is never greater, and one in first place stays there.
+#[test]
+fn argmax_is_the_first_value_no_other_exceeds() {
+    let pool = [
+        -f64::INFINITY,
+        -1.5,
+        -0.0,
+        0.0,
+        0.25,
+        0.25,
+        1.0,
+        f64::INFINITY,
+        f64::NAN,
+    ];
+    let mut s = 7u64;
+    for n in 1..=12 {
+        for _ in 0..500 {
+            let row: Vec<f64> = (0..n)
+                .map(|_| {
+                    s = s
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    pool[(s >> 33) as usize % pool.len()]
+                })
+                .collect();
+            let mut want = 0;
+            for (i, v) in row.iter().enumerate() {
+                if *v > row[want] {
+                    want = i;
+                }
+            }
+            assert_eq!(argmax(&row), want, "{row:?}");
+            let row32: Vec<f32> = row.iter().map(|&v| v as f32).collect();
+            assert_eq!(argmax(&row32), want, "{row32:?}");
+        }
+    }
 }
 
 /// The library fuses as the run expects, where it says (`CONSTNN_EXPECT_FUSED`, 0 or 1): CI's

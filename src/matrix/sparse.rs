@@ -586,27 +586,21 @@ mod owned {
         /// Whether rows are laid out as lines: they fit the registers of one row's sums.
         pub(crate) const LINED: bool = O * T::BYTES <= 256;
 
-        /// `w` laid out as lines.
+        /// `w` laid out as lines, in room made for it at once (an evaluation makes one for
+        /// every chunk of rows: growing the vectors a row at a time copied them a dozen times).
         pub(crate) fn new(w: &Matrix<T, I, O>) -> Self {
-            let mut lined = Self {
-                main: Vec::new(),
-                tail: Vec::new(),
-            };
-            lined.set(w);
-            lined
-        }
-
-        /// Makes this a copy of `w`, reusing its space.
-        fn set(&mut self, w: &Matrix<T, I, O>) {
-            self.main.clear();
-            self.tail.clear();
             if !Self::LINED {
-                self.tail.extend(w.iter().flatten());
-                return;
+                return Self {
+                    main: Vec::new(),
+                    tail: w.as_flattened().to_vec(),
+                };
             }
+            let mut main = Vec::with_capacity(I * (O / kernels::LINE));
+            let mut tail = Vec::with_capacity(I * (O % kernels::LINE));
             for row in w {
-                kernels::push_lined(row, &mut self.main, &mut self.tail);
+                kernels::push_lined(row, &mut main, &mut tail);
             }
+            Self { main, tail }
         }
 
         /// `out = x · W`.
