@@ -304,7 +304,7 @@ where
             classes.len()
         );
         self.layers.forward_rows(x, |start, scores| {
-            classes_of(x, start, scores, |r, class| classes[r] = class)
+            classes_of(x, start, scores, false, |r, class| classes[r] = class)
         })
     }
 
@@ -318,6 +318,26 @@ where
         &self,
         x: &[R],
         t: &[Lbl],
+    ) -> Result<usize, BatchError> {
+        self.count_correct(x, t, false)
+    }
+
+    /// [`correct`](Self::correct) of rows known to be finite (a trainer checks its sets once,
+    /// not at every evaluation): only the scores are checked.
+    #[cfg(feature = "std")]
+    pub(crate) fn correct_of_finite<R: Row<[T; I]>>(
+        &self,
+        x: &[R],
+        t: &[u8],
+    ) -> Result<usize, BatchError> {
+        self.count_correct(x, t, true)
+    }
+
+    fn count_correct<R: Row<[T; I]>, Lbl: Copy + Into<usize>>(
+        &self,
+        x: &[R],
+        t: &[Lbl],
+        inputs_finite: bool,
     ) -> Result<usize, BatchError> {
         assert_eq!(
             x.len(),
@@ -335,7 +355,7 @@ where
         }
         let mut correct = 0usize;
         self.layers.forward_rows(x, |start, scores| {
-            classes_of(x, start, scores, |r, class| {
+            classes_of(x, start, scores, inputs_finite, |r, class| {
                 correct += usize::from(class == t[r].into());
             })
         })?;
@@ -378,14 +398,18 @@ where
 /// The classes of rows `start..start + scores.len()` of `x` from their `scores`, given to
 /// `f` with each row's number in `x`; the first fault [`check_finite`] finds, if any, after
 /// the rows before it have had their classes.
+/// (`inputs_finite`: the caller has checked every row of `x` already, and only the scores are
+/// checked).
 fn classes_of<T: Float, R: Row<[T; I]>, const I: usize, const O: usize>(
     x: &[R],
     start: usize,
     scores: &[[T; O]],
+    inputs_finite: bool,
     mut f: impl FnMut(usize, usize),
 ) -> Result<(), BatchError> {
     let rows = &x[start..start + scores.len()];
-    let checked = check_finite(R::all_finite(rows), |r| rows[r].non_finite(), scores);
+    let inputs_finite = inputs_finite || R::all_finite(rows);
+    let checked = check_finite(inputs_finite, |r| rows[r].non_finite(), scores);
     let classified = match checked {
         Err(BatchError::NonFiniteInput { row, .. } | BatchError::NonFiniteOutput { row }) => row,
         _ => scores.len(),

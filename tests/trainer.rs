@@ -300,3 +300,58 @@ fn bad_data_sets_are_clear_errors() {
         }
     }
 }
+
+/// A NaN or infinite value in either set stops the run before its first step, with an error
+/// naming the set, the row and the column, whether the rows are dense or sparse: the sets are
+/// checked once, and the evaluations then check only their scores.
+#[test]
+fn a_non_finite_value_in_a_set_is_refused_before_training() {
+    let (mut rows, labels) = data(200, 7);
+    let good = rows.clone();
+    rows[123][5] = f32::NAN;
+    rows[150][2] = f32::INFINITY;
+    let (bad_sparse, good_sparse) = (sparse(&rows), sparse(&good));
+    let bad_sparse: Vec<SparseRow<'_, f32, I>> = bad_sparse.iter().collect();
+    let good_sparse: Vec<SparseRow<'_, f32, I>> = good_sparse.iter().collect();
+    for threads in [1, 2] {
+        let expect = |e: TrainError, set: &str| {
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "checking the {set} set: input row 123 has a NaN or infinite value at \
+                     column 5"
+                )
+            );
+        };
+        let (bad, ok) = (
+            Samples::new(&rows, &labels).unwrap(),
+            Samples::new(&good, &labels).unwrap(),
+        );
+        expect(refused(bad, ok, threads), "training");
+        expect(refused(ok, bad, threads), "test");
+        let (bad, ok) = (
+            Samples::new(&bad_sparse, &labels).unwrap(),
+            Samples::new(&good_sparse, &labels).unwrap(),
+        );
+        expect(refused(bad, ok, threads), "training");
+        expect(refused(ok, bad, threads), "test");
+    }
+}
+
+/// The error of a run on `train` and `test`, checking that it took no step.
+fn refused<X: constnn::input::Row<[f32; I]> + Send + Sync>(
+    train: Samples<'_, X>,
+    test: Samples<'_, X>,
+    threads: usize,
+) -> TrainError {
+    let mut heard = 0;
+    let e = Trainer::<_, 10>::new(Sgd::new(0.1))
+        .iterations(30)
+        .threads(threads)
+        .run(&mut net(3), train, test, NumpyRandom::seed(0), |_| {
+            heard += 1
+        })
+        .unwrap_err();
+    assert_eq!(heard, 0, "no step nor epoch before the error");
+    e
+}
