@@ -148,7 +148,8 @@ pub enum TrainError {
     },
     /// A batch could not be trained on or evaluated (a label out of range, a NaN input).
     Batch {
-        /// What was being done: `"training batch 12"`, `"evaluating the test set"`.
+        /// What was being done: `"checking the training set"`, `"training batch 12"`,
+        /// `"evaluating the test set"`.
         context: String,
         /// What was wrong.
         source: BatchError,
@@ -378,6 +379,9 @@ impl<Opt, const N: usize> Trainer<Opt, N> {
     /// Trains `net` on `train`, drawing each batch's rows from `draw`, and evaluates it on
     /// `train` and `test` every epoch and at the end; `progress` hears of every step and
     /// epoch. On success writes the log and the model if asked to; on an error, nothing.
+    ///
+    /// Both sets are checked first: a NaN or infinite value in any row is an error naming the
+    /// set, the row and the column ([`TrainError::Batch`]) before the first step.
     pub fn run<L, T, X, const I: usize, const O: usize>(
         &mut self,
         net: &mut Network<L>,
