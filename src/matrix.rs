@@ -206,8 +206,7 @@ pub fn argmax<T: Float>(row: &[T]) -> usize {
         return 0;
     };
     // The best so far kept by value and chosen without a branch: which class wins is data,
-    // and a branch on it mispredicted about once a row of scores (an evaluation's argmax of
-    // ten scores took longer than their second layer).
+    // and a branch on it mispredicted about once a row of scores.
     let (mut best, mut top) = (0, first);
     for (i, &v) in rest.iter().enumerate() {
         let higher = v > top;

@@ -319,7 +319,7 @@ where
         x: &[R],
         t: &[Lbl],
     ) -> Result<usize, BatchError> {
-        self.count_correct(x, t, false)
+        self.correct_rows(x, t, false)
     }
 
     /// [`correct`](Self::correct) of rows known to be finite (a trainer checks its sets once,
@@ -330,10 +330,11 @@ where
         x: &[R],
         t: &[u8],
     ) -> Result<usize, BatchError> {
-        self.count_correct(x, t, true)
+        self.correct_rows(x, t, true)
     }
 
-    fn count_correct<R: Row<[T; I]>, Lbl: Copy + Into<usize>>(
+    /// [`correct`](Self::correct), the rows' own check left out if `inputs_finite`.
+    fn correct_rows<R: Row<[T; I]>, Lbl: Copy + Into<usize>>(
         &self,
         x: &[R],
         t: &[Lbl],
@@ -397,9 +398,8 @@ where
 
 /// The classes of rows `start..start + scores.len()` of `x` from their `scores`, given to
 /// `f` with each row's number in `x`; the first fault [`check_finite`] finds, if any, after
-/// the rows before it have had their classes.
-/// (`inputs_finite`: the caller has checked every row of `x` already, and only the scores are
-/// checked).
+/// the rows before it have had their classes. With `inputs_finite` (the caller has checked
+/// every row of `x`), only the scores are checked.
 fn classes_of<T: Float, R: Row<[T; I]>, const I: usize, const O: usize>(
     x: &[R],
     start: usize,

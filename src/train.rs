@@ -4,12 +4,13 @@
 //!
 //! A [`Trainer`] draws each batch's rows at random (the book's `np.random.choice`, from
 //! [`NumpyRandom`] or any [`rand_core::Rng`]: see [`Draw`]), takes a step with its optimiser,
-//! and at the end of every epoch evaluates the network on the training and test sets. With two
-//! threads or more, a helper thread makes the batches ahead of the steps (rows kept sparse are
-//! also listed by column then) and evaluates snapshots of the network while training goes on;
-//! the figures are the same whatever the number of threads. It reports progress through a
-//! callback ([`Progress`]), stops with an error if training diverges, and can write its log
-//! (CSV) and the trained model, each atomically.
+//! and at the end of every epoch evaluates the network on the training and test sets (both
+//! checked once, before the first step, for NaN and infinite values). With two threads or
+//! more, a helper thread makes the batches ahead of the steps (rows kept sparse are also listed
+//! by column then) and evaluates snapshots of the network while training goes on; the figures
+//! are the same whatever the number of threads. It reports progress through a callback
+//! ([`Progress`]), stops with an error if training diverges, and can write its log (CSV) and
+//! the trained model, each atomically.
 //!
 //! # Examples
 //!
