@@ -548,6 +548,11 @@ impl<'d, X> Sets<'d, X> {
     fn get(&self, k: usize) -> Samples<'d, X> {
         [self.train, self.test][k]
     }
+
+    /// Set `k`'s name in errors: `"training"` (0) or `"test"`.
+    fn name(k: usize) -> &'static str {
+        ["training", "test"][k.min(1)]
+    }
 }
 
 /// An evaluation's figures: after which iteration, train and test accuracy, seconds spent.
@@ -711,7 +716,7 @@ fn check_sets<T: Float, X: Row<[T; I]>, const I: usize>(
             .find_map(|(r, x)| Some((r, x.non_finite()?)));
         if let Some((row, column)) = first {
             return Err(TrainError::Batch {
-                context: format!("checking the {} set", ["training", "test"][k]),
+                context: format!("checking the {} set", Sets::<X>::name(k)),
                 source: BatchError::NonFiniteInput { row, column },
             });
         }
@@ -739,7 +744,7 @@ where
         .map_err(|e| match e.offset_rows(start) {
             BatchError::NonFiniteOutput { .. } => TrainError::Diverged { iteration },
             source => TrainError::Batch {
-                context: format!("evaluating the {} set", ["training", "test"][k.min(1)]),
+                context: format!("evaluating the {} set", Sets::<X>::name(k)),
                 source,
             },
         })
